@@ -1,0 +1,51 @@
+"""Fluoride: a microservice in a box on AWS, from Python."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from fluoride.errors import (
+    AwsError,
+    ConfigError,
+    CredentialsError,
+    DeploymentFailed,
+    DeploymentInProgress,
+    DeploymentTimeout,
+    EmulatorError,
+    FieldError,
+    FluorideError,
+    ImageNotFound,
+    NoContainerEngine,
+    NoDefaultVpc,
+    RolledBack,
+    ServiceExists,
+    ServiceNotFound,
+    StackFailed,
+    StoreNotProvisioned,
+)
+
+try:
+    __version__ = version("fluoride")
+except PackageNotFoundError:  # running from a source tree without installing
+    __version__ = "0.0.0"
+
+__all__ = [
+    "AwsError",
+    "ConfigError",
+    "CredentialsError",
+    "DeploymentFailed",
+    "DeploymentInProgress",
+    "DeploymentTimeout",
+    "EmulatorError",
+    "FieldError",
+    "FluorideError",
+    "ImageNotFound",
+    "NoContainerEngine",
+    "NoDefaultVpc",
+    "RolledBack",
+    "ServiceExists",
+    "ServiceNotFound",
+    "StackFailed",
+    "StoreNotProvisioned",
+    "__version__",
+]

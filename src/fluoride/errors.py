@@ -1,0 +1,176 @@
+"""One tree of exceptions for everything Fluoride raises.
+
+Every error says what went wrong and what to do about it. Errors that come from an
+AWS call carry the operation and resource, with the botocore error as ``__cause__``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = [
+    "AwsError",
+    "ConfigError",
+    "CredentialsError",
+    "DeploymentFailed",
+    "DeploymentInProgress",
+    "DeploymentTimeout",
+    "EmulatorError",
+    "FieldError",
+    "FluorideError",
+    "ImageNotFound",
+    "NoContainerEngine",
+    "NoDefaultVpc",
+    "RolledBack",
+    "ServiceExists",
+    "ServiceNotFound",
+    "StackFailed",
+    "StoreNotProvisioned",
+]
+
+
+class FluorideError(Exception):
+    """Base of every error Fluoride raises.
+
+    ``message`` is the whole sentence shown to the user; ``hint`` says what to do.
+    """
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        self.message = message
+        self.hint = hint
+        super().__init__(message if hint is None else f"{message}\n  hint: {hint}")
+
+
+class FieldError(FluorideError):
+    """One bad field of a spec: its dotted path, the value and what is allowed."""
+
+    def __init__(self, field: str, problem: str, *, allowed: str | None = None) -> None:
+        self.field = field
+        self.problem = problem
+        self.allowed = allowed
+        text = f"{field}: {problem}"
+        if allowed:
+            text += f" (allowed: {allowed})"
+        super().__init__(text)
+
+
+class ConfigError(FluorideError):
+    """The configuration (spec, name, options) is invalid. ``errors`` lists every bad field."""
+
+    def __init__(
+        self, message: str, *, errors: Sequence[FieldError] = (), hint: str | None = None
+    ) -> None:
+        self.errors = list(errors)
+        if self.errors:
+            message = message + "\n" + "\n".join(f"  - {e.message}" for e in self.errors)
+        super().__init__(message, hint=hint)
+
+
+class CredentialsError(ConfigError):
+    """No AWS credentials or no region could be found."""
+
+
+class AwsError(FluorideError):
+    """An AWS call failed in a way Fluoride has no more specific error for."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str | None = None,
+        resource: str | None = None,
+        code: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.operation = operation
+        self.resource = resource
+        self.code = code
+        super().__init__(message, hint=hint)
+
+
+class ServiceNotFound(AwsError):
+    """The service has no stack in this account and region."""
+
+
+class ServiceExists(AwsError):
+    """A stack for this service already exists."""
+
+
+class NoDefaultVpc(AwsError):
+    """No network was given and the account has no usable default VPC."""
+
+
+class StackFailed(AwsError):
+    """A stack operation failed. ``reason`` is the first failing resource's reason."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        logical_id: str | None = None,
+        reason: str | None = None,
+        status: str | None = None,
+        operation: str | None = None,
+        resource: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.logical_id = logical_id
+        self.reason = reason
+        self.status = status
+        super().__init__(message, operation=operation, resource=resource, hint=hint)
+
+
+class StoreNotProvisioned(FluorideError):
+    """A data store was turned off in the service's spec."""
+
+
+class ImageNotFound(AwsError):
+    """The image (tag, digest or newest) is not in the repository."""
+
+
+class NoContainerEngine(FluorideError):
+    """Neither docker, podman nor finch is installed."""
+
+
+class EmulatorError(FluorideError):
+    """The embedded emulator could not start or is missing (install ``fluoride[local]``)."""
+
+
+class DeploymentInProgress(AwsError):
+    """Another deployment of this service is still running."""
+
+    def __init__(self, message: str, *, started_by: str | None = None,
+                 started_at: object = None, hint: str | None = None) -> None:
+        self.started_by = started_by
+        self.started_at = started_at
+        super().__init__(message, hint=hint)
+
+
+class DeploymentFailed(AwsError):
+    """A deployment did not become the serving release.
+
+    ``reasons`` holds stopped-task reasons, ``events`` the service events, ``serving`` the
+    release serving now (or ``None`` when unknown).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reasons: Sequence[str] = (),
+        events: Sequence[str] = (),
+        serving: object = None,
+        hint: str | None = None,
+    ) -> None:
+        self.reasons = list(reasons)
+        self.events = list(events)
+        self.serving = serving
+        super().__init__(message, hint=hint)
+
+
+class RolledBack(DeploymentFailed):
+    """ECS or CloudFormation rolled the deployment back; the previous release serves."""
+
+
+class DeploymentTimeout(DeploymentFailed):
+    """The deadline passed; Fluoride cancelled the update and the previous release serves."""

@@ -79,7 +79,7 @@ class Aws:
         endpoint_url: str | None = None,
         config: botocore.config.Config | None = None,
     ) -> Aws:
-        """Build from the usual options; an explicit ``session`` wins over ``profile``/``region``."""
+        """Build from the usual options; an explicit ``session`` wins over ``profile``."""
         if session is None:
             try:
                 session = boto3.Session(profile_name=profile, region_name=region)
@@ -94,8 +94,11 @@ class Aws:
                 "was also given.",
                 hint="Pass either a session or a region, not both.",
             )
-        return cls(session=session, endpoint_url=endpoint_url,
-                   config=DEFAULT_CONFIG if config is None else DEFAULT_CONFIG.merge(config))
+        return cls(
+            session=session,
+            endpoint_url=endpoint_url,
+            config=DEFAULT_CONFIG if config is None else DEFAULT_CONFIG.merge(config),
+        )
 
     @property
     def region(self) -> str:
@@ -194,30 +197,42 @@ def translate(operation: str, resource: str | None = None) -> Iterator[None]:
         ) from exc
     except botocore.exceptions.ClientError as exc:
         code = client_error_code(exc) or "Unknown"
-        if code in {"ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId",
-                    "UnrecognizedClientException", "AuthFailure"}:
+        if code in {
+            "ExpiredToken",
+            "ExpiredTokenException",
+            "InvalidClientTokenId",
+            "UnrecognizedClientException",
+            "AuthFailure",
+        }:
             raise CredentialsError(
                 f"AWS refused the credentials ({code}) during {operation}.",
                 hint="Refresh them (for SSO: `aws sso login`).",
             ) from exc
         if code in {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}:
             raise AwsError(
-                f"Access denied to {operation}"
-                + (f" on {resource}" if resource else "") + ".",
-                operation=operation, resource=resource, code=code,
+                f"Access denied to {operation}" + (f" on {resource}" if resource else "") + ".",
+                operation=operation,
+                resource=resource,
+                code=code,
                 hint="Your identity needs permission for this call; ask your AWS administrator.",
             ) from exc
         msg = exc.response.get("Error", {}).get("Message", "")
         raise AwsError(
-            f"{operation} failed with {code}" + (f" on {resource}" if resource else "")
+            f"{operation} failed with {code}"
+            + (f" on {resource}" if resource else "")
             + (f": {msg}" if msg else "."),
-            operation=operation, resource=resource, code=code,
+            operation=operation,
+            resource=resource,
+            code=code,
         ) from exc
-    except (botocore.exceptions.EndpointConnectionError,
-            botocore.exceptions.ConnectionClosedError,
-            botocore.exceptions.ReadTimeoutError) as exc:
+    except (
+        botocore.exceptions.EndpointConnectionError,
+        botocore.exceptions.ConnectionClosedError,
+        botocore.exceptions.ReadTimeoutError,
+    ) as exc:
         raise AwsError(
             f"Could not reach AWS during {operation}: {exc}",
-            operation=operation, resource=resource,
+            operation=operation,
+            resource=resource,
             hint="Check your network (or the --endpoint-url) and try again.",
         ) from exc

@@ -25,7 +25,9 @@ __all__ = [
     "ServiceExists",
     "ServiceNotFound",
     "StackFailed",
+    "StoreNotFound",
     "StoreNotProvisioned",
+    "StoresRetained",
 ]
 
 
@@ -124,6 +126,25 @@ class StoreNotProvisioned(FluorideError):
     """A data store was turned off in the service's spec."""
 
 
+class StoreNotFound(AwsError):
+    """A table, bucket, secret, item or object is not there (deleted, or never written).
+
+    ``resource`` names what is missing: the store, or ``store/key`` for an object.
+    """
+
+
+class StoresRetained(ServiceExists):
+    """Data stores kept by an earlier ``delete()`` (or in use elsewhere) block ``create()``.
+
+    ``stores`` lists the names found; the hint says how to go on.
+    """
+
+    def __init__(self, message: str, *, stores: Sequence[str] = (),
+                 hint: str | None = None) -> None:
+        self.stores = list(stores)
+        super().__init__(message, resource=", ".join(self.stores) or None, hint=hint)
+
+
 class ImageNotFound(AwsError):
     """The image (tag, digest or newest) is not in the repository."""
 
@@ -139,8 +160,14 @@ class EmulatorError(FluorideError):
 class DeploymentInProgress(AwsError):
     """Another deployment of this service is still running."""
 
-    def __init__(self, message: str, *, started_by: str | None = None,
-                 started_at: object = None, hint: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        started_by: str | None = None,
+        started_at: object = None,
+        hint: str | None = None,
+    ) -> None:
         self.started_by = started_by
         self.started_at = started_at
         super().__init__(message, hint=hint)

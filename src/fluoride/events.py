@@ -1,0 +1,130 @@
+"""Typed progress events and the reporters that show them.
+
+The library never prints. Long operations send events to a *reporter*, any callable taking
+a :class:`ProgressEvent`. The CLI renders them with rich; elsewhere they go to logging.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from typing import Protocol
+
+import attrs
+
+__all__ = [
+    "DeploymentProgress",
+    "LoggingReporter",
+    "Note",
+    "PlanReady",
+    "PlannedChange",
+    "ProgressEvent",
+    "Reporter",
+    "ServiceEventSeen",
+    "StackEventSeen",
+    "describe",
+]
+
+logger = logging.getLogger("fluoride")
+
+
+@attrs.frozen
+class PlannedChange:
+    """One resource change of a plan: ``action`` is Add, Modify, Remove or Import."""
+
+    action: str
+    logical_id: str
+    resource_type: str
+    replacement: str | None = None
+
+
+@attrs.frozen
+class PlanReady:
+    """The change set of a stack operation, before it runs."""
+
+    stack: str
+    changes: Sequence[PlannedChange]
+
+
+@attrs.frozen
+class StackEventSeen:
+    """A new CloudFormation stack event."""
+
+    stack: str
+    logical_id: str
+    resource_type: str
+    status: str
+    reason: str | None
+    timestamp: dt.datetime
+
+
+@attrs.frozen
+class DeploymentProgress:
+    """One look at a running ECS deployment."""
+
+    service: str
+    rollout_state: str
+    desired: int
+    running: int
+    pending: int
+    failed: int
+    healthy_targets: int | None = None
+    unhealthy_targets: int | None = None
+
+
+@attrs.frozen
+class ServiceEventSeen:
+    """A new ECS service event."""
+
+    service: str
+    message: str
+    timestamp: dt.datetime
+
+
+@attrs.frozen
+class Note:
+    """A plain message (what was kept, what happens next)."""
+
+    text: str
+
+
+ProgressEvent = PlanReady | StackEventSeen | DeploymentProgress | ServiceEventSeen | Note
+
+
+class Reporter(Protocol):
+    """Anything that accepts progress events."""
+
+    def __call__(self, event: ProgressEvent) -> None: ...
+
+
+def describe(event: ProgressEvent) -> str:
+    """A one-line plain-text rendering of an event."""
+    if isinstance(event, PlanReady):
+        if not event.changes:
+            return f"{event.stack}: no resource changes"
+        return f"{event.stack}: plan: " + ", ".join(
+            f"{c.action} {c.logical_id} ({c.resource_type})" for c in event.changes
+        )
+    if isinstance(event, StackEventSeen):
+        text = f"{event.stack}: {event.logical_id} {event.status}"
+        return text + (f": {event.reason}" if event.reason else "")
+    if isinstance(event, DeploymentProgress):
+        text = (
+            f"{event.service}: {event.rollout_state} running {event.running}/{event.desired}, "
+            f"pending {event.pending}, failed {event.failed}"
+        )
+        if event.healthy_targets is not None:
+            text += f", healthy targets {event.healthy_targets}"
+        return text
+    if isinstance(event, ServiceEventSeen):
+        return f"{event.service}: {event.message}"
+    return event.text
+
+
+@attrs.frozen
+class LoggingReporter:
+    """The default reporter: each event as one INFO record on the ``fluoride`` logger."""
+
+    def __call__(self, event: ProgressEvent) -> None:
+        logger.info("%s", describe(event))

@@ -29,6 +29,10 @@ try:
 except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0.0.0"
 
+from fluoride.client import Fluoride
+from fluoride.service import Service, ServiceStatus
+from fluoride.spec import ServiceSpec
+
 __all__ = [
     "AwsError",
     "ConfigError",
@@ -38,13 +42,17 @@ __all__ = [
     "DeploymentTimeout",
     "EmulatorError",
     "FieldError",
+    "Fluoride",
     "FluorideError",
     "ImageNotFound",
     "NoContainerEngine",
     "NoDefaultVpc",
     "RolledBack",
+    "Service",
     "ServiceExists",
     "ServiceNotFound",
+    "ServiceSpec",
+    "ServiceStatus",
     "StackFailed",
     "StoreNotProvisioned",
     "__version__",

@@ -1,0 +1,134 @@
+"""``Fluoride``: the entry point. Holds the AWS seam and makes :class:`Service` handles."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+import boto3
+
+from fluoride.aws import Aws
+from fluoride.events import LoggingReporter, Reporter
+from fluoride.service import Service, ServiceStatus
+from fluoride.stack import SERVICE_TAG, list_service_stacks
+from fluoride.waiting import Clock, SystemClock
+
+if TYPE_CHECKING:
+    import botocore.config
+
+    from fluoride.local import Emulator, Timing
+
+__all__ = ["Fluoride"]
+
+#: Credentials the emulator accepts (it checks none); never real ones.
+LOCAL_KEY = "testing"
+LOCAL_REGION = "us-east-1"
+
+
+class Fluoride:
+    """A client for Fluoride services in one AWS account and region.
+
+    ``Fluoride()`` uses boto3's default credential chain and region;
+    ``Fluoride(profile="lab", region="eu-west-1")`` a named profile; ``Fluoride(session=...)``
+    a session you made (it wins over ``profile``). ``endpoint_url`` sends every call
+    elsewhere (an emulator). :meth:`local` starts the embedded emulator.
+
+    Progress of long operations goes to ``reporter`` (default: the ``fluoride`` logger).
+
+    Example::
+
+        with Fluoride.local() as fl:
+            svc = fl.service("hello")
+            svc.create()
+    """
+
+    def __init__(
+        self,
+        *,
+        session: boto3.Session | None = None,
+        profile: str | None = None,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        config: botocore.config.Config | None = None,
+        reporter: Reporter | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.aws = Aws.from_options(
+            session=session, profile=profile, region=region, endpoint_url=endpoint_url,
+            config=config,
+        )
+        self.reporter: Reporter = reporter or LoggingReporter()
+        self.clock: Clock = clock or SystemClock()
+        self.emulator: Emulator | None = None
+
+    @classmethod
+    def local(
+        cls,
+        *,
+        port: int = 0,
+        timing: Timing | None = None,
+        reporter: Reporter | None = None,
+        clock: Clock | None = None,
+    ) -> Fluoride:
+        """A client wired to a fresh embedded emulator on 127.0.0.1 (no AWS account needed).
+
+        Needs the ``local`` extra (``pip install 'fluoride[local]'``). Use it as a context
+        manager, or call :meth:`close`, to stop the emulator.
+        """
+        from fluoride.local import start_emulator
+
+        emulator = start_emulator(port=port, timing=timing)
+        session = boto3.Session(
+            aws_access_key_id=LOCAL_KEY, aws_secret_access_key=LOCAL_KEY,
+            region_name=emulator.region,
+        )
+        fl = cls(session=session, endpoint_url=emulator.endpoint_url, reporter=reporter,
+                 clock=clock)
+        fl.emulator = emulator
+        return fl
+
+    @property
+    def session(self) -> boto3.Session:
+        """The boto3 session every call uses."""
+        return self.aws.session
+
+    @property
+    def endpoint_url(self) -> str | None:
+        """Where calls go instead of AWS (the emulator), or ``None``."""
+        return self.aws.endpoint_url
+
+    @property
+    def region(self) -> str:
+        return self.aws.region
+
+    def service(self, name: str) -> Service:
+        """A handle on the service ``name``; validates the name, makes no AWS call."""
+        return Service(name=name, aws=self.aws, reporter=self.reporter, clock=self.clock)
+
+    def services(self) -> list[Service]:
+        """Every Fluoride service in the account and region (found by the stack tag)."""
+        return [self.service(info.tags[SERVICE_TAG]) for info in list_service_stacks(self.aws)]
+
+    def status(self) -> list[ServiceStatus]:
+        """The status of every Fluoride service in the account and region."""
+        return [
+            self.service(info.tags[SERVICE_TAG])._status_from(info)
+            for info in list_service_stacks(self.aws)
+        ]
+
+    def close(self) -> None:
+        """Stop the embedded emulator, if this client started one."""
+        if self.emulator is not None:
+            self.emulator.stop()
+            self.emulator = None
+
+    def __enter__(self) -> Fluoride:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

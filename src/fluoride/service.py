@@ -1,0 +1,253 @@
+"""``Service``: the verbs a user calls on one microservice (create, status, delete, ...)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+import attrs
+
+from fluoride import __version__
+from fluoride.errors import ServiceExists, StackFailed
+from fluoride.events import Note, Reporter
+from fluoride.network import resolve_network
+from fluoride.spec import ServiceSpec, render_environment, to_parameters, validate_service_name
+from fluoride.stack import SERVICE_TAG, VERSION_TAG, Stack, StackInfo, StackState, load_template
+
+if TYPE_CHECKING:
+    from fluoride.aws import Aws
+    from fluoride.waiting import Clock
+
+__all__ = ["DeleteResult", "Service", "ServiceStatus"]
+
+
+@attrs.frozen
+class ServiceStatus:
+    """What a service is doing now.
+
+    Attributes:
+        name: the service name.
+        state: the stack's status reduced to complete / in progress / rolled back / failed.
+        stack_status: CloudFormation's own status.
+        desired, running, pending: ECS task counts (0 when the service has no tasks yet).
+        url: where the service answers, or ``None``.
+        outputs: every stack output.
+        image: the image the stack runs (``None`` before the first deploy).
+    """
+
+    name: str
+    state: StackState
+    stack_status: str
+    desired: int
+    running: int
+    pending: int
+    url: str | None
+    outputs: Mapping[str, str]
+    image: str | None
+    reason: str | None = None
+
+
+@attrs.frozen
+class DeleteResult:
+    """What :meth:`Service.delete` removed and what it kept (name -> physical name)."""
+
+    kept: Mapping[str, str]
+    removed: Mapping[str, str]
+
+
+def default_store_names(service: str, account: str, region: str) -> dict[str, str]:
+    """Stable names for stores the spec leaves unnamed, so a later service can find them."""
+    return {
+        "table": f"fluoride-{service}",
+        "bucket": f"fluoride-{service}-{account}-{region}",
+        "secret": f"fluoride/{service}",
+    }
+
+
+@attrs.define
+class Service:
+    """One microservice: a handle made by :meth:`Fluoride.service`; no AWS call until used.
+
+    Example::
+
+        svc = fl.service("hello")
+        svc.create(ServiceSpec(port=8080, health_path="/health"))
+        print(svc.url)
+    """
+
+    name: str
+    aws: Aws = attrs.field(repr=False)
+    reporter: Reporter = attrs.field(repr=False)
+    clock: Clock = attrs.field(repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        validate_service_name(self.name)
+
+    @property
+    def stack(self) -> Stack:
+        return Stack(self.aws, f"fluoride-{self.name}", clock=self.clock)
+
+    # -- create --------------------------------------------------------------------------
+
+    def parameters(self, spec: ServiceSpec, *, image: str | None = None) -> dict[str, str]:
+        """The template parameters ``spec`` maps to (resolves the network; no change)."""
+        spec.validate()
+        network = resolve_network(self.aws, spec.network.vpc_id, spec.network.subnet_ids)
+        assign_public_ip = spec.network.assign_public_ip
+        if assign_public_ip is None:
+            # A default VPC has no NAT: tasks need a public address to pull their image.
+            assign_public_ip = network.is_default
+        params = to_parameters(
+            spec,
+            service_name=self.name,
+            vpc_id=network.vpc_id,
+            subnet_ids=network.subnet_ids,
+            image=image or "",
+            assign_public_ip=assign_public_ip,
+        )
+        names = default_store_names(self.name, self._account(), self.aws.region)
+        for store, key in (("table", "TableName"), ("bucket", "BucketName"),
+                           ("secret", "SecretName")):
+            if not params.get(key):
+                params[key] = names[store]
+        return params
+
+    def template(self, spec: ServiceSpec) -> str:
+        """The template body for ``spec`` (the one template with its environment rendered)."""
+        return render_environment(load_template(), spec.environment)
+
+    def _account(self) -> str:
+        return self.aws.caller_arn().split(":")[4]
+
+    def tags(self, spec: ServiceSpec) -> dict[str, str]:
+        tags = {SERVICE_TAG: self.name, VERSION_TAG: __version__}
+        for key in ("project", "team", "contact"):
+            value = getattr(spec, key)
+            if value:
+                tags[key] = value
+        return tags
+
+    def create(
+        self, spec: ServiceSpec | None = None, *, image: str | None = None, wait: bool = True
+    ) -> ServiceStatus:
+        """Create the service's stack, showing the plan and streaming progress.
+
+        ``spec`` defaults to ``ServiceSpec()``. ``image`` (a full image reference) is
+        optional: without it the service starts with no tasks, and the load balancer
+        answers 503 until the first :meth:`deploy`.
+
+        Raises :class:`ConfigError` for a bad spec (before any AWS call),
+        :class:`ServiceExists`, :class:`NoDefaultVpc`, or :class:`StackFailed` with the
+        first failing resource (the failed stack is deleted, so nothing is left behind).
+        """
+        spec = spec or ServiceSpec()
+        spec.validate()
+        existing = self.stack.describe()
+        if existing is not None:
+            raise ServiceExists(
+                f"The service {self.name!r} already exists ({existing.status}).",
+                resource=existing.name,
+                hint="Pick another name, or `fluoride delete` it first.",
+            )
+        params = self.parameters(spec, image=image)
+        self.stack.create(
+            template_body=self.template(spec),
+            parameters=params,
+            tags=self.tags(spec),
+            reporter=self.reporter,
+            wait=wait,
+        )
+        return self.status()
+
+    # -- inspect -------------------------------------------------------------------------
+
+    def exists(self) -> bool:
+        """Whether the service's stack exists (in any state but deleted)."""
+        return self.stack.describe() is not None
+
+    def status(self) -> ServiceStatus:
+        """The stack state, task counts, URL and outputs. Raises :class:`ServiceNotFound`."""
+        info = self.stack.require()
+        return self._status_from(info)
+
+    def _status_from(self, info: StackInfo) -> ServiceStatus:
+        from fluoride.ecs import describe_service
+
+        desired = running = pending = 0
+        cluster, ecs_name = info.outputs.get("ClusterName"), info.outputs.get("EcsServiceName")
+        if cluster and ecs_name:
+            ecs = describe_service(self.aws, cluster, ecs_name)
+            if ecs is not None:
+                desired, running, pending = ecs.desired, ecs.running, ecs.pending
+        return ServiceStatus(
+            name=self.name,
+            state=info.state,
+            stack_status=info.status,
+            desired=desired,
+            running=running,
+            pending=pending,
+            url=info.outputs.get("Url") or None,
+            outputs=dict(info.outputs),
+            image=info.parameters.get("Image") or None,
+            reason=info.reason,
+        )
+
+    @property
+    def url(self) -> str | None:
+        """Where the service answers (``https://`` with a domain), or ``None``."""
+        return self.stack.require().outputs.get("Url") or None
+
+    def outputs(self) -> Mapping[str, str]:
+        """Every output of the service's stack."""
+        return self.stack.require().outputs
+
+    # -- delete --------------------------------------------------------------------------
+
+    def delete(self, *, purge_data: bool = False, wait: bool = True) -> DeleteResult:
+        """Delete the service. Its table, bucket, secret and image repository are kept.
+
+        The access-log bucket is emptied first, so deletion never sticks on it. With
+        ``purge_data=True`` the kept stores are removed as well (every object version).
+        Returns what was kept and removed. Raises :class:`ServiceNotFound`.
+        """
+        from fluoride import data
+
+        info = self.stack.require()
+        out = info.outputs
+        removed: dict[str, str] = {}
+        if out.get("AccessLogBucketName"):
+            data.empty_bucket(self.aws, out["AccessLogBucketName"])
+        self.stack.delete(reporter=self.reporter, wait=wait)
+        stores = {
+            "table": out.get("TableName", ""),
+            "bucket": out.get("BucketName", ""),
+            "secret": out.get("SecretArn", ""),
+            "repository": out.get("RepositoryName", ""),
+        }
+        stores = {k: v for k, v in stores.items() if v}
+        if not wait and purge_data:
+            raise StackFailed(
+                "purge_data=True needs wait=True: the stores can only go once the stack has.",
+                resource=self.stack.name,
+            )
+        if purge_data:
+            if "table" in stores:
+                data.purge_table(self.aws, stores["table"])
+            if "bucket" in stores:
+                data.purge_bucket(self.aws, stores["bucket"])
+            if "secret" in stores:
+                data.purge_secret(self.aws, stores["secret"], recovery_days=None)
+            if "repository" in stores:
+                data.purge_repository(self.aws, stores["repository"])
+            removed.update(stores)
+            self.reporter(Note(f"Deleted {self.name} and its data: "
+                               + ", ".join(f"{k} {v}" for k, v in stores.items())))
+            return DeleteResult(kept={}, removed=removed)
+        if stores:
+            self.reporter(Note(
+                f"Deleted {self.name}. Kept its data: "
+                + ", ".join(f"{k} {v}" for k, v in stores.items())
+                + f". Remove them with `fluoride delete {self.name} --purge-data` "
+                "before deleting, or reach them with boto3 by these names."
+            ))
+        return DeleteResult(kept=stores, removed=removed)

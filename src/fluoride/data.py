@@ -1,0 +1,479 @@
+"""Typed handles on a service's own table, bucket and secret, built from its stack's outputs.
+
+``svc.table``, ``svc.bucket`` and ``svc.secret`` are :class:`Table`, :class:`Bucket` and
+:class:`Secret`. Each carries the store's ``name`` and ``arn``, offers the few calls a
+notebook needs, and exposes the boto3 client (and for the table the boto3 ``Table``
+resource) underneath for everything else. Clients come from the session the
+:class:`~fluoride.client.Fluoride` client was given, so the same code works with a user's
+own credentials, inside the service's container, and on the emulator.
+
+AWS errors are turned into :class:`~fluoride.errors.FluorideError` subclasses by their
+codes: a missing store or object is :class:`~fluoride.errors.StoreNotFound`, anything else
+an :class:`~fluoride.errors.AwsError` naming the operation and the resource.
+
+.. versionadded:: 0.1.0
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+
+from fluoride.aws import Aws, client_error_code, translate
+from fluoride.errors import FluorideError, StoreNotFound, StoreNotProvisioned
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.service_resource import Table as DynamoTable
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+
+__all__ = [
+    "Bucket",
+    "ObjectSummary",
+    "Secret",
+    "StoreKind",
+    "Table",
+    "bucket_from_outputs",
+    "secret_from_outputs",
+    "secret_name_from_arn",
+    "stores_from_outputs",
+    "table_from_outputs",
+]
+
+StoreKind = Literal["table", "bucket", "secret"]
+
+#: Codes that mean "the table, bucket or secret itself is not there".
+_STORE_MISSING = frozenset({"ResourceNotFoundException", "NoSuchBucket"})
+#: Codes that mean "the object is not in the bucket" (HeadObject answers a bare 404).
+_OBJECT_MISSING = frozenset({"NoSuchKey", "404", "NotFound"})
+#: Secrets Manager's hard limit on a secret value, in bytes.
+SECRET_MAX_BYTES = 65_536
+
+
+@contextmanager
+def store_errors(
+    operation: str, kind: StoreKind, name: str, key: str | None = None
+) -> Iterator[None]:
+    """Translate a store call's ``ClientError`` codes into Fluoride errors.
+
+    A missing store or object becomes :class:`StoreNotFound`; every other failure goes
+    through :func:`fluoride.aws.translate` (credentials, access denied, the rest).
+    """
+    resource = name if key is None else f"{name}/{key}"
+    try:
+        with translate(operation, resource):
+            yield
+    except FluorideError as exc:
+        cause = exc.__cause__
+        code = client_error_code(cause) if cause is not None else None
+        if code in _STORE_MISSING:
+            raise StoreNotFound(
+                f"The {kind} {name!r} does not exist ({operation} answered {code}).",
+                operation=operation,
+                resource=name,
+                code=code,
+                hint=f"The {kind} may have been deleted outside Fluoride; `fluoride status` "
+                "shows the service's stores.",
+            ) from cause
+        if key is not None and code in _OBJECT_MISSING:
+            raise StoreNotFound(
+                f"There is no object {key!r} in the {kind} {name!r}.",
+                operation=operation,
+                resource=resource,
+                code=code,
+                hint="Bucket.list(prefix) shows the keys that are there.",
+            ) from cause
+        raise
+
+
+@attrs.define
+class Table:
+    """The service's DynamoDB table.
+
+    Items are plain dicts; numbers come back as :class:`decimal.Decimal` (boto3's
+    choice, which keeps them exact).
+
+    Attributes:
+        name: the table name.
+        arn: the table ARN.
+
+    Example::
+
+        svc.table.put_item({"pk": "note#1", "text": "hello"})
+        svc.table.get_item({"pk": "note#1"})["text"]
+
+    .. versionadded:: 0.1.0
+    """
+
+    aws: Aws = attrs.field(repr=False)
+    name: str
+    arn: str
+    _resource: DynamoTable | None = attrs.field(default=None, init=False, repr=False, eq=False)
+
+    @property
+    def resource(self) -> DynamoTable:
+        """The boto3 ``Table`` resource, for batch writers, conditions and the rest."""
+        if self._resource is None:
+            self._resource = self.aws.dynamodb_resource().Table(self.name)
+        return self._resource
+
+    @property
+    def client(self) -> DynamoDBClient:
+        """The low-level boto3 DynamoDB client."""
+        return self.aws.client("dynamodb")
+
+    def put_item(self, item: Mapping[str, Any]) -> None:
+        """Write ``item``, replacing any item with the same key."""
+        with store_errors("PutItem", "table", self.name):
+            self.resource.put_item(Item=dict(item))
+
+    def get_item(
+        self, key: Mapping[str, Any], *, consistent: bool = False
+    ) -> dict[str, Any] | None:
+        """The item with ``key``, or ``None`` when there is none."""
+        with store_errors("GetItem", "table", self.name):
+            found = self.resource.get_item(Key=dict(key), ConsistentRead=consistent)
+        item = found.get("Item")
+        return dict(item) if item is not None else None
+
+    def delete_item(self, key: Mapping[str, Any]) -> None:
+        """Delete the item with ``key``; deleting an absent item is not an error."""
+        with store_errors("DeleteItem", "table", self.name):
+            self.resource.delete_item(Key=dict(key))
+
+    def query(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        """Every item matching a query, fetched page by page as you iterate.
+
+        ``kwargs`` are boto3 ``Table.query`` arguments, e.g.
+        ``KeyConditionExpression=Key("pk").eq("note#1")``.
+        """
+        return self._paged("Query", self.resource.query, kwargs)
+
+    def scan(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        """Every item of the table (or of a filtered scan), page by page as you iterate."""
+        return self._paged("Scan", self.resource.scan, kwargs)
+
+    def _paged(self, operation: str, call: Any, kwargs: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        args = dict(kwargs)
+        while True:
+            with store_errors(operation, "table", self.name):
+                page = call(**args)
+            for item in page.get("Items", []):
+                yield dict(item)
+            last = page.get("LastEvaluatedKey")
+            if not last:
+                return
+            args["ExclusiveStartKey"] = last
+
+
+@attrs.frozen
+class ObjectSummary:
+    """One object of a bucket, as :meth:`Bucket.list` yields it.
+
+    Attributes:
+        key: the object key.
+        size: its size in bytes.
+        last_modified: when it was last written (timezone-aware).
+        etag: its entity tag, without quotes.
+    """
+
+    key: str
+    size: int
+    last_modified: datetime.datetime
+    etag: str
+
+
+@attrs.define
+class Bucket:
+    """The service's S3 bucket (versioned: an overwritten object keeps its old versions).
+
+    Attributes:
+        name: the bucket name.
+        arn: the bucket ARN.
+
+    Example::
+
+        svc.bucket.put_bytes("reports/today.csv", b"a,b\\n1,2\\n")
+        [o.key for o in svc.bucket.list("reports/")]
+
+    .. versionadded:: 0.1.0
+    """
+
+    aws: Aws = attrs.field(repr=False)
+    name: str
+    arn: str
+
+    @property
+    def client(self) -> S3Client:
+        """The boto3 S3 client."""
+        return self.aws.client("s3")
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        """Store ``data`` under ``key``."""
+        with store_errors("PutObject", "bucket", self.name):
+            self.client.put_object(Bucket=self.name, Key=key, Body=data)
+
+    def get_bytes(self, key: str) -> bytes:
+        """The content stored under ``key``; :class:`StoreNotFound` when there is none."""
+        with store_errors("GetObject", "bucket", self.name, key):
+            body = self.client.get_object(Bucket=self.name, Key=key)["Body"]
+            try:
+                return body.read()
+            finally:
+                body.close()
+
+    def upload_file(self, path: str | os.PathLike[str], key: str | None = None) -> str:
+        """Upload a local file (in parts when large); the key defaults to the file's name.
+
+        Returns the key written.
+        """
+        key = Path(path).name if key is None else key
+        with store_errors("UploadFile", "bucket", self.name):
+            self.client.upload_file(os.fspath(path), self.name, key)
+        return key
+
+    def download_file(self, key: str, path: str | os.PathLike[str]) -> Path:
+        """Download the object ``key`` to ``path``; returns the path written."""
+        with store_errors("DownloadFile", "bucket", self.name, key):
+            self.client.download_file(self.name, key, os.fspath(path))
+        return Path(path)
+
+    def list(self, prefix: str = "", *, page_size: int = 1000) -> Iterator[ObjectSummary]:
+        """Every object whose key starts with ``prefix``, fetched page by page as you iterate.
+
+        ``page_size`` (at most 1000) is how many keys each request asks for.
+        """
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.name, Prefix=prefix, PaginationConfig={"PageSize": page_size}
+        )
+        iterator = iter(pages)
+        while True:
+            with store_errors("ListObjectsV2", "bucket", self.name):
+                page = next(iterator, None)
+            if page is None:
+                return
+            for obj in page.get("Contents", []):
+                yield ObjectSummary(
+                    key=obj["Key"],
+                    size=int(obj.get("Size", 0)),
+                    last_modified=obj["LastModified"],
+                    etag=obj.get("ETag", "").strip('"'),
+                )
+
+    def presigned_url(self, key: str, expires: int = 3600) -> str:
+        """A URL that lets anyone holding it GET ``key`` for ``expires`` seconds.
+
+        The URL is signed with your credentials, so it works only while they do (temporary
+        credentials cap its lifetime). No AWS call is made.
+        """
+        if not 1 <= expires <= 604_800:
+            raise FluorideError(
+                f"presigned_url(expires={expires}) is out of range.",
+                hint="S3 accepts 1 second to 7 days (604800 seconds).",
+            )
+        with store_errors("GeneratePresignedUrl", "bucket", self.name, key):
+            return self.client.generate_presigned_url(
+                "get_object", Params={"Bucket": self.name, "Key": key}, ExpiresIn=expires
+            )
+
+
+@attrs.define
+class Secret:
+    """The service's Secrets Manager secret, holding a JSON object of named values.
+
+    Attributes:
+        arn: the secret ARN (what the container receives as ``FLUORIDE_SECRET_ARN``).
+        name: the secret name.
+
+    Example::
+
+        svc.secret.load_files("config/")      # each file becomes one key, merged in
+        svc.secret.get_json()["db.password"]
+
+    .. versionadded:: 0.1.0
+    """
+
+    aws: Aws = attrs.field(repr=False)
+    arn: str
+    name: str
+
+    @property
+    def client(self) -> SecretsManagerClient:
+        """The boto3 Secrets Manager client."""
+        return self.aws.client("secretsmanager")
+
+    def get_string(self) -> str:
+        """The current secret value as text."""
+        with store_errors("GetSecretValue", "secret", self.name):
+            value = self.client.get_secret_value(SecretId=self.arn)
+        if "SecretString" in value:
+            return value["SecretString"]
+        return value.get("SecretBinary", b"").decode()
+
+    def get_json(self) -> Any:
+        """The current secret value parsed as JSON."""
+        text = self.get_string()
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise FluorideError(
+                f"The secret {self.name!r} does not hold JSON.",
+                hint="Read it with get_string(), or replace it with put_json(...).",
+            ) from exc
+
+    def put_json(self, obj: Any) -> None:
+        """Replace the secret value with ``obj`` serialised as JSON (a new version)."""
+        self._put(json.dumps(obj, sort_keys=True))
+
+    def load_files(self, folder: str | os.PathLike[str]) -> list[str]:
+        """Store every file of ``folder`` (not recursive) as one key of the secret's JSON.
+
+        The key is the file name, the value its UTF-8 text. Keys already in the secret
+        and not among the files are kept (the folder is merged in, never replaces the
+        secret). Returns the keys written, sorted. Raises :class:`FluorideError` when the
+        folder is missing, a file is not UTF-8 text, the current value is not a JSON
+        object, or the result exceeds the 64 KiB Secrets Manager limit.
+        """
+        root = Path(folder)
+        if not root.is_dir():
+            raise FluorideError(f"{root} is not a folder.", hint="Pass a folder of text files.")
+        files: dict[str, str] = {}
+        for path in sorted(root.iterdir()):
+            if not path.is_file():
+                continue
+            try:
+                files[path.name] = path.read_text(encoding="utf-8")
+            except UnicodeDecodeError as exc:
+                raise FluorideError(
+                    f"{path} is not UTF-8 text; a secret holds text.",
+                    hint="Store binary data base64-encoded, or in the bucket.",
+                ) from exc
+        current = self._current_object()
+        current.update(files)
+        self._put(json.dumps(current, sort_keys=True))
+        return sorted(files)
+
+    def _current_object(self) -> dict[str, Any]:
+        try:
+            text = self.get_string()
+        except StoreNotFound as exc:
+            # A secret that exists but has no value yet: only the value is missing.
+            if exc.code == "ResourceNotFoundException" and self._exists():
+                return {}
+            raise
+        if not text.strip():
+            return {}
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            value = None
+        if not isinstance(value, dict):
+            raise FluorideError(
+                f"The secret {self.name!r} does not hold a JSON object, so files cannot be "
+                "merged into it.",
+                hint="Replace it with put_json({...}) first (this loses its current value).",
+            )
+        return value
+
+    def _exists(self) -> bool:
+        try:
+            with store_errors("DescribeSecret", "secret", self.name):
+                self.client.describe_secret(SecretId=self.arn)
+        except StoreNotFound:
+            return False
+        return True
+
+    def _put(self, text: str) -> None:
+        size = len(text.encode())
+        if size > SECRET_MAX_BYTES:
+            raise FluorideError(
+                f"The secret value would be {size} bytes; Secrets Manager allows "
+                f"{SECRET_MAX_BYTES}.",
+                hint="Keep large files in the bucket and only their keys in the secret.",
+            )
+        with store_errors("PutSecretValue", "secret", self.name):
+            self.client.put_secret_value(SecretId=self.arn, SecretString=text)
+
+
+def secret_name_from_arn(arn: str) -> str:
+    """The secret's name from its ARN (Secrets Manager appends ``-`` and 6 random characters).
+
+    >>> secret_name_from_arn("arn:aws:secretsmanager:eu-west-1:1:secret:fluoride/notes-AbC123")
+    'fluoride/notes'
+    """
+    name = arn.split(":secret:", 1)[-1]
+    head, sep, tail = name.rpartition("-")
+    return head if sep and len(tail) == 6 else name
+
+
+# How the user turns each store on again, named in StoreNotProvisioned.
+_TOGGLES: dict[StoreKind, str] = {
+    "table": "stores.table = true",
+    "bucket": "stores.bucket = true",
+    "secret": "stores.secret = true",
+}
+
+
+def _not_provisioned(service: str, kind: StoreKind) -> StoreNotProvisioned:
+    return StoreNotProvisioned(
+        f"The service {service!r} has no {kind}: it is turned off in its spec.",
+        hint=f"Set `{_TOGGLES[kind]}` under [stores] in fluoride.toml (or "
+        f"ServiceSpec(stores=Stores({kind}=True))) and update the service.",
+    )
+
+
+def table_from_outputs(aws: Aws, service: str, outputs: Mapping[str, str]) -> Table:
+    """The :class:`Table` named by the stack outputs ``TableName``/``TableArn``.
+
+    Raises :class:`StoreNotProvisioned` when the spec turned the table off.
+    """
+    name = outputs.get("TableName", "")
+    if not name:
+        raise _not_provisioned(service, "table")
+    return Table(aws, name, outputs.get("TableArn", ""))
+
+
+def bucket_from_outputs(aws: Aws, service: str, outputs: Mapping[str, str]) -> Bucket:
+    """The :class:`Bucket` named by the stack outputs ``BucketName``/``BucketArn``.
+
+    Raises :class:`StoreNotProvisioned` when the spec turned the bucket off.
+    """
+    name = outputs.get("BucketName", "")
+    if not name:
+        raise _not_provisioned(service, "bucket")
+    return Bucket(aws, name, outputs.get("BucketArn", "") or f"arn:aws:s3:::{name}")
+
+
+def secret_from_outputs(aws: Aws, service: str, outputs: Mapping[str, str]) -> Secret:
+    """The :class:`Secret` named by the stack output ``SecretArn``.
+
+    Raises :class:`StoreNotProvisioned` when the spec turned the secret off.
+    """
+    arn = outputs.get("SecretArn", "")
+    if not arn:
+        raise _not_provisioned(service, "secret")
+    return Secret(aws, arn, secret_name_from_arn(arn))
+
+
+def stores_from_outputs(
+    aws: Aws, outputs: Mapping[str, str]
+) -> tuple[Table | None, Bucket | None, Secret | None]:
+    """All three handles, ``None`` for each store the spec turned off."""
+    name = outputs.get("TableName", "")
+    bucket = outputs.get("BucketName", "")
+    secret = outputs.get("SecretArn", "")
+    return (
+        Table(aws, name, outputs.get("TableArn", "")) if name else None,
+        Bucket(aws, bucket, outputs.get("BucketArn", "") or f"arn:aws:s3:::{bucket}")
+        if bucket
+        else None,
+        Secret(aws, secret, secret_name_from_arn(secret)) if secret else None,
+    )

@@ -1,0 +1,346 @@
+"""What happens to a service's data stores around delete and create: purge, empty, find.
+
+The template retains the table, bucket and secret when a stack is deleted, so nothing is
+lost by accident. :func:`purge_table`, :func:`purge_bucket` and :func:`purge_secret`
+remove them for ``delete(purge_data=True)``; :func:`empty_bucket` removes every object
+version of a bucket (the access-log bucket is emptied so stack deletion never sticks);
+:func:`find_retained` finds stores an earlier ``delete()`` kept, so ``create()`` can
+refuse clearly instead of failing halfway on a name collision.
+
+.. versionadded:: 0.1.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Literal
+
+import attrs
+
+from fluoride.aws import Aws, client_error_code, translate
+from fluoride.data import StoreKind, secret_name_from_arn, store_errors
+from fluoride.errors import AwsError, FluorideError, StoreNotFound, StoresRetained
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
+
+__all__ = [
+    "ExistingStore",
+    "Purged",
+    "RetainedStores",
+    "default_store_names",
+    "empty_bucket",
+    "find_retained",
+    "purge_bucket",
+    "purge_secret",
+    "purge_table",
+]
+
+#: S3 DeleteObjects takes at most this many keys per call.
+_DELETE_BATCH = 1000
+
+
+@attrs.frozen
+class Purged:
+    """A store that was removed.
+
+    Attributes:
+        kind: ``"table"``, ``"bucket"`` or ``"secret"``.
+        name: its name.
+        objects: for a bucket, how many object versions and delete markers were removed.
+        recovery_days: for a secret, the days it stays restorable (``None``: deleted at once).
+    """
+
+    kind: StoreKind
+    name: str
+    objects: int = 0
+    recovery_days: int | None = None
+
+
+def purge_table(aws: Aws, name: str) -> Purged | None:
+    """Delete the table ``name`` (turning deletion protection off first if it is on).
+
+    Returns what was removed, or ``None`` when the table does not exist.
+    """
+    client = aws.client("dynamodb")
+    try:
+        with store_errors("DescribeTable", "table", name):
+            table = client.describe_table(TableName=name)["Table"]
+        if table.get("DeletionProtectionEnabled"):
+            with store_errors("UpdateTable", "table", name):
+                client.update_table(TableName=name, DeletionProtectionEnabled=False)
+        with store_errors("DeleteTable", "table", name):
+            client.delete_table(TableName=name)
+    except StoreNotFound:
+        return None
+    return Purged("table", name)
+
+
+def _versions(aws: Aws, name: str) -> Iterator[list[ObjectIdentifierTypeDef]]:
+    """Batches of every object version and delete marker of the bucket."""
+    pages = aws.client("s3").get_paginator("list_object_versions").paginate(Bucket=name)
+    iterator = iter(pages)
+    while True:
+        with store_errors("ListObjectVersions", "bucket", name):
+            page = next(iterator, None)
+        if page is None:
+            return
+        batch: list[ObjectIdentifierTypeDef] = [
+            {"Key": v["Key"], "VersionId": v["VersionId"]}
+            for v in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
+        ]
+        for start in range(0, len(batch), _DELETE_BATCH):
+            yield batch[start : start + _DELETE_BATCH]
+
+
+def empty_bucket(aws: Aws, name: str) -> int:
+    """Remove every object version and delete marker of bucket ``name``; returns how many.
+
+    Works on versioned and unversioned buckets. Raises :class:`StoreNotFound` when the
+    bucket does not exist, and :class:`AwsError` when S3 refuses some of the objects.
+    """
+    client = aws.client("s3")
+    removed = 0
+    for batch in _versions(aws, name):
+        with store_errors("DeleteObjects", "bucket", name):
+            answer = client.delete_objects(Bucket=name, Delete={"Objects": batch, "Quiet": True})
+        errors = answer.get("Errors", [])
+        if errors:
+            first = errors[0]
+            raise AwsError(
+                f"S3 refused to delete {len(errors)} object(s) of bucket {name!r}, e.g. "
+                f"{first.get('Key')!r}: {first.get('Code')}.",
+                operation="DeleteObjects",
+                resource=name,
+                code=first.get("Code"),
+                hint="An object lock or a bucket policy may protect them.",
+            )
+        removed += len(batch)
+    return removed
+
+
+def purge_bucket(aws: Aws, name: str) -> Purged | None:
+    """Empty bucket ``name`` (all versions) and delete it.
+
+    Returns what was removed, or ``None`` when the bucket does not exist.
+    """
+    try:
+        removed = empty_bucket(aws, name)
+        with store_errors("DeleteBucket", "bucket", name):
+            aws.client("s3").delete_bucket(Bucket=name)
+    except StoreNotFound:
+        return None
+    return Purged("bucket", name, objects=removed)
+
+
+def purge_secret(aws: Aws, arn: str, recovery_days: int | None = 30) -> Purged | None:
+    """Delete the secret ``arn`` (an ARN or a name).
+
+    With ``recovery_days`` (7 to 30) the secret stays restorable for that many days
+    (``aws secretsmanager restore-secret``) and its name stays taken until then; with
+    ``None`` it is deleted at once. Returns what was removed, or ``None`` when the secret
+    does not exist or is already scheduled for deletion.
+    """
+    if recovery_days is not None and not 7 <= recovery_days <= 30:
+        raise FluorideError(
+            f"recovery_days={recovery_days} is out of range.",
+            hint="Secrets Manager keeps a deleted secret 7 to 30 days; None deletes at once.",
+        )
+    client = aws.client("secretsmanager")
+    name = secret_name_from_arn(arn)
+    try:
+        with store_errors("DescribeSecret", "secret", name):
+            described = client.describe_secret(SecretId=arn)
+        if described.get("DeletedDate") is not None:
+            return None
+        with store_errors("DeleteSecret", "secret", name):
+            if recovery_days is None:
+                client.delete_secret(SecretId=arn, ForceDeleteWithoutRecovery=True)
+            else:
+                client.delete_secret(SecretId=arn, RecoveryWindowInDays=recovery_days)
+    except StoreNotFound:
+        return None
+    return Purged("secret", described.get("Name", name), recovery_days=recovery_days)
+
+
+def default_store_names(service: str, account: str, region: str) -> tuple[str, str, str]:
+    """The names ``create()`` gives the stores when the spec leaves them empty.
+
+    They are deterministic, so a service created again finds what an earlier
+    ``delete()`` kept: table ``fluoride-<service>``, bucket
+    ``fluoride-<service>-<account>-<region>``, secret ``fluoride/<service>``.
+
+    >>> default_store_names("notes", "123456789012", "eu-west-1")
+    ('fluoride-notes', 'fluoride-notes-123456789012-eu-west-1', 'fluoride/notes')
+    """
+    return (
+        f"fluoride-{service}",
+        f"fluoride-{service}-{account}-{region}",
+        f"fluoride/{service}",
+    )
+
+
+#: ``retained``: exists outside any stack (kept by an earlier delete); ``in-stack``: owned
+#: by a live stack; ``pending-deletion``: a secret deleted with a recovery window (its name
+#: is taken until the window ends); ``other-account``: a bucket name taken elsewhere.
+StoreState = Literal["retained", "in-stack", "pending-deletion", "other-account"]
+
+
+@attrs.frozen
+class ExistingStore:
+    """A store that already exists under a name ``create()`` wants to use.
+
+    Attributes:
+        kind: ``"table"``, ``"bucket"`` or ``"secret"``.
+        name: its name.
+        state: see :data:`StoreState`.
+        stack: for ``in-stack``, the name of the stack that owns it.
+    """
+
+    kind: StoreKind
+    name: str
+    state: StoreState
+    stack: str | None = None
+
+    def describe(self) -> str:
+        """One line for a message: ``table 'fluoride-notes' (retained)``."""
+        owner = f" by stack {self.stack}" if self.stack else ""
+        return f"{self.kind} {self.name!r} ({self.state}{owner})"
+
+
+@attrs.frozen
+class RetainedStores:
+    """What :func:`find_retained` found: one entry per store name that is taken.
+
+    Attributes:
+        found: the stores that exist, in table, bucket, secret order.
+    """
+
+    found: tuple[ExistingStore, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.found)
+
+    def get(self, kind: StoreKind) -> ExistingStore | None:
+        """The entry for ``kind``, or ``None`` when that name is free."""
+        return next((s for s in self.found if s.kind == kind), None)
+
+    def error(self, service: str) -> StoresRetained:
+        """The error ``create()`` raises: what is in the way and how to go on."""
+        lines = ", ".join(s.describe() for s in self.found)
+        states = {s.state for s in self.found}
+        hints = []
+        if "retained" in states:
+            hints.append(
+                f"to remove kept data: `fluoride delete {service} --purge-data` "
+                f"(or Service.delete(purge_data=True))"
+            )
+        if "pending-deletion" in states:
+            hints.append(
+                "a deleted secret keeps its name until its recovery window ends; "
+                "restore it with `aws secretsmanager restore-secret`"
+            )
+        hints.append("or give the stores other names in the spec ([stores] in fluoride.toml)")
+        return StoresRetained(
+            f"Cannot create {service!r}: these stores already exist: {lines}. Fluoride "
+            "does not adopt existing stores into a new stack.",
+            stores=[s.name for s in self.found],
+            hint="; ".join(hints) + ".",
+        )
+
+
+def find_retained(
+    aws: Aws,
+    *,
+    table_name: str | None,
+    bucket_name: str | None,
+    secret_name: str | None,
+) -> RetainedStores:
+    """Which of the given store names are taken, and by what (``None`` skips a store).
+
+    A store carrying CloudFormation's ``aws:cloudformation:stack-id`` tag of a stack that
+    still exists is ``in-stack``; one without it, or whose stack is gone, is ``retained``.
+    """
+    found: list[ExistingStore] = []
+    if table_name:
+        table = _find_table(aws, table_name)
+        if table is not None:
+            found.append(table)
+    if bucket_name:
+        bucket = _find_bucket(aws, bucket_name)
+        if bucket is not None:
+            found.append(bucket)
+    if secret_name:
+        secret = _find_secret(aws, secret_name)
+        if secret is not None:
+            found.append(secret)
+    return RetainedStores(tuple(found))
+
+
+def _owner(aws: Aws, tags: dict[str, str]) -> str | None:
+    """The live stack named by CloudFormation's tags, or ``None`` when it is gone."""
+    stack_id = tags.get("aws:cloudformation:stack-id")
+    if not stack_id:
+        return None
+    try:
+        with translate("DescribeStacks", stack_id):
+            stacks = aws.client("cloudformation").describe_stacks(StackName=stack_id)["Stacks"]
+    except AwsError as exc:
+        if exc.code == "ValidationError":  # CloudFormation's code for "no such stack"
+            return None
+        raise
+    live = [s for s in stacks if s["StackStatus"] != "DELETE_COMPLETE"]
+    return live[0]["StackName"] if live else None
+
+
+def _classify(aws: Aws, kind: StoreKind, name: str, tags: dict[str, str]) -> ExistingStore:
+    stack = _owner(aws, tags)
+    if stack is not None:
+        return ExistingStore(kind, name, "in-stack", stack)
+    return ExistingStore(kind, name, "retained")
+
+
+def _find_table(aws: Aws, name: str) -> ExistingStore | None:
+    client = aws.client("dynamodb")
+    try:
+        with store_errors("DescribeTable", "table", name):
+            arn = client.describe_table(TableName=name)["Table"]["TableArn"]
+        with store_errors("ListTagsOfResource", "table", name):
+            listed = client.list_tags_of_resource(ResourceArn=arn).get("Tags", [])
+    except StoreNotFound:
+        return None
+    return _classify(aws, "table", name, {t["Key"]: t["Value"] for t in listed})
+
+
+def _find_bucket(aws: Aws, name: str) -> ExistingStore | None:
+    client = aws.client("s3")
+    try:
+        with store_errors("HeadBucket", "bucket", name):
+            client.head_bucket(Bucket=name)
+    except AwsError as exc:
+        code = client_error_code(exc.__cause__) if exc.__cause__ else None
+        if code in {"404", "NoSuchBucket", "NotFound"}:
+            return None
+        if code in {"403", "AccessDenied", "Forbidden"}:
+            return ExistingStore("bucket", name, "other-account")
+        raise
+    try:
+        with store_errors("GetBucketTagging", "bucket", name):
+            tag_set = client.get_bucket_tagging(Bucket=name).get("TagSet", [])
+    except AwsError as exc:
+        if exc.code != "NoSuchTagSet":
+            raise
+        tag_set = []
+    return _classify(aws, "bucket", name, {t["Key"]: t["Value"] for t in tag_set})
+
+
+def _find_secret(aws: Aws, name: str) -> ExistingStore | None:
+    try:
+        with store_errors("DescribeSecret", "secret", name):
+            described = aws.client("secretsmanager").describe_secret(SecretId=name)
+    except StoreNotFound:
+        return None
+    if described.get("DeletedDate") is not None:
+        return ExistingStore("secret", name, "pending-deletion")
+    tags = {t["Key"]: t["Value"] for t in described.get("Tags", []) if "Key" in t and "Value" in t}
+    return _classify(aws, "secret", name, tags)

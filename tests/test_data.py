@@ -39,6 +39,7 @@ from fluoride.retention import (
     empty_bucket,
     find_retained,
     purge_bucket,
+    purge_repository,
     purge_secret,
     purge_table,
 )
@@ -384,6 +385,22 @@ def test_purge_secret_with_and_without_recovery(aws: Aws, secret: Secret) -> Non
     assert purge_secret(aws, secret.arn) is None
     with pytest.raises(FluorideError, match="out of range"):
         purge_secret(aws, secret.arn, recovery_days=3)
+
+
+def test_purge_repository(aws: Aws) -> None:
+    ecr = aws.client("ecr")
+    name = unique("fluoride-r")
+    ecr.create_repository(repositoryName=name)
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {"mediaType": "c", "size": 1, "digest": "sha256:" + "1" * 64},
+        "layers": [{"mediaType": "l", "size": 1, "digest": "sha256:" + "2" * 64}],
+    }
+    ecr.put_image(repositoryName=name, imageManifest=json.dumps(manifest), imageTag="v1")
+    assert purge_repository(aws, name) == Purged("repository", name, objects=1)
+    assert name not in [r["repositoryName"] for r in ecr.describe_repositories()["repositories"]]
+    assert purge_repository(aws, name) is None
 
 
 def test_default_store_names() -> None:

@@ -32,6 +32,7 @@ __all__ = [
     "empty_bucket",
     "find_retained",
     "purge_bucket",
+    "purge_repository",
     "purge_secret",
     "purge_table",
 ]
@@ -45,13 +46,14 @@ class Purged:
     """A store that was removed.
 
     Attributes:
-        kind: ``"table"``, ``"bucket"`` or ``"secret"``.
+        kind: ``"table"``, ``"bucket"``, ``"secret"`` or ``"repository"``.
         name: its name.
-        objects: for a bucket, how many object versions and delete markers were removed.
+        objects: for a bucket, how many object versions and delete markers were removed;
+            for a repository, how many images.
         recovery_days: for a secret, the days it stays restorable (``None``: deleted at once).
     """
 
-    kind: StoreKind
+    kind: StoreKind | Literal["repository"]
     name: str
     objects: int = 0
     recovery_days: int | None = None
@@ -161,6 +163,27 @@ def purge_secret(aws: Aws, arn: str, recovery_days: int | None = 30) -> Purged |
     except StoreNotFound:
         return None
     return Purged("secret", described.get("Name", name), recovery_days=recovery_days)
+
+
+def purge_repository(aws: Aws, name: str) -> Purged | None:
+    """Delete the image repository ``name`` with every image in it.
+
+    Returns what was removed, or ``None`` when the repository does not exist.
+    """
+    client = aws.client("ecr")
+    try:
+        with translate("DescribeImages", name):
+            images = sum(
+                len(page.get("imageDetails", []))
+                for page in client.get_paginator("describe_images").paginate(repositoryName=name)
+            )
+        with translate("DeleteRepository", name):
+            client.delete_repository(repositoryName=name, force=True)
+    except AwsError as exc:
+        if exc.code == "RepositoryNotFoundException":
+            return None
+        raise
+    return Purged("repository", name, objects=images)
 
 
 def default_store_names(service: str, account: str, region: str) -> tuple[str, str, str]:

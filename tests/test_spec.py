@@ -480,6 +480,22 @@ def test_toml_scalar_where_a_table_belongs() -> None:
     ]
 
 
+def test_toml_reports_wrong_types_and_bad_values_together() -> None:
+    text = (
+        'name = "Notes"\ncpu = "1024"\nmemory = 8192\nmax_count = 0\n'
+        '[health]\ntimeout = 6\n[network]\ningress_cidrs = ["10.0.0.1/8"]\n'
+        '[environment]\nAWS_REGION = "eu-west-1"\nDEBUG = 1\n'
+    )
+    with pytest.raises(ConfigError) as info:
+        loads_config(text)
+    # memory is not judged against the default cpu that stands in for the bad one; the
+    # environment's names are not checked until its values have the right type.
+    assert [e.field for e in info.value.errors] == [
+        "name", "cpu", "max_count", "health.timeout", "network.ingress_cidrs[0]",
+        "environment.DEBUG",
+    ]
+
+
 def test_toml_values_are_validated_with_the_name() -> None:
     with pytest.raises(ConfigError) as info:
         loads_config('name = "Bad_Name"\nport = 0\n')

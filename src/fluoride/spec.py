@@ -1083,13 +1083,50 @@ def loads_config(text: str, *, source: str = "fluoride.toml") -> tuple[str | Non
     errors = [] if name is None else _service_name_problems(name, "name")
     try:
         spec = _CONVERTER.structure(data, ServiceSpec)
-    except (ClassValidationError, IterableValidationError, ForbiddenExtraKeysError) as exc:
-        errors += _field_errors(exc, "")
-        raise ConfigError(f"{source} is invalid.", errors=errors) from exc
+    except _STRUCTURE_ERRORS as exc:
+        shape_errors = _field_errors(exc, "")
+        errors += shape_errors + _problems_of_the_rest(data, shape_errors)
+        raise ConfigError(f"{source} is invalid.", errors=_in_field_order(errors)) from exc
     errors += spec.problems()
     if errors:
         raise ConfigError(f"{source} is invalid.", errors=errors)
     return name, spec
+
+
+_STRUCTURE_ERRORS: Final = (ClassValidationError, IterableValidationError, ForbiddenExtraKeysError)
+
+_CHECKED_WITH: Final = {"memory": "cpu", "max_count": "min_count"}
+"""Top-level fields whose rules read another top-level field."""
+
+
+def _in_field_order(errors: list[FieldError]) -> list[FieldError]:
+    """``name`` first, then the spec's fields in their order, unknown keys last."""
+    order = {name: i for i, name in enumerate(attrs.fields_dict(ServiceSpec))}
+    order["name"] = -1
+    return sorted(errors, key=lambda e: order.get(_top(e.field), len(order)))
+
+
+def _top(field: str) -> str:
+    return re.split(r"[.\[]", field, maxsplit=1)[0]
+
+
+def _problems_of_the_rest(data: Mapping[str, Any], shape_errors: list[FieldError]) -> list[
+    FieldError
+]:
+    """The rule problems of the fields that did have the right shape, so that one pass
+    reports everything: the top-level fields with shape errors are left at their defaults,
+    and no rule is reported that reads a field left out."""
+    dropped = {_top(e.field) for e in shape_errors}
+    try:
+        rest = _CONVERTER.structure(
+            {k: v for k, v in data.items() if k not in dropped}, ServiceSpec
+        )
+    except _STRUCTURE_ERRORS:  # pragma: no cover - the bad fields were all dropped
+        return []
+    return [
+        e for e in rest.problems()
+        if _top(e.field) not in dropped and _CHECKED_WITH.get(_top(e.field)) not in dropped
+    ]
 
 
 def load_config(path: str | Path) -> tuple[str | None, ServiceSpec]:

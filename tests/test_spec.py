@@ -688,3 +688,24 @@ def test_render_environment_without_variables_drops_the_marker() -> None:
 def test_render_environment_needs_exactly_one_marker_line(body: str) -> None:
     with pytest.raises(FluorideError, match="fluoride:user-environment"):
         render_environment(body, {"A": "1"})
+
+
+# --------------------------------------------------------------------------- the docs
+
+DOCS = Path(__file__).parent.parent / "docs" / "spec.md"
+
+
+def _blocks(language: str) -> list[str]:
+    return re.findall(rf"^```{language}\n(.*?)^```$", DOCS.read_text(encoding="utf-8"),
+                      re.MULTILINE | re.DOTALL)
+
+
+def test_docs_examples_are_true() -> None:
+    python = _blocks("python")[0]
+    namespace: dict[str, Any] = {}
+    exec(python, namespace)  # the page's own example, so it cannot rot
+    example = namespace["spec"]
+    assert loads_config(_blocks("toml")[0]) == ("notes", example)
+    with pytest.raises(ConfigError) as info:
+        loads_config(_blocks("toml")[1])
+    assert str(info.value) + "\n" == _blocks("text")[0]

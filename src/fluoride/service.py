@@ -8,9 +8,18 @@ from typing import TYPE_CHECKING
 import attrs
 
 from fluoride import __version__
-from fluoride.errors import ServiceExists, StackFailed
+from fluoride.errors import ConfigError, ServiceExists
 from fluoride.events import Note, Reporter
 from fluoride.network import resolve_network
+from fluoride.retention import (
+    default_store_names,
+    empty_bucket,
+    find_retained,
+    purge_bucket,
+    purge_repository,
+    purge_secret,
+    purge_table,
+)
 from fluoride.spec import ServiceSpec, render_environment, to_parameters, validate_service_name
 from fluoride.stack import SERVICE_TAG, VERSION_TAG, Stack, StackInfo, StackState, load_template
 
@@ -55,15 +64,6 @@ class DeleteResult:
     removed: Mapping[str, str]
 
 
-def default_store_names(service: str, account: str, region: str) -> dict[str, str]:
-    """Stable names for stores the spec leaves unnamed, so a later service can find them."""
-    return {
-        "table": f"fluoride-{service}",
-        "bucket": f"fluoride-{service}-{account}-{region}",
-        "secret": f"fluoride/{service}",
-    }
-
-
 @attrs.define
 class Service:
     """One microservice: a handle made by :meth:`Fluoride.service`; no AWS call until used.
@@ -106,10 +106,9 @@ class Service:
             assign_public_ip=assign_public_ip,
         )
         names = default_store_names(self.name, self._account(), self.aws.region)
-        for store, key in (("table", "TableName"), ("bucket", "BucketName"),
-                           ("secret", "SecretName")):
+        for name, key in zip(names, ("TableName", "BucketName", "SecretName"), strict=True):
             if not params.get(key):
-                params[key] = names[store]
+                params[key] = name
         return params
 
     def template(self, spec: ServiceSpec) -> str:
@@ -150,6 +149,14 @@ class Service:
                 hint="Pick another name, or `fluoride delete` it first.",
             )
         params = self.parameters(spec, image=image)
+        retained = find_retained(
+            self.aws,
+            table_name=params["TableName"] if spec.stores.table else None,
+            bucket_name=params["BucketName"] if spec.stores.bucket else None,
+            secret_name=params["SecretName"] if spec.stores.secret else None,
+        )
+        if retained:
+            raise retained.error(self.name)
         self.stack.create(
             template_body=self.template(spec),
             parameters=params,
@@ -207,16 +214,27 @@ class Service:
         """Delete the service. Its table, bucket, secret and image repository are kept.
 
         The access-log bucket is emptied first, so deletion never sticks on it. With
-        ``purge_data=True`` the kept stores are removed as well (every object version).
-        Returns what was kept and removed. Raises :class:`ServiceNotFound`.
-        """
-        from fluoride import data
+        ``purge_data=True`` the kept stores are removed as well: every object version, the
+        images, and the secret (restorable for the spec's recovery window). When the stack
+        is already gone, ``purge_data=True`` removes the stores an earlier ``delete()`` kept
+        under their default names. Returns what was kept and removed.
 
-        info = self.stack.require()
+        Raises :class:`ServiceNotFound` when there is neither a stack nor kept data.
+        """
+        if purge_data and not wait:
+            raise ConfigError(
+                "purge_data=True needs wait=True: the stores can only go once the stack has.",
+                hint="Call delete(purge_data=True) and let it wait.",
+            )
+        info = self.stack.describe()
+        if info is None:
+            if purge_data:
+                return self._purge_retained()
+            self.stack.require()  # raises ServiceNotFound
+        assert info is not None  # for type checkers: require() raised otherwise
         out = info.outputs
-        removed: dict[str, str] = {}
         if out.get("AccessLogBucketName"):
-            data.empty_bucket(self.aws, out["AccessLogBucketName"])
+            empty_bucket(self.aws, out["AccessLogBucketName"])
         self.stack.delete(reporter=self.reporter, wait=wait)
         stores = {
             "table": out.get("TableName", ""),
@@ -225,29 +243,57 @@ class Service:
             "repository": out.get("RepositoryName", ""),
         }
         stores = {k: v for k, v in stores.items() if v}
-        if not wait and purge_data:
-            raise StackFailed(
-                "purge_data=True needs wait=True: the stores can only go once the stack has.",
-                resource=self.stack.name,
-            )
         if purge_data:
-            if "table" in stores:
-                data.purge_table(self.aws, stores["table"])
-            if "bucket" in stores:
-                data.purge_bucket(self.aws, stores["bucket"])
-            if "secret" in stores:
-                data.purge_secret(self.aws, stores["secret"], recovery_days=None)
-            if "repository" in stores:
-                data.purge_repository(self.aws, stores["repository"])
-            removed.update(stores)
-            self.reporter(Note(f"Deleted {self.name} and its data: "
-                               + ", ".join(f"{k} {v}" for k, v in stores.items())))
-            return DeleteResult(kept={}, removed=removed)
+            recovery = int(info.parameters.get("SecretRecoveryDays") or 30)
+            return self._purge(stores, recovery_days=recovery)
         if stores:
             self.reporter(Note(
                 f"Deleted {self.name}. Kept its data: "
                 + ", ".join(f"{k} {v}" for k, v in stores.items())
-                + f". Remove them with `fluoride delete {self.name} --purge-data` "
-                "before deleting, or reach them with boto3 by these names."
+                + ". Reach them with boto3 by these names; "
+                f"`fluoride delete {self.name} --purge-data` removes them."
             ))
-        return DeleteResult(kept=stores, removed=removed)
+        return DeleteResult(kept=stores, removed={})
+
+    def _purge(self, stores: Mapping[str, str], *, recovery_days: int) -> DeleteResult:
+        removed: dict[str, str] = {}
+        purges = {
+            "table": lambda n: purge_table(self.aws, n),
+            "bucket": lambda n: purge_bucket(self.aws, n),
+            "secret": lambda n: purge_secret(self.aws, n, recovery_days=recovery_days),
+            "repository": lambda n: purge_repository(self.aws, n),
+        }
+        for kind, name in stores.items():
+            if purges[kind](name) is not None:
+                removed[kind] = name
+        self.reporter(Note(
+            f"Deleted {self.name} and its data: "
+            + (", ".join(f"{k} {v}" for k, v in removed.items()) or "nothing was left")
+            + (f" (the secret stays restorable for {recovery_days} days)"
+               if "secret" in removed and recovery_days else "")
+        ))
+        return DeleteResult(kept={}, removed=removed)
+
+    def _purge_retained(self) -> DeleteResult:
+        table, bucket, secret = default_store_names(self.name, self._account(), self.aws.region)
+        retained = find_retained(self.aws, table_name=table, bucket_name=bucket,
+                                 secret_name=secret)
+        stores: dict[str, str] = {s.kind: s.name for s in retained.found
+                                  if s.state == "retained"}
+        if self._repository_exists():
+            stores["repository"] = f"fluoride/{self.name}"
+        if not stores:
+            self.stack.require()  # neither a stack nor kept data: ServiceNotFound
+        return self._purge(stores, recovery_days=30)
+
+    def _repository_exists(self) -> bool:
+        from fluoride.aws import client_error_code
+
+        try:
+            self.aws.client("ecr").describe_repositories(
+                repositoryNames=[f"fluoride/{self.name}"])
+        except Exception as exc:
+            if client_error_code(exc) == "RepositoryNotFoundException":
+                return False
+            raise
+        return True

@@ -152,8 +152,17 @@ class StackInfo:
         )
 
 
-def _parameters(values: Mapping[str, str]) -> list[ParameterTypeDef]:
-    return [{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(values.items())]
+def _parameters(
+    values: Mapping[str, str], keep_previous: Sequence[str] = ()
+) -> list[ParameterTypeDef]:
+    given: list[ParameterTypeDef] = [
+        {"ParameterKey": k, "ParameterValue": v} for k, v in sorted(values.items())
+    ]
+    kept: list[ParameterTypeDef] = [
+        {"ParameterKey": k, "UsePreviousValue": True}
+        for k in sorted(set(keep_previous) - set(values))
+    ]
+    return given + kept
 
 
 _NO_CHANGES = (
@@ -222,12 +231,15 @@ class Stack:
         parameters: Mapping[str, str],
         template_body: str | None,
         tags: Mapping[str, str] | None = None,
+        keep_previous: Sequence[str] = (),
     ) -> tuple[str, list[PlannedChange]] | None:
         """Create a change set and wait until it is ready.
 
         ``kind`` is ``CREATE`` or ``UPDATE``; ``template_body=None`` reuses the stack's
-        template. Returns the change set name and its changes, or ``None`` when the change
-        set has nothing to do (which is success, not an error).
+        template. ``keep_previous`` names parameters that keep their current value
+        (``UsePreviousValue``; a deployment changes ``Image`` only). Returns the change set
+        name and its changes, or ``None`` when the change set has nothing to do (which is
+        success, not an error).
         """
         if template_body is not None and len(template_body.encode()) > MAX_INLINE_TEMPLATE:
             raise AwsError(
@@ -240,7 +252,7 @@ class Stack:
             "StackName": self.name,
             "ChangeSetName": name,
             "ChangeSetType": kind,
-            "Parameters": _parameters(parameters),
+            "Parameters": _parameters(parameters, keep_previous),
             "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
         }
         if template_body is None:
@@ -472,10 +484,12 @@ class Stack:
         template_body: str | None,
         reporter: Reporter,
         tags: Mapping[str, str] | None = None,
+        keep_previous: Sequence[str] = (),
     ) -> bool:
         """Plan and start an update. Returns ``False`` when there was nothing to change."""
         planned = self.plan(
-            kind="UPDATE", parameters=parameters, template_body=template_body, tags=tags
+            kind="UPDATE", parameters=parameters, template_body=template_body, tags=tags,
+            keep_previous=keep_previous,
         )
         if planned is None:
             reporter(Note(f"{self.name}: nothing to change."))

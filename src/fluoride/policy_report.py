@@ -1,0 +1,503 @@
+"""The operations page: what a Fluoride stack may and may not do, read from the template.
+
+``python -m fluoride.policy_report`` rewrites ``docs/operations.md`` from
+``templates/fluoride.yaml``; ``--check`` exits non-zero when the page is out of date (a
+test runs the same comparison, so the page cannot drift from the template). It lists every
+IAM role and statement, the bucket policies, every security group rule, what each resource
+does when the stack is deleted, the checkov findings skipped with their reasons, and
+sensitive actions that no task role statement grants.
+
+Reading the template needs PyYAML (in the ``dev`` extra).
+
+.. versionadded:: 0.1.0
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import sys
+from collections.abc import Iterable, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "SENSITIVE_ACTIONS",
+    "parse_template",
+    "render_operations_page",
+    "template_text",
+]
+
+#: Actions an operations team worries about. The page proves none is granted to the task
+#: role (tests/test_isolation.py proves it again with an IAM policy evaluator).
+SENSITIVE_ACTIONS: tuple[str, ...] = (
+    "iam:PassRole",
+    "iam:CreateRole",
+    "iam:PutRolePolicy",
+    "iam:AttachRolePolicy",
+    "sts:AssumeRole",
+    "dynamodb:CreateTable",
+    "dynamodb:DeleteTable",
+    "dynamodb:UpdateTable",
+    "dynamodb:ListTables",
+    "dynamodb:RestoreTableFromBackup",
+    "s3:CreateBucket",
+    "s3:DeleteBucket",
+    "s3:PutBucketPolicy",
+    "s3:PutBucketAcl",
+    "s3:PutBucketVersioning",
+    "s3:PutLifecycleConfiguration",
+    "s3:ListAllMyBuckets",
+    "s3:DeleteObjectVersion",
+    "secretsmanager:CreateSecret",
+    "secretsmanager:DeleteSecret",
+    "secretsmanager:PutResourcePolicy",
+    "secretsmanager:ListSecrets",
+    "kms:Decrypt",
+    "ec2:AuthorizeSecurityGroupIngress",
+    "ecs:UpdateService",
+    "cloudformation:UpdateStack",
+)
+
+_TAGS = (
+    "Ref",
+    "Condition",
+    "GetAtt",
+    "Sub",
+    "If",
+    "Join",
+    "Select",
+    "Split",
+    "Equals",
+    "Not",
+    "And",
+    "Or",
+    "FindInMap",
+    "Base64",
+    "GetAZs",
+    "ImportValue",
+    "Cidr",
+)
+
+
+def template_text() -> str:
+    """The template shipped inside the package."""
+    return resources.files("fluoride").joinpath("templates/fluoride.yaml").read_text("utf-8")
+
+
+def parse_template(text: str) -> dict[str, Any]:
+    """The template as plain data: short-form tags become their long forms.
+
+    ``!GetAtt A.B`` becomes ``{"Fn::GetAtt": ["A", "B"]}``, ``!Ref X`` ``{"Ref": "X"}``,
+    ``!Condition C`` ``{"Condition": "C"}`` and the other ``!Name`` ``{"Fn::Name": ...}``.
+    """
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def construct(tag: str) -> Any:
+        def build(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+            if isinstance(node, yaml.ScalarNode):
+                value: Any = loader.construct_scalar(node)
+            elif isinstance(node, yaml.SequenceNode):
+                value = loader.construct_sequence(node, deep=True)
+            else:
+                value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]  # a MappingNode here
+            if tag == "GetAtt" and isinstance(value, str):
+                value = value.split(".", 1)
+            key = tag if tag in {"Ref", "Condition"} else f"Fn::{tag}"
+            return {key: value}
+
+        return build
+
+    for tag in _TAGS:
+        Loader.add_constructor(f"!{tag}", construct(tag))
+    loaded = yaml.load(text, Loader=Loader)  # a SafeLoader subclass: no arbitrary objects
+    if not isinstance(loaded, dict):
+        raise ValueError("the template is not a mapping")
+    return loaded
+
+
+# --------------------------------------------------------------------------- showing values
+
+
+def show(value: Any) -> str:
+    """A short, readable form of a template value, intrinsics written as ``${...}``."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, list):
+        return ", ".join(show(v) for v in value)
+    if isinstance(value, dict) and len(value) == 1:
+        ((key, arg),) = value.items()
+        if key == "Ref":
+            return "(none)" if arg == "AWS::NoValue" else f"${{{arg}}}"
+        if key == "Fn::GetAtt":
+            return f"${{{'.'.join(arg)}}}"
+        if key == "Fn::Sub":
+            if isinstance(arg, str):
+                return arg
+            text, variables = arg
+            for name, var in variables.items():
+                shown = show(var)
+                if " " in shown:  # a conditional value: keep it visibly one piece
+                    shown = f"({shown})"
+                text = text.replace(f"${{{name}}}", shown)
+            return str(text)
+        if key == "Fn::If":
+            cond, yes, no = arg
+            if no == {"Ref": "AWS::NoValue"}:
+                return f"{show(yes)} (if {cond})"
+            return f"{show(yes)} if {cond}, else {show(no)}"
+        if key == "Fn::Join":
+            sep, parts = arg
+            return sep.join(show(p) for p in parts) if isinstance(parts, list) else show(parts)
+        if key == "Fn::Select":
+            index, source = arg
+            refs = sorted(_refs(source))
+            return f"{refs[0]}[{index}]" if len(refs) == 1 else f"item {index} of {show(source)}"
+    return str(value)
+
+
+def _refs(value: Any) -> set[str]:
+    """Names referenced with ``Ref`` anywhere inside ``value``."""
+    if isinstance(value, dict):
+        found = {value["Ref"]} if isinstance(value.get("Ref"), str) else set()
+        for v in value.values():
+            found |= _refs(v)
+        return found
+    if isinstance(value, list):
+        return set().union(*(_refs(v) for v in value)) if value else set()
+    return set()
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _code(items: Iterable[str]) -> str:
+    return ", ".join(f"`{_cell(i)}`" for i in items)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+# --------------------------------------------------------------------------- the page
+
+
+def _roles(resources_: dict[str, Any]) -> list[str]:
+    rows = []
+    for name, res in resources_.items():
+        if res.get("Type") != "AWS::IAM::Role":
+            continue
+        props = res.get("Properties", {})
+        trust = []
+        for st in props.get("AssumeRolePolicyDocument", {}).get("Statement", []):
+            principal = st.get("Principal", {})
+            who = ", ".join(f"{k}: {show(v)}" for k, v in principal.items())
+            cond = ""
+            if "Condition" in st:
+                cond = "; when " + "; ".join(
+                    f"{op} {k} = {show(v)}"
+                    for op, block in st["Condition"].items()
+                    for k, v in block.items()
+                )
+            trust.append(f"{st.get('Effect')} {show(st.get('Action'))} by {who}{cond}")
+        managed = show(props["ManagedPolicyArns"]) if "ManagedPolicyArns" in props else "none"
+        boundary = show(props["PermissionsBoundary"]) if "PermissionsBoundary" in props else "none"
+        rows.append((f"`{name}`", _cell("; ".join(trust)), _cell(managed), _cell(boundary)))
+    return _table(("Role", "Who may assume it", "Managed policies", "Permissions boundary"), rows)
+
+
+def _policy_rows(resources_: dict[str, Any]) -> list[tuple[str, ...]]:
+    """(role, policy, condition, effect, actions, resources) for every inline statement."""
+    rows: list[tuple[str, ...]] = []
+    for name, res in resources_.items():
+        if res.get("Type") != "AWS::IAM::Policy":
+            continue
+        props = res["Properties"]
+        roles = ", ".join(show(r).strip("${}") for r in props.get("Roles", []))
+        for st in props["PolicyDocument"]["Statement"]:
+            rows.append(
+                (
+                    roles,
+                    f"{name} ({props.get('PolicyName', '')})",
+                    res.get("Condition", "always"),
+                    st["Effect"],
+                    _code(show(a) for a in _as_list(st["Action"])),
+                    _code(show(r) for r in _as_list(st["Resource"])),
+                )
+            )
+    return rows
+
+
+def _statements(resources_: dict[str, Any]) -> list[str]:
+    rows = [
+        (f"`{role}`", f"`{policy}`", cond, effect, actions, res)
+        for role, policy, cond, effect, actions, res in _policy_rows(resources_)
+    ]
+    return _table(("Role", "Policy", "When", "Effect", "Actions", "Resources"), rows)
+
+
+def _bucket_policies(resources_: dict[str, Any]) -> list[str]:
+    rows = []
+    for res in resources_.values():
+        if res.get("Type") != "AWS::S3::BucketPolicy":
+            continue
+        props = res["Properties"]
+        for st in props["PolicyDocument"]["Statement"]:
+            principal = st.get("Principal")
+            who = (
+                ", ".join(f"{k}: {show(v)}" for k, v in principal.items())
+                if isinstance(principal, dict)
+                else show(principal)
+            )
+            cond = "; ".join(
+                f"{op} {k} = {show(v)}"
+                for op, block in st.get("Condition", {}).items()
+                for k, v in block.items()
+            )
+            rows.append(
+                (
+                    f"`{show(props['Bucket']).strip('${}')}`",
+                    st.get("Sid", ""),
+                    st["Effect"],
+                    _cell(who),
+                    _code(show(a) for a in _as_list(st["Action"])),
+                    _code(show(r) for r in _as_list(st["Resource"])),
+                    _cell(cond or "-"),
+                )
+            )
+    return _table(
+        ("Bucket", "Sid", "Effect", "Principal", "Actions", "Resources", "Condition"), rows
+    )
+
+
+def _ports(rule: dict[str, Any]) -> str:
+    low, high = show(rule.get("FromPort", "all")), show(rule.get("ToPort", "all"))
+    return low if low == high else f"{low}-{high}"
+
+
+def _peer(rule: dict[str, Any]) -> str:
+    for key in (
+        "CidrIp",
+        "CidrIpv6",
+        "SourceSecurityGroupId",
+        "DestinationSecurityGroupId",
+        "SourcePrefixListId",
+        "DestinationPrefixListId",
+    ):
+        if key in rule:
+            return f"{key} {show(rule[key])}"
+    return "(none)"
+
+
+def _security_groups(resources_: dict[str, Any]) -> list[str]:
+    rows = []
+    for name, res in resources_.items():
+        props = res.get("Properties", {})
+        if res.get("Type") == "AWS::EC2::SecurityGroup":
+            for direction, key in (
+                ("ingress", "SecurityGroupIngress"),
+                ("egress", "SecurityGroupEgress"),
+            ):
+                for rule in props.get(key, []):
+                    rows.append(
+                        (
+                            f"`{name}`",
+                            direction,
+                            show(rule["IpProtocol"]),
+                            _ports(rule),
+                            _cell(_peer(rule)),
+                            "always",
+                            _cell(rule.get("Description", "")),
+                        )
+                    )
+            if "SecurityGroupIngress" not in props:
+                rows.append(
+                    (
+                        f"`{name}`",
+                        "ingress",
+                        "-",
+                        "-",
+                        "only the rules below",
+                        "always",
+                        _cell(show(props.get("GroupDescription", ""))),
+                    )
+                )
+        elif res.get("Type") in {"AWS::EC2::SecurityGroupIngress", "AWS::EC2::SecurityGroupEgress"}:
+            direction = "ingress" if res["Type"].endswith("Ingress") else "egress"
+            group = show(props["GroupId"]).strip("${}").removesuffix(".GroupId")
+            rows.append(
+                (
+                    f"`{group}`",
+                    direction,
+                    show(props["IpProtocol"]),
+                    _ports(props),
+                    _cell(_peer(props)),
+                    res.get("Condition", "always"),
+                    _cell(f"{name}: {props.get('Description', '')}"),
+                )
+            )
+    return _table(("Group", "Direction", "Protocol", "Ports", "Peer", "When", "Rule"), rows)
+
+
+def _deletion(resources_: dict[str, Any]) -> list[str]:
+    rows = []
+    for name, res in resources_.items():
+        if "DeletionPolicy" not in res and "UpdateReplacePolicy" not in res:
+            continue
+        rows.append(
+            (
+                f"`{name}`",
+                f"`{res['Type']}`",
+                res.get("DeletionPolicy", "Delete"),
+                res.get("UpdateReplacePolicy", "Delete"),
+                res.get("Condition", "always"),
+            )
+        )
+    return _table(("Resource", "Type", "On stack delete", "On replacement", "When"), rows)
+
+
+def _skips(resources_: dict[str, Any]) -> list[str]:
+    rows = []
+    for name, res in resources_.items():
+        for skip in res.get("Metadata", {}).get("checkov", {}).get("skip", []):
+            rows.append((f"`{name}`", f"`{skip['id']}`", _cell(skip.get("comment", ""))))
+    return _table(("Resource", "Check", "Why it does not apply"), rows)
+
+
+def _not_granted(resources_: dict[str, Any]) -> list[str]:
+    """Sensitive actions that no Allow statement of the task role's policies matches."""
+    patterns: list[str] = []
+    for res in resources_.values():
+        if res.get("Type") != "AWS::IAM::Policy":
+            continue
+        if {"Ref": "TaskRole"} not in res["Properties"].get("Roles", []):
+            continue
+        for st in res["Properties"]["PolicyDocument"]["Statement"]:
+            if st["Effect"] == "Allow":
+                patterns += [show(a).lower() for a in _as_list(st["Action"])]
+    granted = [
+        a for a in SENSITIVE_ACTIONS if any(fnmatch.fnmatchcase(a.lower(), p) for p in patterns)
+    ]
+    absent = [a for a in SENSITIVE_ACTIONS if a not in granted]
+    lines = [f"- `{a}`" for a in absent]
+    if granted:
+        lines += ["", "**Granted (review!):** " + _code(granted)]
+    return lines
+
+
+HEADER = """\
+# What a Fluoride stack may and may not do
+
+```{{note}}
+This page is generated from the template ({template}) by
+`python -m fluoride.policy_report`. Do not edit it by hand: a test fails when the page
+and the template disagree.
+```
+
+A Fluoride service is one CloudFormation stack. This page is for the operations and
+security teams who approve such stacks: every permission the stack's roles hold, every
+network path into it, and what happens to each resource when the stack is deleted.
+Values written `${{Name}}` are template parameters or the resources the stack creates;
+"When" names the template condition (toggle) under which a resource exists.
+
+In short:
+
+- The **task role** (what the application's code runs as) reaches this stack's own
+  table, bucket and secret, by their exact ARNs, with data-plane actions only. It cannot
+  create, delete or reconfigure any of them, cannot list other tables, buckets or secrets,
+  and holds no IAM permission. An `ExtraPolicyArns` parameter adds the managed policies an
+  operator names, and nothing else; a `PermissionsBoundaryArn` caps every role the stack
+  creates (the boundary wins over the role's own policies).
+- The **execution role** is ECS's own: it holds the AWS managed
+  `AmazonECSTaskExecutionRolePolicy` (pull images from ECR, write CloudWatch Logs) and
+  the application never runs as it.
+- **Network**: only the load balancer's security group reaches the tasks, on the
+  container port. The load balancer accepts TCP on its listener ports only, from the
+  configured CIDRs and the allowed caller security groups (`allowed_callers`).
+- **Data is kept**: the table, bucket, secret and image repository are retained when the
+  stack is deleted. Fluoride's `delete(purge_data=True)` (CLI:
+  `fluoride delete NAME --purge-data`, which asks for confirmation) removes them; the
+  secret then stays restorable for its recovery window.
+"""
+
+
+def render_operations_page(template: dict[str, Any], *, source: str = "") -> str:
+    """The operations page (MyST markdown) for ``template``."""
+    res = template["Resources"]
+    parts = [HEADER.format(template=source or "templates/fluoride.yaml")]
+    sections: list[tuple[str, str, list[str]]] = [
+        (
+            "IAM roles",
+            "Roles the stack creates, who may assume them, and their limits.",
+            _roles(res),
+        ),
+        ("IAM statements", "Every statement of every inline policy, by role.", _statements(res)),
+        (
+            "Not granted to the task role",
+            "None of the task role's statements matches these actions (checked by pattern "
+            "against every Allow statement; wildcards included).",
+            _not_granted(res),
+        ),
+        ("Bucket policies", "Resource policies on the stack's buckets.", _bucket_policies(res)),
+        (
+            "Security group rules",
+            "Every rule. A group with no inline ingress accepts only the separate rules "
+            "listed for it; a group with inline egress rules loses the default allow-all "
+            "egress.",
+            _security_groups(res),
+        ),
+        (
+            "Deletion policies",
+            "Resources not listed are deleted with the stack. Before deleting the stack, "
+            "Fluoride empties the access-log bucket so deletion never sticks.",
+            _deletion(res),
+        ),
+        (
+            "Accepted checkov findings",
+            "checkov runs on the template in CI and reports no failed check; each finding "
+            "below is skipped in the resource's metadata with this reason.",
+            _skips(res),
+        ),
+    ]
+    for title, intro, lines in sections:
+        parts.append(f"## {title}\n\n{intro}\n\n" + "\n".join(lines) + "\n")
+    return "\n".join(parts)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Write (or with ``--check``, compare) the operations page; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m fluoride.policy_report", description=__doc__)
+    parser.add_argument("output", nargs="?", default="docs/operations.md", type=Path)
+    parser.add_argument("--check", action="store_true", help="fail when the page is stale")
+    args = parser.parse_args(argv)
+    page = render_operations_page(parse_template(template_text()))
+    if args.check:
+        current = args.output.read_text("utf-8") if args.output.exists() else ""
+        if current != page:
+            print(
+                f"{args.output} is out of date: run python -m fluoride.policy_report",
+                file=sys.stderr,
+            )
+            return 1
+        return 0
+    args.output.write_text(page, "utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

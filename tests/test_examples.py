@@ -1,0 +1,25 @@
+"""The examples under examples/ run against the embedded emulator, as the docs show them."""
+
+from __future__ import annotations
+
+import runpy
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+def test_notebook_data_example(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("fluoride.client", reason="the Fluoride client has not landed yet")
+    from fluoride.service import Service
+
+    if not hasattr(Service, "table"):
+        pytest.skip("Service.table/.bucket/.secret are not wired yet")
+    runpy.run_path(str(EXAMPLES / "notebook_data.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "'text': 'buy milk'" in out
+    assert "note#2 call Ada" in out
+    assert "day,count\ntue,5" in out
+    assert "reports/monday.csv 16" in out
+    assert "'api.key', 'db.password', 'password'" in out

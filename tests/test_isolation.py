@@ -1,0 +1,364 @@
+"""Isolation, proven: each service's task role reaches its own stores and nothing else.
+
+The task role's policies are rendered from the template for two services (the SDK's own
+``to_parameters`` makes the parameters) and evaluated with principalmapper's local IAM
+policy simulation, which honours resource ARNs, permissions boundaries and denies.
+Service B's name starts with service A's, so a wildcard too wide would show.
+"""
+
+from __future__ import annotations
+
+import collections
+import collections.abc
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import pytest
+
+from fluoride.spec import Access, ServiceSpec, Stores, to_parameters
+from tests._cfn import ACCOUNT, REGION, Rendered, render
+
+# principalmapper 1.1.5 imports Mapping from collections, which Python 3.10 removed.
+for _name in ("Mapping", "MutableMapping"):
+    if not hasattr(collections, _name):
+        setattr(collections, _name, getattr(collections.abc, _name))
+
+from principalmapper.common import Node, Policy  # noqa: E402  # needs the shim above
+from principalmapper.querying.query_interface import (  # noqa: E402  # needs the shim above
+    local_check_authorization_full,
+)
+
+NETWORK = {"vpc_id": "vpc-0123456789abcdef0", "subnet_ids": ["subnet-0123aaaa", "subnet-0123bbbb"]}
+A, B = "notes", "notes-b"
+
+
+def named_stores(service: str) -> Stores:
+    """The deterministic names create() gives the stores."""
+    return Stores(
+        table_name=f"fluoride-{service}",
+        bucket_name=f"fluoride-{service}-{ACCOUNT}-{REGION}",
+        secret_name=f"fluoride/{service}",
+    )
+
+
+def stack(service: str, spec: ServiceSpec | None = None, *, named: bool = True) -> Rendered:
+    spec = spec or ServiceSpec()
+    if named:
+        spec = attrs.evolve(spec, stores=attrs.evolve(spec.stores, **_names(service)))
+    params = to_parameters(
+        spec,
+        service_name=service,
+        vpc_id=NETWORK["vpc_id"],
+        subnet_ids=NETWORK["subnet_ids"],
+        image=None,
+        assign_public_ip=True,
+    )
+    return render(params)
+
+
+def _names(service: str) -> dict[str, str]:
+    st = named_stores(service)
+    return {
+        "table_name": st.table_name or "",
+        "bucket_name": st.bucket_name or "",
+        "secret_name": st.secret_name or "",
+    }
+
+
+def task_role(
+    rendered: Rendered,
+    managed: Mapping[str, dict[str, Any]] | None = None,
+    boundaries: Mapping[str, dict[str, Any]] | None = None,
+) -> Node:
+    """The task role as principalmapper sees it: inline + managed policies and boundary."""
+    role = rendered.resources["TaskRole"]["Properties"]
+    name = rendered.physical["TaskRole"]
+    arn = rendered.arn("TaskRole")
+    policies = [
+        Policy(
+            f"{arn}/{res['Properties']['PolicyName']}",
+            res["Properties"]["PolicyName"],
+            res["Properties"]["PolicyDocument"],
+        )
+        for res in rendered.of_type("AWS::IAM::Policy").values()
+        if name in res["Properties"]["Roles"]
+    ]
+    for policy_arn in role.get("ManagedPolicyArns", []):
+        policies.append(
+            Policy(policy_arn, policy_arn.rsplit("/", 1)[-1], (managed or {})[policy_arn])
+        )
+    boundary = None
+    if "PermissionsBoundary" in role:
+        boundary_arn = role["PermissionsBoundary"]
+        boundary = Policy(
+            boundary_arn, boundary_arn.rsplit("/", 1)[-1], (boundaries or {})[boundary_arn]
+        )
+    return Node(
+        arn,
+        "AROA" + name.upper()[:17],
+        policies,
+        [],
+        role["AssumeRolePolicyDocument"],
+        None,
+        0,
+        False,
+        False,
+        boundary,
+        False,
+        {},
+    )
+
+
+def allowed(node: Node, action: str, resource: str) -> bool:
+    return bool(local_check_authorization_full(node, action, resource, {}))
+
+
+# What an app does with its stores: (action, resource kind). Every one must be allowed on
+# its own stores and denied on the other service's.
+TABLE_ACTIONS = [
+    "GetItem",
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "Query",
+    "Scan",
+    "BatchGetItem",
+    "BatchWriteItem",
+    "ConditionCheckItem",
+    "DescribeTable",
+]
+OBJECT_ACTIONS = [
+    "GetObject",
+    "PutObject",
+    "DeleteObject",
+    "AbortMultipartUpload",
+    "ListMultipartUploadParts",
+]
+SECRET_ACTIONS = ["GetSecretValue", "DescribeSecret", "PutSecretValue"]
+
+
+def store_arns(rendered: Rendered) -> dict[str, str]:
+    return {
+        "table": rendered.arn("Table"),
+        "index": rendered.arn("Table") + "/index/by-owner",
+        "bucket": rendered.arn("Bucket"),
+        "object": rendered.arn("Bucket") + "/reports/2026/today.csv",
+        "secret": rendered.physical["Secret"],
+    }
+
+
+def data_plane(rendered: Rendered) -> list[tuple[str, str]]:
+    arns = store_arns(rendered)
+    checks = [(f"dynamodb:{a}", arns["table"]) for a in TABLE_ACTIONS]
+    checks += [("dynamodb:Query", arns["index"]), ("dynamodb:Scan", arns["index"])]
+    checks += [("s3:ListBucket", arns["bucket"]), ("s3:GetBucketLocation", arns["bucket"])]
+    checks += [(f"s3:{a}", arns["object"]) for a in OBJECT_ACTIONS]
+    checks += [(f"secretsmanager:{a}", arns["secret"]) for a in SECRET_ACTIONS]
+    return checks
+
+
+def administration(rendered: Rendered) -> list[tuple[str, str]]:
+    """Control-plane actions no task role may take, on its own stores or anywhere."""
+    arns = store_arns(rendered)
+    role_arn = rendered.arn("TaskRole")
+    return [
+        ("dynamodb:DeleteTable", arns["table"]),
+        ("dynamodb:UpdateTable", arns["table"]),
+        ("dynamodb:CreateTable", arns["table"]),
+        ("dynamodb:UpdateTimeToLive", arns["table"]),
+        ("dynamodb:UpdateContinuousBackups", arns["table"]),
+        ("dynamodb:ListTables", "*"),
+        ("s3:PutBucketPolicy", arns["bucket"]),
+        ("s3:DeleteBucket", arns["bucket"]),
+        ("s3:DeleteBucketPolicy", arns["bucket"]),
+        ("s3:PutBucketVersioning", arns["bucket"]),
+        ("s3:PutBucketPublicAccessBlock", arns["bucket"]),
+        ("s3:PutLifecycleConfiguration", arns["bucket"]),
+        ("s3:DeleteObjectVersion", arns["object"]),
+        ("s3:ListAllMyBuckets", "*"),
+        ("s3:CreateBucket", "arn:aws:s3:::anything"),
+        ("secretsmanager:DeleteSecret", arns["secret"]),
+        ("secretsmanager:PutResourcePolicy", arns["secret"]),
+        ("secretsmanager:UpdateSecret", arns["secret"]),
+        ("secretsmanager:ListSecrets", "*"),
+        ("secretsmanager:CreateSecret", "*"),
+        ("iam:PassRole", role_arn),
+        ("iam:PassRole", "*"),
+        ("iam:CreateRole", "*"),
+        ("iam:PutRolePolicy", role_arn),
+        ("iam:AttachRolePolicy", role_arn),
+        ("iam:CreateAccessKey", "*"),
+        ("sts:AssumeRole", "*"),
+        ("ecs:UpdateService", "*"),
+        ("ec2:AuthorizeSecurityGroupIngress", "*"),
+        ("cloudformation:DeleteStack", "*"),
+    ]
+
+
+@pytest.fixture(scope="module", params=[True, False], ids=["named-stores", "generated-names"])
+def two(request: pytest.FixtureRequest) -> tuple[Rendered, Rendered]:
+    return stack(A, named=request.param), stack(B, named=request.param)
+
+
+def test_each_service_reaches_every_store_it_needs(two: tuple[Rendered, Rendered]) -> None:
+    for rendered in two:
+        node = task_role(rendered)
+        denied = [c for c in data_plane(rendered) if not allowed(node, *c)]
+        assert denied == []
+
+
+def test_nothing_of_the_other_service(two: tuple[Rendered, Rendered]) -> None:
+    a, b = two
+    for mine, theirs in ((a, b), (b, a)):
+        node = task_role(mine)
+        leaked = [c for c in data_plane(theirs) if allowed(node, *c)]
+        assert leaked == []
+
+
+def test_no_administration_anywhere(two: tuple[Rendered, Rendered]) -> None:
+    for rendered in two:
+        node = task_role(rendered)
+        leaked = [c for c in administration(rendered) if allowed(node, *c)]
+        assert leaked == []
+
+
+def test_the_evaluator_can_fail() -> None:
+    # Guard against a vacuous proof: a policy that grants too much is caught.
+    a = stack(A)
+    wide = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}],
+    }
+    spec = ServiceSpec(access=Access(extra_policy_arns=("arn:aws:iam::aws:policy/Wide",)))
+    node = task_role(stack(A, spec), managed={"arn:aws:iam::aws:policy/Wide": wide})
+    assert allowed(node, "dynamodb:DeleteTable", store_arns(a)["table"])
+    assert allowed(node, "dynamodb:GetItem", store_arns(stack(B))["table"])
+
+
+def test_every_resource_in_the_task_policies_is_the_services_own(
+    two: tuple[Rendered, Rendered],
+) -> None:
+    """Statically too: each Resource is one of the stack's own ARNs (or /index/*, /*)."""
+    for rendered in two:
+        arns = store_arns(rendered)
+        own = {
+            arns["table"],
+            arns["table"] + "/index/*",
+            arns["bucket"],
+            arns["bucket"] + "/*",
+            arns["secret"].rsplit("-", 1)[0] + "-??????",
+        }
+        name = rendered.physical["TaskRole"]
+        for res in rendered.of_type("AWS::IAM::Policy").values():
+            assert name in res["Properties"]["Roles"]
+            for st in res["Properties"]["PolicyDocument"]["Statement"]:
+                assert st["Effect"] == "Allow"
+                resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
+                assert set(resources) <= own, resources
+
+
+def test_exec_adds_only_the_session_channel() -> None:
+    plain = task_role(stack(A))
+    with_exec = task_role(stack(A, ServiceSpec(exec_enabled=True)))
+    assert allowed(with_exec, "ssmmessages:CreateControlChannel", "*")
+    assert not allowed(plain, "ssmmessages:CreateControlChannel", "*")
+    b = stack(B)
+    assert [c for c in data_plane(b) + administration(stack(A)) if allowed(with_exec, *c)] == []
+
+
+def test_stores_turned_off_are_not_reachable() -> None:
+    spec = ServiceSpec(stores=Stores(table=False, bucket=False, secret=False))
+    rendered = stack(A, spec)
+    assert rendered.of_type("AWS::IAM::Policy") == {}
+    node = task_role(rendered)
+    assert [c for c in data_plane(stack(A)) if allowed(node, *c)] == []
+
+
+BOUNDARY_ARN = f"arn:aws:iam::{ACCOUNT}:policy/fluoride-boundary"
+#: An operations team's boundary: tables and objects yes, secrets no, and never IAM.
+BOUNDARY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Action": ["dynamodb:*", "s3:*"], "Resource": "*"},
+        {"Effect": "Deny", "Action": "s3:DeleteObject", "Resource": "*"},
+    ],
+}
+
+
+def test_the_permissions_boundary_wins() -> None:
+    spec = ServiceSpec(access=Access(permissions_boundary_arn=BOUNDARY_ARN))
+    rendered = stack(A, spec)
+    assert rendered.resources["TaskRole"]["Properties"]["PermissionsBoundary"] == BOUNDARY_ARN
+    assert rendered.resources["ExecutionRole"]["Properties"]["PermissionsBoundary"] == BOUNDARY_ARN
+    node = task_role(rendered, boundaries={BOUNDARY_ARN: BOUNDARY})
+    arns = store_arns(rendered)
+    # Allowed by the role and inside the boundary: allowed.
+    assert allowed(node, "dynamodb:GetItem", arns["table"])
+    assert allowed(node, "s3:GetObject", arns["object"])
+    # Allowed by the role, outside the boundary (or denied by it): denied.
+    assert not allowed(node, "secretsmanager:GetSecretValue", arns["secret"])
+    assert not allowed(node, "s3:DeleteObject", arns["object"])
+    # Inside the boundary but not granted by the role: still denied (a boundary grants nothing).
+    assert not allowed(node, "dynamodb:DeleteTable", arns["table"])
+    assert not allowed(node, "dynamodb:GetItem", store_arns(stack(B))["table"])
+    # Without the boundary the role's own grants stand.
+    assert allowed(task_role(stack(A)), "secretsmanager:GetSecretValue", arns["secret"])
+
+
+EXTRA_ARN = f"arn:aws:iam::{ACCOUNT}:policy/read-shared-reference-data"
+EXTRA = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::shared-ref/*"},
+        {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::shared-ref"},
+    ],
+}
+
+
+def test_an_extra_policy_adds_exactly_what_it_grants() -> None:
+    spec = ServiceSpec(access=Access(extra_policy_arns=(EXTRA_ARN,)))
+    rendered = stack(A, spec)
+    assert rendered.resources["TaskRole"]["Properties"]["ManagedPolicyArns"] == [EXTRA_ARN]
+    with_extra = task_role(rendered, managed={EXTRA_ARN: EXTRA})
+    without = task_role(stack(A))
+    a, b = stack(A), stack(B)
+    probes = (
+        data_plane(a)
+        + data_plane(b)
+        + administration(a)
+        + [
+            ("s3:GetObject", "arn:aws:s3:::shared-ref/data.csv"),
+            ("s3:ListBucket", "arn:aws:s3:::shared-ref"),
+            ("s3:PutObject", "arn:aws:s3:::shared-ref/data.csv"),
+            ("s3:DeleteBucket", "arn:aws:s3:::shared-ref"),
+            ("s3:GetObject", "arn:aws:s3:::shared-ref-private/x"),
+        ]
+    )
+    gained = {p for p in probes if allowed(with_extra, *p) and not allowed(without, *p)}
+    lost = {p for p in probes if allowed(without, *p) and not allowed(with_extra, *p)}
+    assert gained == {
+        ("s3:GetObject", "arn:aws:s3:::shared-ref/data.csv"),
+        ("s3:ListBucket", "arn:aws:s3:::shared-ref"),
+    }
+    assert lost == set()
+
+
+def test_only_ecs_tasks_of_this_account_assume_the_task_role() -> None:
+    trust = stack(A).resources["TaskRole"]["Properties"]["AssumeRolePolicyDocument"]
+    (statement,) = trust["Statement"]
+    assert statement["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}
+    assert statement["Action"] == "sts:AssumeRole"
+    assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT}
+
+
+def test_the_container_is_told_its_own_stores() -> None:
+    rendered = stack(A)
+    (container,) = rendered.resources["TaskDefinition"]["Properties"]["ContainerDefinitions"]
+    env = {e["Name"]: e["Value"] for e in container["Environment"]}
+    assert env["FLUORIDE_TABLE"] == rendered.physical["Table"]
+    assert env["FLUORIDE_BUCKET"] == rendered.physical["Bucket"]
+    assert env["FLUORIDE_SECRET_ARN"] == rendered.physical["Secret"]
+    assert rendered.resources["TaskDefinition"]["Properties"]["TaskRoleArn"] == rendered.arn(
+        "TaskRole"
+    )

@@ -1,0 +1,228 @@
+"""Network paths, proven from the rendered template: only the load balancer reaches the
+tasks, on the container port; the load balancer accepts TCP on its listener ports only,
+from the configured CIDRs and the allowed callers' security groups, and nothing else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import pytest
+
+from fluoride.spec import Domain, Network, ServiceSpec, to_parameters
+from tests._cfn import Rendered, render
+
+VPC = "vpc-0123456789abcdef0"
+SUBNETS = ["subnet-0123aaaa", "subnet-0123bbbb"]
+CERT = "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
+
+
+def stack(spec: ServiceSpec, callers: tuple[str, ...] = (), name: str = "notes") -> Rendered:
+    params = to_parameters(
+        spec,
+        service_name=name,
+        vpc_id=VPC,
+        subnet_ids=SUBNETS,
+        image=None,
+        assign_public_ip=True,
+        caller_security_groups=callers,
+    )
+    return render(params)
+
+
+@attrs.frozen
+class Rule:
+    group: str
+    direction: str
+    protocol: str
+    from_port: int
+    to_port: int
+    peer: str
+
+
+def rules(rendered: Rendered) -> set[Rule]:
+    """Every ingress and egress rule of every security group the stack creates."""
+    found = set()
+
+    def peer(rule: dict[str, Any]) -> str:
+        keys = [
+            k
+            for k in (
+                "CidrIp",
+                "CidrIpv6",
+                "SourceSecurityGroupId",
+                "DestinationSecurityGroupId",
+                "SourcePrefixListId",
+                "DestinationPrefixListId",
+                "SourceSecurityGroupName",
+            )
+            if k in rule
+        ]
+        assert len(keys) == 1, rule
+        return str(rule[keys[0]])
+
+    for logical, res in rendered.of_type("AWS::EC2::SecurityGroup").items():
+        group = rendered.physical[logical]
+        props = res["Properties"]
+        for direction, key in (
+            ("ingress", "SecurityGroupIngress"),
+            ("egress", "SecurityGroupEgress"),
+        ):
+            for rule in props.get(key, []):
+                found.add(
+                    Rule(
+                        group,
+                        direction,
+                        str(rule["IpProtocol"]),
+                        int(rule["FromPort"]),
+                        int(rule["ToPort"]),
+                        peer(rule),
+                    )
+                )
+        # Without inline egress rules a group allows all egress; every group here has some.
+        assert props.get("SecurityGroupEgress"), f"{logical} would allow all egress"
+    for kind, direction in (
+        ("AWS::EC2::SecurityGroupIngress", "ingress"),
+        ("AWS::EC2::SecurityGroupEgress", "egress"),
+    ):
+        for rule in (r["Properties"] for r in rendered.of_type(kind).values()):
+            found.add(
+                Rule(
+                    str(rule["GroupId"]),
+                    direction,
+                    str(rule["IpProtocol"]),
+                    int(rule["FromPort"]),
+                    int(rule["ToPort"]),
+                    peer(rule),
+                )
+            )
+    return found
+
+
+def listener_ports(rendered: Rendered) -> set[int]:
+    return {
+        int(r["Properties"]["Port"])
+        for r in rendered.of_type("AWS::ElasticLoadBalancingV2::Listener").values()
+    }
+
+
+def groups(rendered: Rendered) -> tuple[str, str]:
+    return rendered.physical["AlbSecurityGroup"], rendered.physical["TaskSecurityGroup"]
+
+
+SPECS = {
+    "defaults": (ServiceSpec(), ()),
+    "port-9000": (ServiceSpec(port=9000), ()),
+    "https": (ServiceSpec(domain=Domain(certificate_arn=CERT)), ()),
+    "office-cidrs": (
+        ServiceSpec(network=Network(ingress_cidrs=("10.1.0.0/16", "192.168.7.0/24"))),
+        (),
+    ),
+    "internal-callers": (
+        ServiceSpec(
+            network=Network(
+                public=False, ingress_cidrs=(), allowed_callers=("sg-0ca11e00000000001", "billing")
+            )
+        ),
+        ("sg-0ca11e00000000001", "sg-0b111000000000001"),
+    ),
+    "internal-callers-https": (
+        ServiceSpec(
+            network=Network(
+                public=False,
+                ingress_cidrs=("10.0.0.0/8",),
+                allowed_callers=("sg-0aaaaaaaa", "sg-0bbbbbbbb", "sg-0cccccccc", "sg-0dddddddd"),
+            ),
+            domain=Domain(certificate_arn=CERT),
+        ),
+        ("sg-0aaaaaaaa", "sg-0bbbbbbbb", "sg-0cccccccc", "sg-0dddddddd"),
+    ),
+}
+
+
+@pytest.fixture(params=list(SPECS), scope="module")
+def case(request: pytest.FixtureRequest) -> tuple[ServiceSpec, tuple[str, ...], Rendered]:
+    spec, callers = SPECS[request.param]
+    return spec, callers, stack(spec, callers)
+
+
+def test_only_the_load_balancer_reaches_the_tasks(
+    case: tuple[ServiceSpec, tuple[str, ...], Rendered],
+) -> None:
+    spec, _, rendered = case
+    alb, tasks = groups(rendered)
+    into_tasks = {r for r in rules(rendered) if r.group == tasks and r.direction == "ingress"}
+    assert into_tasks == {Rule(tasks, "ingress", "tcp", spec.port, spec.port, alb)}
+    # ...and the tasks run in that group alone.
+    service = rendered.resources["Service"]["Properties"]
+    network = service["NetworkConfiguration"]["AwsvpcConfiguration"]
+    assert network["SecurityGroups"] == [tasks]
+
+
+def test_the_load_balancer_accepts_tcp_on_its_listener_ports_from_the_allowed_only(
+    case: tuple[ServiceSpec, tuple[str, ...], Rendered],
+) -> None:
+    spec, callers, rendered = case
+    alb, _ = groups(rendered)
+    ports = listener_ports(rendered)
+    assert ports == ({80, 443} if spec.domain.certificate_arn else {80})
+    sources = set(spec.network.ingress_cidrs) | set(callers)
+    expected = {Rule(alb, "ingress", "tcp", p, p, s) for p in ports for s in sources}
+    into_alb = {r for r in rules(rendered) if r.group == alb and r.direction == "ingress"}
+    assert into_alb == expected
+    lb = rendered.resources["LoadBalancer"]["Properties"]
+    assert lb["SecurityGroups"] == [alb]
+    assert lb["Scheme"] == ("internet-facing" if spec.network.public else "internal")
+
+
+def test_egress(case: tuple[ServiceSpec, tuple[str, ...], Rendered]) -> None:
+    spec, _, rendered = case
+    alb, tasks = groups(rendered)
+    out = {r for r in rules(rendered) if r.direction == "egress"}
+    assert out == {
+        # The load balancer talks only to the tasks, on the container port.
+        Rule(alb, "egress", "tcp", spec.port, spec.port, tasks),
+        # Tasks reach ECR, CloudWatch Logs and their stores over HTTPS.
+        Rule(tasks, "egress", "tcp", 443, 443, "0.0.0.0/0"),
+    }
+
+
+def test_no_rule_outside_the_stacks_own_groups(
+    case: tuple[ServiceSpec, tuple[str, ...], Rendered],
+) -> None:
+    _, _, rendered = case
+    assert {r.group for r in rules(rendered)} <= set(groups(rendered))
+
+
+def test_allowed_callers_reach_an_internal_service_and_nothing_else_does() -> None:
+    spec = ServiceSpec(network=Network(public=False, ingress_cidrs=(), allowed_callers=("orders",)))
+    rendered = stack(spec, ("sg-0deadbeef00000001",))
+    alb, tasks = groups(rendered)
+    into = {r for r in rules(rendered) if r.direction == "ingress"}
+    assert into == {
+        Rule(alb, "ingress", "tcp", 80, 80, "sg-0deadbeef00000001"),
+        Rule(tasks, "ingress", "tcp", 8080, 8080, alb),
+    }
+    assert not any(r.peer.startswith(("0.", "10.")) for r in into)
+
+
+def test_caller_groups_are_wired_only_when_given() -> None:
+    plain = stack(ServiceSpec())
+    assert not [k for k in plain.resources if k.startswith("Caller")]
+    two = stack(
+        ServiceSpec(network=Network(allowed_callers=("sg-0aaaaaaaa", "sg-0bbbbbbbb"))),
+        ("sg-0aaaaaaaa", "sg-0bbbbbbbb"),
+    )
+    assert sorted(k for k in two.resources if k.startswith("Caller")) == [
+        "Caller1Http",
+        "Caller2Http",
+    ]
+
+
+def test_two_services_do_not_share_groups() -> None:
+    a, b = stack(ServiceSpec(), name="notes"), stack(ServiceSpec(), name="orders")
+    assert not set(groups(a)) & set(groups(b))
+    b_alb, b_tasks = groups(b)
+    # A's groups admit nothing from B's groups unless A lists B as a caller.
+    assert not {r for r in rules(a) if r.peer in {b_alb, b_tasks}}

@@ -5,11 +5,18 @@ from the configured CIDRs and the allowed callers' security groups, and nothing 
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from typing import Any
 
 import attrs
+import boto3
 import pytest
+from moto.server import ThreadedMotoServer
 
+from fluoride.aws import Aws
+from fluoride.callers import caller_security_groups
+from fluoride.errors import ConfigError
 from fluoride.spec import Domain, Network, ServiceSpec, to_parameters
 from tests._cfn import Rendered, render
 
@@ -226,3 +233,66 @@ def test_two_services_do_not_share_groups() -> None:
     b_alb, b_tasks = groups(b)
     # A's groups admit nothing from B's groups unless A lists B as a caller.
     assert not {r for r in rules(a) if r.peer in {b_alb, b_tasks}}
+
+
+# --- allowed_callers by service name, against moto's server ---------------------------------
+
+CALLER_TEMPLATE = """
+Parameters:
+  VpcId: {Type: String}
+Resources:
+  TaskSecurityGroup:
+    Type: AWS::EC2::SecurityGroup
+    Properties: {GroupDescription: tasks, VpcId: !Ref VpcId}
+Outputs:
+  TaskSecurityGroupId:
+    Value: !GetAtt TaskSecurityGroup.GroupId
+"""
+
+
+@pytest.fixture(scope="module")
+def aws() -> Iterator[Aws]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    session = boto3.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="eu-west-1"
+    )
+    yield Aws(session=session, endpoint_url=f"http://{host}:{port}")
+    server.stop()
+
+
+def test_callers_by_service_name_resolve_to_their_task_groups(aws: Aws) -> None:
+    ec2, cfn = aws.client("ec2"), aws.client("cloudformation")
+    vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+    other_vpc = ec2.create_vpc(CidrBlock="10.30.0.0/16")["Vpc"]["VpcId"]
+    for name, in_vpc in (("billing", vpc), ("faraway", other_vpc)):
+        cfn.create_stack(
+            StackName=f"fluoride-{name}",
+            TemplateBody=CALLER_TEMPLATE,
+            Parameters=[{"ParameterKey": "VpcId", "ParameterValue": in_vpc}],
+        )
+    cfn.create_stack(
+        StackName="fluoride-legacy",
+        TemplateBody=json.dumps({"Resources": {"T": {"Type": "AWS::SNS::Topic"}}}),
+    )
+    outputs = cfn.describe_stacks(StackName="fluoride-billing")["Stacks"][0]["Outputs"]
+    billing_sg = outputs[0]["OutputValue"]
+    assert billing_sg.startswith("sg-")
+
+    assert caller_security_groups(aws, ["sg-0aaaaaaaa", "billing"], vpc_id=vpc) == [
+        "sg-0aaaaaaaa",
+        billing_sg,
+    ]
+    assert caller_security_groups(aws, [], vpc_id=vpc) == []
+    with pytest.raises(ConfigError) as info:
+        caller_security_groups(aws, ["nobody", "legacy", "faraway", "billing"], vpc_id=vpc)
+    assert [e.field for e in info.value.errors] == [
+        "network.allowed_callers[0]",
+        "network.allowed_callers[1]",
+        "network.allowed_callers[2]",
+    ]
+    problems = " ".join(e.problem for e in info.value.errors)
+    assert "no Fluoride service 'nobody'" in problems
+    assert "older Fluoride" in problems
+    assert f"runs in {other_vpc}" in problems

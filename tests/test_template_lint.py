@@ -84,6 +84,8 @@ FACTORS: dict[str, tuple[str, ...]] = {
     "requests": ("0", "500"),
     "extra_policies": ("none", "two"),
     "boundary": ("none", "set"),
+    # ELB log delivery: a region with an ELB account vs one with only the service principal.
+    "region": ("us-east-1", "ap-southeast-3", "eu-west-1", "sa-east-1"),
 }
 
 
@@ -131,6 +133,7 @@ def parameters_for(row: dict[str, str]) -> Params:
         "HttpsRedirect": row["redirect"],
         "RequestsPerTarget": row["requests"],
         "Image": DIGEST if row["image"] == "digest" else "",
+        "AWS::Region": row["region"],
     }
     for store, name in (("table", "TableName"), ("bucket", "BucketName"), ("secret", "SecretName")):
         p["Enable" + store.capitalize()] = "false" if row[store] == "off" else "true"
@@ -176,7 +179,7 @@ _NO_VALUE = object()
 
 def _with_defaults(template: Template, given: Params) -> Params:
     """Every parameter's value as CloudFormation sees it: str, or list of str."""
-    values: Params = {}
+    values: Params = {"AWS::Region": str(given.get("AWS::Region", REGION))}
     for name, spec in template["Parameters"].items():
         raw = given.get(name, spec.get("Default"))
         assert raw is not None, f"no value for required parameter {name}"
@@ -288,7 +291,15 @@ def resolve_variant(template: Template, given: Params) -> tuple[Template, Params
         variant[section] = kept
     used = set(_referenced_names(variant["Resources"])) | set(_referenced_names(variant["Outputs"]))
     variant["Parameters"] = {k: v for k, v in template["Parameters"].items() if k in used}
-    return variant, {k: v for k, v in values.items() if k in used}
+    # Pruning can leave a mapping unused too (the ELB accounts, in a newer region).
+    body = json.dumps([variant["Resources"], variant["Outputs"]])
+    variant["Mappings"] = {
+        k: v for k, v in template.get("Mappings", {}).items()
+        if f'"Fn::FindInMap": ["{k}"' in body
+    }
+    if not variant["Mappings"]:
+        del variant["Mappings"]
+    return variant, {k: v for k, v in values.items() if k in used and not k.startswith("AWS::")}
 
 
 # --------------------------------------------------------------------------- lint tests

@@ -85,6 +85,7 @@ FACTORS: dict[str, tuple[str, ...]] = {
     "extra_policies": ("none", "two"),
     "boundary": ("none", "set"),
     # ELB log delivery: a region with an ELB account vs one with only the service principal.
+    "repository": ("create", "adopt"),
     "region": ("us-east-1", "ap-southeast-3", "eu-west-1", "sa-east-1"),
 }
 
@@ -134,6 +135,7 @@ def parameters_for(row: dict[str, str]) -> Params:
         "RequestsPerTarget": row["requests"],
         "Image": DIGEST if row["image"] == "digest" else "",
         "AWS::Region": row["region"],
+        "AdoptRepository": "true" if row["repository"] == "adopt" else "false",
     }
     for store, name in (("table", "TableName"), ("bucket", "BucketName"), ("secret", "SecretName")):
         p["Enable" + store.capitalize()] = "false" if row[store] == "off" else "true"

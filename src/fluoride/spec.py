@@ -761,6 +761,7 @@ def to_parameters(
     image: str | None,
     assign_public_ip: bool,
     caller_security_groups: Sequence[str] = (),
+    adopt_repository: bool = False,
 ) -> dict[str, str]:
     """The template's parameters for ``spec``, as CloudFormation wants them: strings,
     booleans as ``"true"``/``"false"``, ``""`` for "not given".
@@ -847,6 +848,7 @@ def to_parameters(
         "SecretName": text(st.secret_name),
         "SecretRecoveryDays": str(st.secret_recovery_days),
         "KeepImages": str(spec.keep_images),
+        "AdoptRepository": flag(adopt_repository),
         "ExtraPolicyArns": ",".join(spec.access.extra_policy_arns),
         "PermissionsBoundaryArn": text(spec.access.permissions_boundary_arn),
     }

@@ -21,6 +21,8 @@ __all__ = [
     "ImageNotFound",
     "NoContainerEngine",
     "NoDefaultVpc",
+    "PushFailed",
+    "RollbackFailed",
     "RolledBack",
     "ServiceExists",
     "ServiceNotFound",
@@ -153,6 +155,28 @@ class NoContainerEngine(FluorideError):
     """Neither docker, podman nor finch is installed."""
 
 
+class PushFailed(FluorideError):
+    """A container engine command (login, tag or push) failed.
+
+    ``command`` is what ran (never with the password), ``exit_code`` its status and
+    ``output`` the end of what it printed.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        command: Sequence[str] = (),
+        exit_code: int | None = None,
+        output: str = "",
+        hint: str | None = None,
+    ) -> None:
+        self.command = list(command)
+        self.exit_code = exit_code
+        self.output = output
+        super().__init__(message, hint=hint)
+
+
 class EmulatorError(FluorideError):
     """The embedded emulator could not start or is missing (install ``fluoride[local]``)."""
 
@@ -201,3 +225,9 @@ class RolledBack(DeploymentFailed):
 
 class DeploymentTimeout(DeploymentFailed):
     """The deadline passed; Fluoride cancelled the update and the previous release serves."""
+
+
+class RollbackFailed(DeploymentFailed):
+    """The deployment failed and CloudFormation could not undo it (``UPDATE_ROLLBACK_FAILED``),
+    or the update could not be cancelled. The hint says how to recover.
+    """

@@ -1,0 +1,134 @@
+"""The release history store on the emulator's S3: order, bound, conditional writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from typing import Any
+
+import boto3
+import pytest
+
+from fluoride import Fluoride
+from fluoride.aws import Aws
+from fluoride.errors import AwsError
+from fluoride.history import HISTORY_KEY, Outcome, Release, ReleaseHistory
+
+_buckets = itertools.count()
+
+
+def release(n: int, outcome: Outcome = Outcome.STABLE) -> Release:
+    digest = "sha256:" + f"{n:x}" * 64
+    return Release(
+        id=f"r{n}", image=f"repo@{digest[:71]}", digest=digest[:71], tags=(f"v{n}",),
+        deployed_at=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(minutes=n),
+        deployed_by="arn:aws:iam::123456789012:user/alice", outcome=outcome,
+    )
+
+
+@pytest.fixture
+def bucket(fl: Any) -> str:
+    name = f"history-{next(_buckets)}"
+    fl.aws.client("s3").create_bucket(Bucket=name)
+    return str(name)
+
+
+@pytest.fixture
+def store(fl: Any, bucket: str) -> ReleaseHistory:
+    return ReleaseHistory(fl.aws, bucket)
+
+
+def other_client(fl: Fluoride) -> Aws:
+    """A second user: another session (own credentials and connection pool)."""
+    session = boto3.Session(aws_access_key_id="bob", aws_secret_access_key="bob",
+                            region_name=fl.region)
+    return Aws(session=session, endpoint_url=fl.endpoint_url)
+
+
+def test_empty_before_the_first_deploy(store: ReleaseHistory) -> None:
+    assert store.load() == []
+
+
+def test_newest_first_and_round_trips(store: ReleaseHistory) -> None:
+    store.add(release(1))
+    store.add(release(2, Outcome.ROLLED_BACK))
+    loaded = store.load()
+    assert loaded == [release(2, Outcome.ROLLED_BACK), release(1)]
+    assert loaded[0].deployed_at.tzinfo is not None
+
+
+def test_bounded(fl: Any, bucket: str) -> None:
+    store = ReleaseHistory(fl.aws, bucket, limit=3)
+    for n in range(5):
+        store.add(release(n))
+    assert [r.id for r in store.load()] == ["r4", "r3", "r2"]
+
+
+def test_update_changes_one_entry(store: ReleaseHistory) -> None:
+    store.add(release(1, Outcome.IN_PROGRESS))
+    store.add(release(2, Outcome.IN_PROGRESS))
+    done = store.update("r1", outcome=Outcome.TIMED_OUT, reason="slow")
+    assert done is not None
+    assert (done.outcome, done.reason) == (Outcome.TIMED_OUT, "slow")
+    assert [r.outcome for r in store.load()] == [Outcome.IN_PROGRESS, Outcome.TIMED_OUT]
+    assert store.update("nope", outcome=Outcome.STABLE) is None
+
+
+def test_two_users_see_one_history(fl: Any, bucket: str) -> None:
+    alice = ReleaseHistory(fl.aws, bucket)
+    bob = ReleaseHistory(other_client(fl), bucket)
+    alice.add(release(1))
+    bob.add(release(2))
+    assert [r.id for r in alice.load()] == ["r2", "r1"]
+    assert alice.load() == bob.load()
+
+
+def test_a_concurrent_write_is_not_lost(fl: Any, bucket: str) -> None:
+    alice = ReleaseHistory(fl.aws, bucket)
+    bob = ReleaseHistory(other_client(fl), bucket)
+    alice.add(release(1))
+    attempts = []
+
+    def edit(releases: list[Release]) -> list[Release]:
+        attempts.append(len(releases))
+        if len(attempts) == 1:
+            bob.add(release(2))  # lands between alice's read and her write
+        return [release(3), *releases]
+
+    written = alice.change(edit)
+    assert attempts == [1, 2]  # the first write was refused and she read again
+    assert [r.id for r in written] == ["r3", "r2", "r1"]
+    assert store_ids(alice) == ["r3", "r2", "r1"]
+
+
+def test_the_first_write_is_conditional_too(fl: Any, bucket: str) -> None:
+    alice = ReleaseHistory(fl.aws, bucket)
+    bob = ReleaseHistory(other_client(fl), bucket)
+    first = []
+
+    def edit(releases: list[Release]) -> list[Release]:
+        if not first:
+            first.append(1)
+            bob.add(release(2))  # bob creates the object after alice found none
+        return [release(1), *releases]
+
+    alice.change(edit)
+    assert store_ids(alice) == ["r1", "r2"]
+
+
+def store_ids(store: ReleaseHistory) -> list[str]:
+    return [r.id for r in store.load()]
+
+
+def test_an_unreadable_history_is_a_clear_error(fl: Any, store: ReleaseHistory) -> None:
+    fl.aws.client("s3").put_object(Bucket=store.bucket, Key=HISTORY_KEY, Body=b"{not json")
+    with pytest.raises(AwsError, match="cannot be read") as err:
+        store.load()
+    assert "delete the object" in (err.value.hint or "")
+
+
+def test_a_newer_format_is_not_overwritten(fl: Any, store: ReleaseHistory) -> None:
+    fl.aws.client("s3").put_object(Bucket=store.bucket, Key=HISTORY_KEY,
+                                   Body=b'{"format": 2, "releases": []}')
+    with pytest.raises(AwsError, match="unknown format 2"):
+        store.add(release(1))

@@ -1,15 +1,21 @@
-"""The registry layer: image references, tag and digest resolution, newest image, login."""
+"""The registry layer: image references, tag and digest resolution, newest image, login,
+and pushing through a container engine (a fake one on PATH: no daemon runs here)."""
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
 from botocore.stub import Stubber
 
 from fluoride.aws import Aws
-from fluoride.errors import ImageNotFound
+from fluoride.containers import find_engine, push_image
+from fluoride.errors import ImageNotFound, NoContainerEngine, PushFailed
 from fluoride.registry import ImageReference, Registry, parse_reference
 
 ACCOUNT = "123456789012"
@@ -145,3 +151,135 @@ def test_login_decodes_the_token(registry: Registry, stub_aws: Aws) -> None:
     assert (login.registry, login.username, login.password) == (URI.split("/")[0], "AWS",
                                                                   "s3cret")
     assert "s3cret" not in repr(login)
+
+
+# -- push through a container engine ----------------------------------------------------------
+
+FAKE_ENGINE = """#!{python}
+import json, os, sys
+stdin = sys.stdin.read() if "--password-stdin" in sys.argv else None
+with open({log!r}, "a") as log:
+    log.write(json.dumps({{"engine": os.path.basename(sys.argv[0]), "argv": sys.argv[1:],
+                          "stdin": stdin}}) + "\\n")
+if os.environ.get("FAKE_FAIL") == sys.argv[1]:
+    print("Error response from daemon: it went wrong", file=sys.stderr)
+    sys.exit(3)
+if sys.argv[1] == "push" and os.environ.get("FAKE_DIGEST"):
+    print("The push refers to repository [" + sys.argv[2] + "]")
+    print("v2: digest: " + os.environ["FAKE_DIGEST"] + " size: 1573")
+"""
+
+
+def make_engines(tmp_path: Path, *names: str) -> tuple[str, Path]:
+    """Fake engines in a directory of their own; returns (PATH, log file)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    log = tmp_path / "calls.jsonl"
+    for name in names:
+        script = bin_dir / name
+        script.write_text(FAKE_ENGINE.format(python=sys.executable, log=str(log)))
+        script.chmod(0o755)
+    return str(bin_dir), log
+
+
+def calls(log: Path) -> list[dict[str, Any]]:
+    if not log.exists():
+        return []
+    return [json.loads(line) for line in log.read_text().splitlines()]
+
+
+@pytest.fixture
+def no_engine_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FLUORIDE_CONTAINER_ENGINE", raising=False)
+    monkeypatch.delenv("FAKE_FAIL", raising=False)
+    monkeypatch.delenv("FAKE_DIGEST", raising=False)
+
+
+@pytest.mark.usefixtures("no_engine_env")
+@pytest.mark.parametrize(
+    ("installed", "chosen"),
+    [(("docker", "podman", "finch"), "docker"), (("podman", "finch"), "podman"),
+     (("finch",), "finch")],
+)
+def test_engines_are_tried_in_order(tmp_path: Path, installed: tuple[str, ...],
+                                    chosen: str) -> None:
+    path, _ = make_engines(tmp_path, *installed)
+    assert find_engine(path).name == chosen
+
+
+@pytest.mark.usefixtures("no_engine_env")
+def test_the_environment_picks_an_engine(tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    path, _ = make_engines(tmp_path, "docker", "podman")
+    monkeypatch.setenv("FLUORIDE_CONTAINER_ENGINE", "podman")
+    assert find_engine(path).name == "podman"
+    monkeypatch.setenv("FLUORIDE_CONTAINER_ENGINE", "nerdctl")
+    with pytest.raises(NoContainerEngine, match="nerdctl"):
+        find_engine(path)
+
+
+@pytest.mark.usefixtures("no_engine_env")
+def test_no_engine_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(NoContainerEngine, match="docker, podman or finch") as err:
+        find_engine(str(tmp_path / "empty"))
+    assert "fluoride deploy NAME TAG" in (err.value.hint or "")
+
+
+def _login_stub(ecr: Stubber) -> None:
+    token = base64.b64encode(b"AWS:s3cret-token").decode()
+    ecr.add_response("get_authorization_token", {"authorizationData": [{
+        "authorizationToken": token, "proxyEndpoint": f"https://{URI.split('/')[0]}"}]})
+
+
+@pytest.mark.usefixtures("no_engine_env")
+def test_push_logs_in_on_stdin_tags_pushes_and_returns_the_digest(
+    tmp_path: Path, registry: Registry, stub_aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, log = make_engines(tmp_path, "podman")
+    monkeypatch.setenv("FAKE_DIGEST", D2)
+    with Stubber(stub_aws.client("ecr")) as ecr:
+        _login_stub(ecr)
+        digest = push_image(registry, "myapp:v2", engine=find_engine(path))
+    assert digest == D2
+    host = URI.split("/")[0]
+    assert [(c["argv"], c["stdin"]) for c in calls(log)] == [
+        (["login", "--username", "AWS", "--password-stdin", host], "s3cret-token"),
+        (["tag", "myapp:v2", f"{URI}:v2"], None),
+        (["push", f"{URI}:v2"], None),
+    ]
+    assert all("s3cret-token" not in " ".join(c["argv"]) for c in calls(log))
+
+
+@pytest.mark.usefixtures("no_engine_env")
+@pytest.mark.parametrize("step", ["login", "tag", "push"])
+def test_every_exit_status_is_checked(
+    tmp_path: Path, registry: Registry, stub_aws: Aws, monkeypatch: pytest.MonkeyPatch,
+    step: str,
+) -> None:
+    path, log = make_engines(tmp_path, "docker")
+    monkeypatch.setenv("FAKE_FAIL", step)
+    monkeypatch.setenv("FAKE_DIGEST", D2)
+    with Stubber(stub_aws.client("ecr")) as ecr:
+        _login_stub(ecr)
+        with pytest.raises(PushFailed) as err:
+            push_image(registry, "myapp", engine=find_engine(path))
+    assert err.value.exit_code == 3
+    assert "it went wrong" in err.value.output
+    assert err.value.command[:2] == ["docker", step]
+    assert [c["argv"][0] for c in calls(log)][-1] == step  # nothing ran after the failure
+    assert "s3cret-token" not in str(err.value)
+
+
+@pytest.mark.usefixtures("no_engine_env")
+def test_without_a_digest_in_the_output_ecr_is_asked(
+    tmp_path: Path, registry: Registry, stub_aws: Aws
+) -> None:
+    path, log = make_engines(tmp_path, "finch")
+    with Stubber(stub_aws.client("ecr")) as ecr:
+        _login_stub(ecr)
+        ecr.add_response("describe_images", {"imageDetails": [_details(D1, ["latest"], T0)]},
+                         {"repositoryName": "fluoride/web",
+                          "imageIds": [{"imageTag": "latest"}]})
+        assert push_image(registry, "sha256:" + "c" * 64, engine=find_engine(path)) == D1
+    assert calls(log)[1]["argv"] == ["tag", "sha256:" + "c" * 64, f"{URI}:latest"]

@@ -1,0 +1,173 @@
+"""The emulator handle: start, endpoint, images, holding rollouts, stop."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from fluoride.errors import EmulatorError
+from fluoride.local._timing import Timing
+
+if TYPE_CHECKING:
+    from fluoride.local._server import EmulatorServer
+
+__all__ = ["ACCOUNT_ID", "REGION", "Emulator", "start_emulator"]
+
+#: The emulated account and region (moto's defaults).
+ACCOUNT_ID = "123456789012"
+REGION = "us-east-1"
+
+#: Credentials the emulator accepts; it checks none.
+TEST_KEY = "testing"
+
+_running: list[Emulator] = []
+_running_lock = threading.Lock()
+
+
+class Emulator:
+    """A running emulator: moto's server on loopback with Fluoride's shims.
+
+    Get one from :func:`start_emulator` (or ``Fluoride.local()``, which keeps it as
+    ``fl.emulator``). It is also a context manager that stops the server on exit.
+
+    All emulators in one process share one emulated AWS account (moto's state is
+    process-wide); starting the first one empties it.
+
+    Example::
+
+        with start_emulator() as emu:
+            ecs = boto3.client("ecs", endpoint_url=emu.endpoint_url, region_name=emu.region,
+                               aws_access_key_id="testing", aws_secret_access_key="testing")
+
+    .. versionadded:: 0.1
+    """
+
+    def __init__(self, server: EmulatorServer, host: str, port: int, timing: Timing) -> None:
+        self._server = server
+        self.host = host
+        self.port = port
+        self.timing = timing
+        self.region = REGION
+        self.account_id = ACCOUNT_ID
+        self._stopped = False
+
+    @property
+    def endpoint_url(self) -> str:
+        """``http://127.0.0.1:<port>``: give it to boto3 as ``endpoint_url``."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def environment(self) -> dict[str, str]:
+        """Environment variables that point the AWS CLI, boto3 and other SDKs here."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_ACCESS_KEY_ID": TEST_KEY,
+            "AWS_SECRET_ACCESS_KEY": TEST_KEY,
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+        }
+
+    def push_image(self, repository: str, tag: str, *, healthy: bool = True) -> str:
+        """Put an image into the emulated ECR repository and return its digest.
+
+        No container is built or run: the image is a manifest with unique layers, so each
+        push gets its own ``sha256:`` digest, and ``tag`` moves to it. ``healthy=False``
+        makes every task that runs this image fail its load balancer health checks (or
+        exit, without a load balancer), so deployments of it fail and roll back.
+
+        ``repository`` is a repository name (``fluoride/hello``) or URI. Raises
+        :class:`~fluoride.errors.EmulatorError` when the repository does not exist.
+        """
+        from fluoride.local._images import push_image
+
+        return push_image(self.account_id, self.region, repository, tag, healthy=healthy)
+
+    def set_image_health(self, digest: str, *, healthy: bool) -> None:
+        """Mark an image (by digest) healthy or unhealthy from now on."""
+        from fluoride.local._images import set_image_health
+
+        set_image_health(digest, healthy=healthy)
+
+    @contextmanager
+    def hold_rollouts(self) -> Iterator[None]:
+        """Keep simulated time still inside the block.
+
+        Deployments stay where they are (``IN_PROGRESS`` stays ``IN_PROGRESS``), and so do
+        the stack operations waiting for them; API calls still work (a test can cancel the
+        stack update). Time resumes where it stopped when the block exits.
+        """
+        from fluoride.local._world import WORLD
+
+        with WORLD.held():
+            yield
+
+    def stop(self) -> None:
+        """Stop the server. Idempotent."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self._server.stop()
+        with _running_lock:
+            if self in _running:
+                _running.remove(self)
+
+    def __enter__(self) -> Emulator:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "stopped" if self._stopped else "running"
+        return f"<Emulator {self.endpoint_url} {state}>"
+
+
+def start_emulator(
+    *, port: int = 0, host: str = "127.0.0.1", timing: Timing | None = None
+) -> Emulator:
+    """Start moto's server with Fluoride's shims on ``host:port`` (0: a free port).
+
+    The first emulator started in a process begins with an empty account; later ones
+    share it while it runs. ``timing`` sets how fast simulated things happen (see
+    :class:`Timing`); the most recently started emulator's timing applies.
+
+    Raises :class:`~fluoride.errors.EmulatorError` when moto is not installed or the
+    server cannot listen.
+
+    .. versionadded:: 0.1
+    """
+    try:
+        from fluoride.local import _server, shims
+        from fluoride.local._world import WORLD
+    except ImportError as exc:
+        raise EmulatorError(
+            f"The embedded emulator needs moto's server, which is not installed ({exc}).",
+            hint="pip install 'fluoride[local]'",
+        ) from exc
+
+    timing = timing or Timing()
+    shims.install()
+    with _running_lock:
+        if not _running:
+            _server.reset_everything()
+        WORLD.timing = timing
+        server = _server.EmulatorServer(host, port)
+        try:
+            server.start()
+        except OSError as exc:
+            raise EmulatorError(
+                f"The emulator could not listen on {host}:{port}: {exc}",
+                hint="Choose another port, or port=0 for a free one.",
+            ) from exc
+        _, bound_port = server.get_host_and_port()
+        emulator = Emulator(server, host, bound_port, timing)
+        _running.append(emulator)
+    return emulator

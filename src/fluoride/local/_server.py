@@ -1,0 +1,122 @@
+"""moto's threaded server on loopback, wrapped so every request sees the world advanced."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+from xml.sax.saxutils import escape
+
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import make_server
+
+from fluoride.local._world import WORLD
+
+__all__ = ["EmulatorServer", "reset_everything"]
+
+log = logging.getLogger("fluoride.local")
+
+#: The error code the emulator answers with when moto itself fails on a request.
+INTERNAL_ERROR_CODE = "EmulatorInternalError"
+
+StartResponse = Callable[..., Any]
+
+
+class WorldMiddleware:
+    """Serialise requests, advance the emulated world before each, and report moto's bugs.
+
+    moto's backends are not thread-safe, and the emulator's rollouts are evaluated lazily,
+    so each request runs alone under :attr:`World.lock` after :meth:`World.advance`.
+
+    An exception escaping moto would become an HTML 500 that botocore retries (slowly,
+    several times) before failing with a message that says nothing. Instead the caller
+    gets a 400 ``EmulatorInternalError`` naming the exception, at once; the traceback
+    goes to the ``fluoride.local`` logger.
+    """
+
+    def __init__(self, app: Callable[[dict[str, Any], StartResponse], Iterable[bytes]]) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+        with WORLD.lock:
+            try:
+                WORLD.advance()
+                return list(self.app(environ, start_response))
+            except Exception as exc:  # every moto failure must reach the caller as an error
+                log.exception("emulator: %s %s failed", environ.get("REQUEST_METHOD"),
+                              environ.get("PATH_INFO"))
+                return _internal_error(environ, start_response, exc)
+
+
+def _internal_error(
+    environ: dict[str, Any], start_response: StartResponse, exc: Exception
+) -> list[bytes]:
+    message = f"The emulator failed on this request: {type(exc).__name__}: {exc}"
+    if environ.get("HTTP_X_AMZ_TARGET"):  # JSON protocols
+        body = json.dumps({"__type": INTERNAL_ERROR_CODE, "message": message}).encode()
+        content_type = "application/x-amz-json-1.1"
+    else:
+        body = (
+            "<ErrorResponse><Error><Type>Sender</Type>"
+            f"<Code>{INTERNAL_ERROR_CODE}</Code><Message>{escape(message)}</Message>"
+            "</Error><RequestId>emulator</RequestId></ErrorResponse>"
+        ).encode()
+        content_type = "text/xml"
+    start_response(
+        "400 Bad Request",
+        [("Content-Type", content_type), ("Content-Length", str(len(body)))],
+        sys.exc_info(),
+    )
+    return [body]
+
+
+class QuietRequestHandler(MotoRequestHandler):
+    """moto's request handler without werkzeug's line per request."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+class EmulatorServer(ThreadedMotoServer):
+    """:class:`ThreadedMotoServer` whose WSGI app is wrapped in :class:`WorldMiddleware`."""
+
+    def __init__(self, host: str, port: int) -> None:
+        super().__init__(ip_address=host, port=port, verbose=False)
+        self._error: BaseException | None = None
+
+    def _server_entry(self) -> None:
+        try:
+            app = WorldMiddleware(DomainDispatcherApplication(create_backend_app))
+            self._server = make_server(
+                self._ip_address, self._port, app, True, request_handler=QuietRequestHandler
+            )
+        except BaseException as exc:  # e.g. the port is taken: report it to start()
+            self._error = exc
+            self._server_ready_event.set()
+            return
+        self._server_ready_event.set()
+        self._server.serve_forever()
+
+    def start(self) -> None:
+        super().start()
+        if self._error is not None:
+            raise self._error
+
+
+_reset_lock = threading.Lock()
+
+
+def reset_everything() -> None:
+    """Empty every moto backend and the emulator's own state."""
+    from moto.moto_api._internal.models import moto_api_backend
+
+    with WORLD.lock, _reset_lock:
+        moto_api_backend.reset()

@@ -1,0 +1,62 @@
+"""``AWS::EC2::SecurityGroupIngress`` gets a physical id and is deleted with the stack.
+
+moto 5.2.5 behaviour corrected: the resource authorises the rule but has no physical id
+(``ListStackResources`` shows an empty ``PhysicalResourceId``; AWS shows the rule's
+``sgr-`` id) and no delete, so the rule outlives the stack (until its group goes).
+
+With the shim the physical id is the security group rule id, and deleting the resource
+revokes the rule.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from moto.ec2.models import ec2_backends
+from moto.ec2.models.security_groups import SecurityGroupIngress
+
+from fluoride.local.shims._patch import original, patch
+
+__all__ = ["install"]
+
+
+def _create(
+    cls: type[Any],
+    /,
+    resource_name: str,
+    cloudformation_json: dict[str, Any],
+    account_id: str,
+    region_name: str,
+    **kwargs: Any,
+) -> Any:
+    properties = cloudformation_json.get("Properties") or {}
+    backend: Any = ec2_backends[account_id][region_name]
+    group_id = properties.get("GroupId")
+    group = (
+        backend.describe_security_groups(group_ids=[group_id])[0] if group_id
+        else backend.describe_security_groups(groupnames=[properties.get("GroupName")])[0]
+    )
+    before = {rule.id for rule in group.ingress_rules}
+    create = original(SecurityGroupIngress, "create_from_cloudformation_json")
+    ingress = create(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+    ingress.rule_ids = [rule.id for rule in group.ingress_rules if rule.id not in before]
+    return ingress
+
+
+def _physical_id(self: Any) -> str:
+    ids = getattr(self, "rule_ids", None) or []
+    return str(ids[0]) if ids else ""
+
+
+def _delete(self: Any, account_id: str, region_name: str) -> None:
+    group = self.security_group
+    ids = set(getattr(self, "rule_ids", None) or [])
+    with contextlib.suppress(Exception):  # the group (and its rules) went first
+        group.ingress_rules = [rule for rule in group.ingress_rules if rule.id not in ids]
+
+
+def install() -> None:
+    patch(SecurityGroupIngress, "create_from_cloudformation_json", classmethod(_create))
+    patch(SecurityGroupIngress, "physical_resource_id", property(_physical_id))
+    patch(SecurityGroupIngress, "delete", _delete)

@@ -1,0 +1,111 @@
+"""CloudFormation applies an S3 bucket's versioning, public access block, ownership and lifecycle.
+
+moto 5.2.5 behaviour corrected: ``AWS::S3::Bucket`` created (or updated) by
+CloudFormation keeps only its encryption and tags; ``VersioningConfiguration``,
+``PublicAccessBlockConfiguration``, ``OwnershipControls`` and ``LifecycleConfiguration``
+are dropped, so ``GetBucketVersioning`` says the data bucket is unversioned and
+``GetPublicAccessBlock`` finds no configuration.
+
+With the shim those four are put on the bucket in moto's S3 backend (lifecycle rules
+translated from CloudFormation's shape to the API's).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moto.s3.models import FakeBucket, s3_backends
+from moto.utilities.utils import get_partition
+
+from fluoride.local.shims._model import as_bool
+from fluoride.local.shims._patch import original, patch
+
+__all__ = ["install", "lifecycle_rules"]
+
+
+def lifecycle_rules(configuration: dict[str, Any]) -> list[dict[str, Any]]:
+    """CloudFormation ``LifecycleConfiguration`` rules in the S3 API's (XML) shape."""
+    rules = []
+    for rule in configuration.get("Rules", []):
+        api: dict[str, Any] = {"Status": rule.get("Status", "Enabled")}
+        if "Id" in rule:
+            api["ID"] = rule["Id"]
+        prefix = rule.get("Prefix")
+        api["Filter"] = {"Prefix": prefix or ""}
+        if "ExpirationInDays" in rule:
+            api["Expiration"] = {"Days": int(rule["ExpirationInDays"])}
+        transitions = list(rule.get("Transitions", []))
+        if "Transition" in rule:
+            transitions.append(rule["Transition"])
+        if transitions:
+            api["Transition"] = [
+                {"Days": int(t.get("TransitionInDays", 0)), "StorageClass": t["StorageClass"]}
+                for t in transitions
+            ]
+        if "NoncurrentVersionExpiration" in rule:
+            days = rule["NoncurrentVersionExpiration"].get("NoncurrentDays")
+            api["NoncurrentVersionExpiration"] = {"NoncurrentDays": int(days)}
+        elif "NoncurrentVersionExpirationInDays" in rule:
+            api["NoncurrentVersionExpiration"] = {
+                "NoncurrentDays": int(rule["NoncurrentVersionExpirationInDays"])}
+        if "AbortIncompleteMultipartUpload" in rule:
+            days = rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"]
+            api["AbortIncompleteMultipartUpload"] = {"DaysAfterInitiation": int(days)}
+        rules.append(api)
+    return rules
+
+
+def _apply(bucket_name: str, properties: dict[str, Any], account_id: str, region: str) -> None:
+    backend = s3_backends[account_id][get_partition(region)]
+    versioning = properties.get("VersioningConfiguration")
+    if versioning:
+        backend.put_bucket_versioning(bucket_name, versioning.get("Status", "Enabled"))
+    block = properties.get("PublicAccessBlockConfiguration")
+    if block:
+        backend.put_public_access_block(bucket_name, {
+            key: as_bool(block.get(key)) for key in (
+                "BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+        })
+    ownership = properties.get("OwnershipControls")
+    if ownership:
+        rules = [{"ObjectOwnership": r["ObjectOwnership"]} for r in ownership.get("Rules", [])]
+        backend.put_bucket_ownership_controls(bucket_name, {"Rule": rules[0] if rules else {}})
+    lifecycle = properties.get("LifecycleConfiguration")
+    if lifecycle:
+        backend.put_bucket_lifecycle_configuration(bucket_name, lifecycle_rules(lifecycle))
+
+
+def _create(
+    cls: type[Any],
+    /,
+    resource_name: str,
+    cloudformation_json: dict[str, Any],
+    account_id: str,
+    region_name: str,
+    **kwargs: Any,
+) -> Any:
+    create = original(FakeBucket, "create_from_cloudformation_json")
+    bucket = create(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+    _apply(bucket.name, cloudformation_json.get("Properties") or {}, account_id, region_name)
+    return bucket
+
+
+def _update(
+    cls: type[Any],
+    /,
+    original_resource: Any,
+    new_resource_name: str,
+    cloudformation_json: dict[str, Any],
+    account_id: str,
+    region_name: str,
+) -> Any:
+    update = original(FakeBucket, "update_from_cloudformation_json")
+    bucket = update(original_resource, new_resource_name, cloudformation_json, account_id,
+                    region_name)
+    _apply(bucket.name, cloudformation_json.get("Properties") or {}, account_id, region_name)
+    return bucket
+
+
+def install() -> None:
+    patch(FakeBucket, "create_from_cloudformation_json", classmethod(_create))
+    patch(FakeBucket, "update_from_cloudformation_json", classmethod(_update))

@@ -1,0 +1,688 @@
+"""Every resource of the template exists in the emulator, for every toggle, and can be
+described through its own service's API; deleting the stack removes all but what the
+template retains.
+
+The walk is driven by the template itself: a resource type without a check below fails
+``test_every_resource_type_has_a_check``, so a resource added to the template without
+emulator support fails the suite. The toggle combinations must give every condition of
+the template both values (``test_combinations_cover_every_condition``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from importlib import resources
+from typing import Any
+
+import attrs
+import boto3
+import botocore.exceptions
+import pytest
+import yaml
+
+from fluoride.local import Emulator, Timing, start_emulator
+
+# ---------------------------------------------------------------- the template
+
+
+def _yaml_tags(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+        if suffix == "GetAtt":
+            value = str(value).split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    if suffix == "Condition":
+        return {"Condition": value}
+    return {name: value}
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+_Loader.add_multi_constructor("!", _yaml_tags)
+
+TEMPLATE_BODY = resources.files("fluoride").joinpath("templates/fluoride.yaml").read_text("utf-8")
+TEMPLATE: dict[str, Any] = yaml.load(TEMPLATE_BODY, Loader=_Loader)  # SafeLoader subclass
+RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
+RETAINED = {name for name, body in RESOURCES.items() if body.get("DeletionPolicy") == "Retain"}
+
+PUBLIC_IMAGE = "public.ecr.aws/docker/library/nginx:stable"
+
+# ---------------------------------------------------------------- combinations
+
+
+@attrs.frozen
+class Combo:
+    """One stack: a region (the access-log conditions depend on it) and its toggles."""
+
+    name: str
+    region: str
+    toggles: Callable[[Prereqs], dict[str, str]]
+    adopt_repository: bool = False
+
+
+@attrs.frozen
+class Prereqs:
+    """Things the toggles point at, made beforehand in the combination's region."""
+
+    vpc: str
+    subnets: list[str]
+    zone_id: str
+    zone_name: str
+    certificate: str
+    caller_groups: list[str]
+    policy: str
+    boundary: str
+
+
+COMBOS = [
+    Combo("defaults", "us-east-1", lambda p: {}),
+    Combo("everything-on", "eu-west-1", lambda p: {
+        "Image": PUBLIC_IMAGE, "MinCount": "2", "MaxCount": "3", "Public": "false",
+        "HostedZoneId": p.zone_id, "HostedZoneName": p.zone_name, "Subdomain": "api",
+        "RequestCertificate": "true", "HttpsRedirect": "true", "EnableExec": "true",
+        "AlarmRollback": "false", "RequestsPerTarget": "100",
+        "TableName": "walk-table", "BucketName": "walk-bucket-everything-on",
+        "SecretName": "walk/secret", "IngressCidr2": "10.1.0.0/16", "IngressCidr3": "10.2.0.0/16",
+        "IngressCidr4": "10.3.0.0/16", "AllowedCallerSecurityGroups": ",".join(p.caller_groups),
+        "ExtraPolicyArns": p.policy, "PermissionsBoundaryArn": p.boundary,
+        "AssignPublicIp": "DISABLED",
+    }),
+    Combo("stores-off-own-certificate", "eu-north-1", lambda p: {
+        "Image": PUBLIC_IMAGE, "EnableTable": "false", "EnableBucket": "false",
+        "EnableSecret": "false", "CertificateArn": p.certificate, "RequestCertificate": "true",
+        "HttpsRedirect": "false", "IngressCidr1": "",
+        "AllowedCallerSecurityGroups": p.caller_groups[0],
+    }),
+    Combo("new-region-domain-without-https", "eu-south-2", lambda p: {
+        "HostedZoneId": p.zone_id, "HostedZoneName": p.zone_name, "Subdomain": "www",
+        "HttpsRedirect": "false", "AdoptRepository": "true",
+    }, adopt_repository=True),
+]
+
+# ---------------------------------------------------------------- fixtures
+
+
+class Clients:
+    def __init__(self, emulator: Emulator, region: str) -> None:
+        self.region = region
+        self.session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                                     region_name=region)
+        self.endpoint = emulator.endpoint_url
+        self._cache: dict[str, Any] = {}
+
+    def __call__(self, name: str) -> Any:
+        if name not in self._cache:
+            self._cache[name] = self.session.client(name, endpoint_url=self.endpoint)
+        return self._cache[name]
+
+
+@attrs.define
+class Stack:
+    combo: Combo
+    clients: Clients
+    parameters: dict[str, str]
+    stack_id: str = ""
+    status: str = ""
+    outputs: dict[str, str] = attrs.field(factory=dict)
+    physical: dict[str, str] = attrs.field(factory=dict)
+    types: dict[str, str] = attrs.field(factory=dict)
+    conditions: dict[str, bool] = attrs.field(factory=dict)
+
+    def param(self, name: str) -> str:
+        if name in self.parameters:
+            return self.parameters[name]
+        return str(TEMPLATE["Parameters"][name].get("Default", ""))
+
+    def active(self, logical_id: str) -> bool:
+        condition = RESOURCES[logical_id].get("Condition")
+        return condition is None or self.conditions[condition]
+
+
+def _prereqs(clients: Clients) -> Prereqs:
+    ec2 = clients("ec2")
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    subnets = [s["SubnetId"] for s in ec2.describe_subnets(
+        Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]][:2]
+    zone_name = f"walk-{clients.region}.example.com"
+    zone = clients("route53").create_hosted_zone(Name=zone_name, CallerReference=zone_name)
+    certificate = clients("acm").request_certificate(DomainName=f"own.{zone_name}")
+    groups = [ec2.create_security_group(GroupName=f"caller-{i}", Description="caller",
+                                        VpcId=vpc)["GroupId"] for i in range(4)]
+    iam = clients("iam")
+    document = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}]})
+    policy = iam.create_policy(PolicyName=f"walk-extra-{clients.region}", PolicyDocument=document)
+    boundary = iam.create_policy(PolicyName=f"walk-boundary-{clients.region}",
+                                 PolicyDocument=document)
+    return Prereqs(vpc=vpc, subnets=subnets, zone_id=zone["HostedZone"]["Id"].split("/")[-1],
+                   zone_name=zone_name, certificate=certificate["CertificateArn"],
+                   caller_groups=groups, policy=policy["Policy"]["Arn"],
+                   boundary=boundary["Policy"]["Arn"])
+
+
+def _conditions(stack_name: str, region: str, parameters: dict[str, str]) -> dict[str, bool]:
+    """The template's conditions for these parameters, evaluated the way the emulator does."""
+    from moto.cloudformation.parsing import ResourceMap
+    from moto.cloudformation.utils import yaml_tag_constructor
+
+    from fluoride.local import shims
+
+    shims.install()
+    yaml.add_multi_constructor("", yaml_tag_constructor)
+    template = yaml.load(TEMPLATE_BODY, Loader=yaml.Loader)  # moto's own loader
+    rm = ResourceMap("walk", stack_name, dict(parameters), {}, region, "123456789012", template, {})
+    rm.load()
+    return {name: bool(rm.lazy_condition_map[name]) for name in rm.lazy_condition_map}
+
+
+def _wait(stack: Stack, *, timeout: float = 30) -> None:
+    cfn = stack.clients("cloudformation")
+    deadline = time.monotonic() + timeout
+    while True:
+        described = cfn.describe_stacks(StackName=stack.stack_id)["Stacks"][0]
+        stack.status = described["StackStatus"]
+        if not stack.status.endswith("_IN_PROGRESS") or time.monotonic() > deadline:
+            stack.outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+            return
+        time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[Emulator]:
+    with start_emulator(timing=Timing(task_start=0.05, health_check=0.05, drain=0.05)) as emu:
+        yield emu
+
+
+@pytest.fixture(scope="module")
+def stacks(emulator: Emulator) -> dict[str, Stack]:
+    """Every combination's stack, created side by side, then listed."""
+    made: dict[str, Stack] = {}
+    for combo in COMBOS:
+        clients = Clients(emulator, combo.region)
+        prereqs = _prereqs(clients)
+        if combo.adopt_repository:  # a repository kept from an earlier life of the service
+            clients("ecr").create_repository(repositoryName="fluoride/walk")
+        parameters = {"ServiceName": "walk", "VpcId": prereqs.vpc,
+                      "SubnetIds": ",".join(prereqs.subnets), **combo.toggles(prereqs)}
+        stack = Stack(combo, clients, parameters)
+        stack.conditions = _conditions("fluoride-walk", combo.region, parameters)
+        stack.stack_id = clients("cloudformation").create_stack(
+            StackName="fluoride-walk", TemplateBody=TEMPLATE_BODY,
+            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
+            Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
+        )["StackId"]
+        made[combo.name] = stack
+    for stack in made.values():
+        _wait(stack)
+        summaries = stack.clients("cloudformation").list_stack_resources(
+            StackName=stack.stack_id)["StackResourceSummaries"]
+        stack.physical = {s["LogicalResourceId"]: s["PhysicalResourceId"] for s in summaries}
+        stack.types = {s["LogicalResourceId"]: s["ResourceType"] for s in summaries}
+    return made
+
+
+# ---------------------------------------------------------------- the checks
+
+
+def _missing(exc: botocore.exceptions.ClientError, *codes: str) -> bool:
+    code = exc.response.get("Error", {}).get("Code", "")
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return code in codes or (status == 404 and "404" in codes)
+
+
+Check = Callable[[Stack, str, str], bool]
+CHECKS: dict[str, Check] = {}
+
+
+def check(resource_type: str) -> Callable[[Check], Check]:
+    def register(fn: Check) -> Check:
+        CHECKS[resource_type] = fn
+        return fn
+    return register
+
+
+@check("AWS::ECS::Cluster")
+def _cluster(stack: Stack, logical: str, physical: str) -> bool:
+    clusters = stack.clients("ecs").describe_clusters(clusters=[physical])["clusters"]
+    if not clusters or clusters[0]["status"] != "ACTIVE":
+        return False
+    settings = {s["name"]: s["value"] for s in clusters[0]["settings"]}
+    assert settings["containerInsights"] == "enabled"
+    return True
+
+
+@check("AWS::Logs::LogGroup")
+def _log_group(stack: Stack, logical: str, physical: str) -> bool:
+    groups = stack.clients("logs").describe_log_groups(logGroupNamePrefix=physical)["logGroups"]
+    group = next((g for g in groups if g["logGroupName"] == physical), None)
+    if group is None:
+        return False
+    assert group["retentionInDays"] == int(stack.param("LogRetentionDays"))
+    return True
+
+
+@check("AWS::IAM::Role")
+def _role(stack: Stack, logical: str, physical: str) -> bool:
+    try:
+        role = stack.clients("iam").get_role(RoleName=physical)["Role"]
+    except botocore.exceptions.ClientError as exc:
+        if _missing(exc, "NoSuchEntity"):
+            return False
+        raise
+    boundary = stack.param("PermissionsBoundaryArn")
+    if boundary:
+        assert role["PermissionsBoundary"]["PermissionsBoundaryArn"] == boundary
+    assert "ecs-tasks.amazonaws.com" in json.dumps(role["AssumeRolePolicyDocument"])
+    return True
+
+
+@check("AWS::IAM::Policy")
+def _inline_policy(stack: Stack, logical: str, physical: str) -> bool:
+    name = RESOURCES[logical]["Properties"]["PolicyName"]
+    role = stack.physical["TaskRole"]
+    try:
+        names = stack.clients("iam").list_role_policies(RoleName=role)["PolicyNames"]
+    except botocore.exceptions.ClientError as exc:
+        if _missing(exc, "NoSuchEntity"):
+            return False
+        raise
+    return name in names
+
+
+@check("AWS::ECS::TaskDefinition")
+def _task_definition(stack: Stack, logical: str, physical: str) -> bool:
+    td = stack.clients("ecs").describe_task_definition(taskDefinition=physical)["taskDefinition"]
+    if td["status"] != "ACTIVE":
+        return False
+    assert td["networkMode"] == "awsvpc"
+    assert td["requiresCompatibilities"] == ["FARGATE"]
+    assert (td["cpu"], td["memory"]) == (stack.param("Cpu"), stack.param("Memory"))
+    assert td["executionRoleArn"].endswith(stack.physical["ExecutionRole"])
+    assert td["taskRoleArn"].endswith(stack.physical["TaskRole"])
+    container = td["containerDefinitions"][0]
+    assert container["name"] == "app"
+    image = stack.param("Image")
+    assert container["image"] == (image or "public.ecr.aws/docker/library/busybox:stable") \
+        or not image
+    assert container["portMappings"][0]["containerPort"] == int(stack.param("ContainerPort"))
+    assert container["logConfiguration"]["options"]["awslogs-group"] == stack.physical["LogGroup"]
+    environment = {e["name"]: e["value"] for e in container["environment"]}
+    assert environment["FLUORIDE_SERVICE"] == "walk"
+    assert environment["PORT"] == stack.param("ContainerPort")
+    return True
+
+
+@check("AWS::ECS::Service")
+def _service(stack: Stack, logical: str, physical: str) -> bool:
+    ecs = stack.clients("ecs")
+    services = ecs.describe_services(cluster=stack.physical["Cluster"], services=[physical])
+    if not services["services"] or services["services"][0]["status"] != "ACTIVE":
+        return False
+    svc = services["services"][0]
+    assert svc["launchType"] == "FARGATE"
+    assert svc["taskDefinition"] == stack.physical["TaskDefinition"]
+    assert svc["loadBalancers"][0]["targetGroupArn"] == stack.physical["TargetGroup"]
+    assert svc["loadBalancers"][0]["containerName"] == "app"
+    network = svc["networkConfiguration"]["awsvpcConfiguration"]
+    assert sorted(network["subnets"]) == sorted(stack.param("SubnetIds").split(","))
+    assert network["assignPublicIp"] == stack.param("AssignPublicIp")
+    config = svc["deploymentConfiguration"]
+    assert config["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+    assert (config["minimumHealthyPercent"], config["maximumPercent"]) == (100, 200)
+    if stack.conditions["AlarmOn"]:
+        assert config["alarms"] == {"alarmNames": [stack.physical["Alarm5xx"]], "enable": True,
+                                    "rollback": True}
+    else:
+        assert "alarms" not in config
+    assert svc["healthCheckGracePeriodSeconds"] == int(stack.param("HealthCheckGracePeriod"))
+    assert svc["enableExecuteCommand"] is stack.conditions["ExecOn"]
+    desired = int(stack.param("MinCount")) if stack.conditions["HasImage"] else 0
+    assert svc["desiredCount"] == desired
+    assert svc["runningCount"] == desired
+    assert [d["rolloutState"] for d in svc["deployments"]] == ["COMPLETED"]
+    tasks = ecs.list_tasks(cluster=stack.physical["Cluster"], serviceName=physical)["taskArns"]
+    assert len(tasks) == desired
+    return True
+
+
+@check("AWS::ApplicationAutoScaling::ScalableTarget")
+def _scalable_target(stack: Stack, logical: str, physical: str) -> bool:
+    resource_id = physical.split("|")[0]
+    targets = stack.clients("application-autoscaling").describe_scalable_targets(
+        ServiceNamespace="ecs", ResourceIds=[resource_id])["ScalableTargets"]
+    if not targets:
+        return False
+    has_image = stack.conditions["HasImage"]
+    assert targets[0]["MinCapacity"] == (int(stack.param("MinCount")) if has_image else 0)
+    assert targets[0]["MaxCapacity"] == (int(stack.param("MaxCount")) if has_image else 0)
+    assert targets[0]["ScalableDimension"] == "ecs:service:DesiredCount"
+    return True
+
+
+@check("AWS::ApplicationAutoScaling::ScalingPolicy")
+def _scaling_policy(stack: Stack, logical: str, physical: str) -> bool:
+    resource_id = stack.physical["ScalableTarget"].split("|")[0]
+    policies = stack.clients("application-autoscaling").describe_scaling_policies(
+        ServiceNamespace="ecs", ResourceId=resource_id)["ScalingPolicies"]
+    policy = next((p for p in policies if p["PolicyARN"] == physical), None)
+    if policy is None:
+        return False
+    assert policy["PolicyType"] == "TargetTrackingScaling"
+    config = policy["TargetTrackingScalingPolicyConfiguration"]
+    metric = config["PredefinedMetricSpecification"]["PredefinedMetricType"]
+    if metric == "ALBRequestCountPerTarget":
+        assert config["TargetValue"] == float(stack.param("RequestsPerTarget"))
+        label = config["PredefinedMetricSpecification"]["ResourceLabel"]
+        assert label.startswith("app/")
+        assert "/targetgroup/" in label
+    else:
+        assert config["TargetValue"] == float(stack.param("CpuTarget"))
+    return True
+
+
+@check("AWS::CloudWatch::Alarm")
+def _alarm(stack: Stack, logical: str, physical: str) -> bool:
+    alarms = stack.clients("cloudwatch").describe_alarms(AlarmNames=[physical])["MetricAlarms"]
+    if not alarms:
+        return False
+    alarm = alarms[0]
+    assert alarm["MetricName"] == "HTTPCode_Target_5XX_Count"
+    assert alarm["Threshold"] == float(stack.param("Alarm5xxThreshold"))
+    dimension = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}["LoadBalancer"]
+    assert dimension.startswith("app/")
+    assert stack.physical["LoadBalancer"].endswith(dimension)
+    return True
+
+
+@check("AWS::EC2::SecurityGroup")
+def _security_group(stack: Stack, logical: str, physical: str) -> bool:
+    try:
+        groups = stack.clients("ec2").describe_security_groups(GroupIds=[physical])
+    except botocore.exceptions.ClientError as exc:
+        if _missing(exc, "InvalidGroup.NotFound"):
+            return False
+        raise
+    assert groups["SecurityGroups"][0]["VpcId"] == stack.param("VpcId")
+    return True
+
+
+@check("AWS::EC2::SecurityGroupIngress")
+def _ingress(stack: Stack, logical: str, physical: str) -> bool:
+    assert physical.startswith("sgr-")
+    group = stack.physical["TaskSecurityGroup"] if logical == "TaskIngressFromAlb" \
+        else stack.physical["AlbSecurityGroup"]
+    try:
+        rules = stack.clients("ec2").describe_security_group_rules(
+            Filters=[{"Name": "group-id", "Values": [group]}])["SecurityGroupRules"]
+    except botocore.exceptions.ClientError as exc:
+        if _missing(exc, "InvalidGroup.NotFound"):
+            return False
+        raise
+    return any(r["SecurityGroupRuleId"] == physical and not r["IsEgress"] for r in rules)
+
+
+def _bucket_exists(stack: Stack, bucket: str) -> bool:
+    try:
+        stack.clients("s3").head_bucket(Bucket=bucket)
+    except botocore.exceptions.ClientError as exc:
+        if _missing(exc, "404", "NoSuchBucket"):
+            return False
+        raise
+    return True
+
+
+@check("AWS::S3::Bucket")
+def _bucket(stack: Stack, logical: str, physical: str) -> bool:
+    if not _bucket_exists(stack, physical):
+        return False
+    s3 = stack.clients("s3")
+    rules = s3.get_bucket_encryption(Bucket=physical)["ServerSideEncryptionConfiguration"]
+    assert rules["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    block = s3.get_public_access_block(Bucket=physical)["PublicAccessBlockConfiguration"]
+    assert all(block.values())
+    if logical == "Bucket":
+        assert s3.get_bucket_versioning(Bucket=physical)["Status"] == "Enabled"
+        name = stack.param("BucketName")
+        assert physical == name or not name
+    return True
+
+
+@check("AWS::S3::BucketPolicy")
+def _bucket_policy(stack: Stack, logical: str, physical: str) -> bool:
+    bucket = stack.physical[RESOURCES[logical]["Properties"]["Bucket"]["Ref"]]
+    if not _bucket_exists(stack, bucket):
+        return False
+    try:
+        policy = json.loads(stack.clients("s3").get_bucket_policy(Bucket=bucket)["Policy"])
+    except botocore.exceptions.ClientError as exc:
+        if _missing(exc, "NoSuchBucketPolicy"):
+            return False
+        raise
+    sids = {s.get("Sid") for s in policy["Statement"]}
+    assert "TlsOnly" in sids
+    # The TLS-only policy lets a caller over TLS in (the emulator's endpoint stands for it).
+    stack.clients("s3").put_object(Bucket=bucket, Key="walk/probe", Body=b"probe")
+    stack.clients("s3").delete_object(Bucket=bucket, Key="walk/probe")
+    return True
+
+
+@check("AWS::ElasticLoadBalancingV2::LoadBalancer")
+def _load_balancer(stack: Stack, logical: str, physical: str) -> bool:
+    elbv2 = stack.clients("elbv2")
+    try:
+        lb = elbv2.describe_load_balancers(LoadBalancerArns=[physical])["LoadBalancers"][0]
+    except botocore.exceptions.ClientError as exc:
+        if _missing(exc, "LoadBalancerNotFound"):
+            return False
+        raise
+    assert lb["Scheme"] == ("internet-facing" if stack.conditions["IsPublic"] else "internal")
+    attributes = {a["Key"]: a["Value"] for a in elbv2.describe_load_balancer_attributes(
+        LoadBalancerArn=physical)["Attributes"]}
+    assert attributes["idle_timeout.timeout_seconds"] == stack.param("IdleTimeout")
+    assert attributes["access_logs.s3.enabled"] == "true"
+    assert attributes["access_logs.s3.bucket"] == stack.physical["AccessLogBucket"]
+    assert attributes["routing.http.drop_invalid_header_fields.enabled"] == "true"
+    return True
+
+
+@check("AWS::ElasticLoadBalancingV2::TargetGroup")
+def _target_group(stack: Stack, logical: str, physical: str) -> bool:
+    elbv2 = stack.clients("elbv2")
+    try:
+        tg = elbv2.describe_target_groups(TargetGroupArns=[physical])["TargetGroups"][0]
+    except botocore.exceptions.ClientError as exc:
+        if _missing(exc, "TargetGroupNotFound"):
+            return False
+        raise
+    assert tg["TargetType"] == "ip"
+    assert tg["HealthCheckPath"] == stack.param("HealthCheckPath")
+    attributes = {a["Key"]: a["Value"] for a in elbv2.describe_target_group_attributes(
+        TargetGroupArn=physical)["Attributes"]}
+    assert attributes["deregistration_delay.timeout_seconds"] == stack.param("DeregistrationDelay")
+    health = elbv2.describe_target_health(TargetGroupArn=physical)["TargetHealthDescriptions"]
+    expected = int(stack.param("MinCount")) if stack.conditions["HasImage"] else 0
+    assert [h["TargetHealth"]["State"] for h in health] == ["healthy"] * expected
+    return True
+
+
+@check("AWS::ElasticLoadBalancingV2::Listener")
+def _listener(stack: Stack, logical: str, physical: str) -> bool:
+    elbv2 = stack.clients("elbv2")
+    try:
+        listener = elbv2.describe_listeners(ListenerArns=[physical])["Listeners"][0]
+    except botocore.exceptions.ClientError as exc:
+        if _missing(exc, "ListenerNotFound", "LoadBalancerNotFound"):
+            return False
+        raise
+    action = listener["DefaultActions"][0]
+    if logical == "HttpsListener":
+        assert (listener["Port"], listener["Protocol"]) == (443, "HTTPS")
+        certificate = stack.param("CertificateArn") or stack.physical.get("Certificate")
+        assert listener["Certificates"][0]["CertificateArn"] == certificate
+    else:
+        assert (listener["Port"], listener["Protocol"]) == (80, "HTTP")
+        assert action["Type"] == ("redirect" if stack.conditions["Redirect"] else "forward")
+    return True
+
+
+@check("AWS::CertificateManager::Certificate")
+def _certificate(stack: Stack, logical: str, physical: str) -> bool:
+    try:
+        cert = stack.clients("acm").describe_certificate(CertificateArn=physical)["Certificate"]
+    except botocore.exceptions.ClientError as exc:
+        if _missing(exc, "ResourceNotFoundException"):
+            return False
+        raise
+    assert cert["Status"] == "ISSUED"
+    assert cert["DomainName"] == f"{stack.param('Subdomain')}.{stack.param('HostedZoneName')}"
+    return True
+
+
+@check("AWS::Route53::RecordSet")
+def _record(stack: Stack, logical: str, physical: str) -> bool:
+    records = stack.clients("route53").list_resource_record_sets(
+        HostedZoneId=stack.param("HostedZoneId"))["ResourceRecordSets"]
+    name = f"{stack.param('Subdomain')}.{stack.param('HostedZoneName')}".rstrip(".") + "."
+    record = next((r for r in records if r["Name"] == name and r["Type"] == "A"), None)
+    if record is None:
+        return False
+    assert record["AliasTarget"]["DNSName"].rstrip(".") == stack.outputs["LoadBalancerDnsName"]
+    return True
+
+
+@check("AWS::ECR::Repository")
+def _repository(stack: Stack, logical: str, physical: str) -> bool:
+    ecr = stack.clients("ecr")
+    try:
+        repo = ecr.describe_repositories(repositoryNames=[physical])["repositories"][0]
+    except botocore.exceptions.ClientError as exc:
+        if _missing(exc, "RepositoryNotFoundException"):
+            return False
+        raise
+    assert repo["imageScanningConfiguration"]["scanOnPush"] is True
+    assert "lifecyclePolicyText" in ecr.get_lifecycle_policy(repositoryName=physical)
+    return True
+
+
+@check("AWS::DynamoDB::Table")
+def _table(stack: Stack, logical: str, physical: str) -> bool:
+    dynamodb = stack.clients("dynamodb")
+    try:
+        table = dynamodb.describe_table(TableName=physical)["Table"]
+    except botocore.exceptions.ClientError as exc:
+        if _missing(exc, "ResourceNotFoundException"):
+            return False
+        raise
+    assert table["KeySchema"] == [{"AttributeName": stack.param("TablePartitionKey"),
+                                   "KeyType": "HASH"}]
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    name = stack.param("TableName")
+    assert physical == name or not name
+    return True
+
+
+@check("AWS::SecretsManager::Secret")
+def _secret(stack: Stack, logical: str, physical: str) -> bool:
+    secrets = stack.clients("secretsmanager")
+    try:
+        value = secrets.get_secret_value(SecretId=physical)["SecretString"]
+    except botocore.exceptions.ClientError as exc:
+        if _missing(exc, "ResourceNotFoundException"):
+            return False
+        raise
+    described = secrets.describe_secret(SecretId=physical)
+    assert described["Name"] == (stack.param("SecretName") or "fluoride/walk")
+    assert described["ARN"] == physical
+    password = json.loads(value)["password"]
+    assert len(password) == 32
+    assert password.isalnum()
+    return True
+
+
+# ---------------------------------------------------------------- the tests
+
+
+def test_every_resource_type_has_a_check() -> None:
+    missing = sorted({body["Type"] for body in RESOURCES.values()} - set(CHECKS))
+    assert not missing, f"resource types without an emulator check: {missing}"
+
+
+def test_combinations_cover_every_condition() -> None:
+    seen: dict[str, set[bool]] = {}
+    for combo in COMBOS:
+        fake = Prereqs("vpc-1", ["subnet-1", "subnet-2"], "Z1", "example.com",
+                       "arn:aws:acm:us-east-1:123456789012:certificate/x", ["sg-1"] * 4,
+                       "arn:aws:iam::123456789012:policy/p", "arn:aws:iam::123456789012:policy/b")
+        parameters = {"ServiceName": "walk", "VpcId": "vpc-1", "SubnetIds": "subnet-1,subnet-2",
+                      **combo.toggles(fake)}
+        for name, value in _conditions("fluoride-walk", combo.region, parameters).items():
+            seen.setdefault(name, set()).add(value)
+    one_sided = {name: values for name, values in seen.items() if len(values) < 2}
+    assert not one_sided, f"conditions that the combinations never flip: {one_sided}"
+
+
+@pytest.mark.parametrize("combo", [c.name for c in COMBOS])
+def test_every_resource_exists_and_describes(stacks: dict[str, Stack], combo: str) -> None:
+    stack = stacks[combo]
+    assert stack.status == "CREATE_COMPLETE"
+    for logical, body in RESOURCES.items():
+        if not stack.active(logical):
+            assert logical not in stack.physical, f"{logical} exists though its condition is off"
+            continue
+        assert stack.physical.get(logical), f"{logical} has no physical id"
+        assert stack.types[logical] == body["Type"]
+        assert CHECKS[body["Type"]](stack, logical, stack.physical[logical]), \
+            f"{logical} ({body['Type']}) cannot be described"
+
+
+def test_every_resource_is_made_by_some_combination(stacks: dict[str, Stack]) -> None:
+    made = set().union(*(stack.physical for stack in stacks.values()))
+    assert set(RESOURCES) - made == set()
+
+
+def test_outputs_match_the_resources(stacks: dict[str, Stack]) -> None:
+    for stack in stacks.values():
+        out = stack.outputs
+        assert out["ClusterName"] == stack.physical["Cluster"]
+        assert stack.physical["Service"].endswith("/" + out["EcsServiceName"])
+        assert out["TargetGroupArn"] == stack.physical["TargetGroup"]
+        assert out["SecretArn"] == stack.physical.get("Secret", "")
+        assert out["TableName"] == stack.physical.get("Table", "")
+        assert out["RepositoryUri"].endswith("/" + out["RepositoryName"])
+        if stack.conditions["HttpsDomain"]:
+            assert out["Url"].startswith("https://")
+
+
+def test_delete_keeps_exactly_the_retained_resources(stacks: dict[str, Stack]) -> None:
+    for stack in stacks.values():
+        cfn = stack.clients("cloudformation")
+        cfn.delete_stack(StackName=stack.stack_id)
+        _wait(stack)
+        assert stack.status == "DELETE_COMPLETE"
+        events = cfn.describe_stack_events(StackName=stack.stack_id)["StackEvents"]
+        skipped = {e["LogicalResourceId"] for e in events
+                   if e["ResourceStatus"] == "DELETE_SKIPPED"}
+        assert skipped == RETAINED & set(stack.physical)
+        for logical, physical in stack.physical.items():
+            exists = CHECKS[stack.types[logical]](stack, logical, physical) \
+                if stack.types[logical] != "AWS::EC2::SecurityGroupIngress" \
+                else _ingress_survives(stack, logical, physical)
+            if logical in RETAINED:
+                assert exists, f"{logical} is retained but was deleted"
+            else:
+                assert not exists, f"{logical} outlived its stack"
+
+
+def _ingress_survives(stack: Stack, logical: str, physical: str) -> bool:
+    try:
+        return _ingress(stack, logical, physical)
+    except botocore.exceptions.ClientError:
+        return False

@@ -184,7 +184,10 @@ class Registry:
                     raise _missing_repository(self.name, exc) from exc
                 raise
         epoch = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
-        return sorted(found, key=lambda i: i.pushed_at or epoch, reverse=True)
+        # Push times can tie (whole seconds in some implementations): the later listed wins.
+        order = sorted(enumerate(found), key=lambda p: (p[1].pushed_at or epoch, p[0]),
+                       reverse=True)
+        return [image for _, image in order]
 
     def newest(self) -> Image:
         """The most recently pushed image. Raises :class:`ImageNotFound` when there is none."""

@@ -9,7 +9,8 @@ import attrs
 
 from fluoride import __version__
 from fluoride.errors import ConfigError, ServiceExists
-from fluoride.events import Note, Reporter
+from fluoride.events import DeploymentProgress, Note, Reporter
+from fluoride.history import Release
 from fluoride.network import resolve_network
 from fluoride.retention import (
     default_store_names,
@@ -25,6 +26,7 @@ from fluoride.stack import SERVICE_TAG, VERSION_TAG, Stack, StackInfo, StackStat
 
 if TYPE_CHECKING:
     from fluoride.aws import Aws
+    from fluoride.deployment import Deployments
     from fluoride.waiting import Clock
 
 __all__ = ["DeleteResult", "Service", "ServiceStatus"]
@@ -42,6 +44,9 @@ class ServiceStatus:
         url: where the service answers, or ``None``.
         outputs: every stack output.
         image: the image the stack runs (``None`` before the first deploy).
+        release: the release serving now (:meth:`Service.status` only; ``None`` before the
+            first image, and in :meth:`Fluoride.status`, which stays cheap).
+        deployment: a running deployment's progress, or ``None``.
     """
 
     name: str
@@ -54,6 +59,8 @@ class ServiceStatus:
     outputs: Mapping[str, str]
     image: str | None
     reason: str | None = None
+    release: Release | None = None
+    deployment: DeploymentProgress | None = None
 
 
 @attrs.frozen
@@ -197,7 +204,7 @@ class Service:
     def status(self) -> ServiceStatus:
         """The stack state, task counts, URL and outputs. Raises :class:`ServiceNotFound`."""
         info = self.stack.require()
-        return self._status_from(info)
+        return self._with_release(info, self._status_from(info))
 
     def _status_from(self, info: StackInfo) -> ServiceStatus:
         from fluoride.ecs import describe_service
@@ -319,3 +326,95 @@ class Service:
                 return False
             raise
         return True
+
+    # -- releases ------------------------------------------------------------------------
+    # Thin: the work is in deployment.py (deploy, follow, roll back), registry.py,
+    # containers.py and history.py.
+
+    @property
+    def deployments(self) -> Deployments:
+        """The release machinery of this service (polls every few seconds on AWS)."""
+        from fluoride.deployment import Deployments, default_poll_interval
+
+        return Deployments(aws=self.aws, stack=self.stack, service=self.name,
+                           reporter=self.reporter, clock=self.clock,
+                           poll_interval=default_poll_interval(self.aws))
+
+    def deploy(
+        self, image: str | None = None, *, wait: bool = True, timeout: float = 900
+    ) -> Release:
+        """Deploy an image and, with ``wait``, follow it until it serves.
+
+        ``image`` is ``None`` (the newest image in the service's repository), a tag or
+        ``sha256:`` digest there, or a full image reference (another registry's is used as
+        given). ECR images are deployed by digest; only the stack's image parameter
+        changes. Success is the new ECS deployment COMPLETED with its tasks running and
+        targets healthy, never merely a stable service.
+
+        Returns the :class:`Release` (``STABLE``; ``IN_PROGRESS`` with ``wait=False``).
+        Raises :class:`RolledBack` (with ``.reasons``, ``.events`` and ``.serving``),
+        :class:`DeploymentTimeout` after cancelling the update at ``timeout`` seconds,
+        :class:`RollbackFailed`, :class:`DeploymentInProgress`, :class:`ImageNotFound`.
+
+        Example::
+
+            release = svc.deploy("v2")
+            print(release.digest, release.outcome)
+
+        .. versionadded:: 0.1
+        """
+        return self.deployments.deploy(image, wait=wait, timeout=timeout)
+
+    def wait_stable(self, *, timeout: float = 900) -> Release:
+        """Follow a deployment started with ``wait=False`` (or by someone else) to the same
+        outcomes as :meth:`deploy`; with nothing running, wait until what serves is steady.
+
+        .. versionadded:: 0.1
+        """
+        return self.deployments.wait_stable(timeout=timeout)
+
+    def rollback(
+        self, to: Release | str | None = None, *, wait: bool = True, timeout: float = 900
+    ) -> Release:
+        """Go back to the last release that was stable before the current one, or to ``to``
+        (a :class:`Release`, digest or tag). During a running deployment, cancel it (the
+        previous release serves again) and, when ``to`` is given, then deploy ``to``.
+
+        Returns the release serving afterwards. Raises :class:`ImageNotFound` when there is
+        nothing earlier, and the errors of :meth:`deploy`.
+
+        .. versionadded:: 0.1
+        """
+        return self.deployments.rollback(to, wait=wait, timeout=timeout)
+
+    def history(self) -> list[Release]:
+        """The service's releases, newest first (at most 100), as every user sees them.
+
+        .. versionadded:: 0.1
+        """
+        return self.deployments.history()
+
+    def push(self, local_image: str, *, tag: str | None = None) -> str:
+        """Push ``local_image`` to the service's repository with docker, podman or finch
+        and return its digest (``tag`` defaults to the local image's tag, else ``latest``).
+
+        Raises :class:`NoContainerEngine`, :class:`PushFailed`.
+
+        .. versionadded:: 0.1
+        """
+        from fluoride.containers import push_image
+        from fluoride.deployment import ServiceOutputs
+
+        where = ServiceOutputs.from_info(self.stack.require())
+        return push_image(self.deployments.registry(where), local_image, tag=tag,
+                          reporter=self.reporter)
+
+    def _with_release(self, info: StackInfo, status: ServiceStatus) -> ServiceStatus:
+        if not info.outputs.get("AccessLogBucketName"):
+            return status
+        deployments = self.deployments
+        from fluoride.deployment import ServiceOutputs
+
+        releases = deployments.store(ServiceOutputs.from_info(info)).load()
+        return attrs.evolve(status, release=deployments.serving(info, releases),
+                            deployment=deployments.progress(info))

@@ -1,7 +1,7 @@
 """A small CloudFormation renderer for tests: the template's resources for given parameters.
 
 It evaluates conditions and the intrinsics the template uses (Ref, GetAtt, Sub, If, Join,
-Select, Split, Equals, Not, And, Or, AWS::NoValue) on concrete parameters, with fake but
+Select, Split, FindInMap, Equals, Not, And, Or, AWS::NoValue) on concrete parameters, with fake but
 realistic physical ids and ARNs, so tests can read the exact IAM policies and security
 group rules a stack would get. It fails loudly on anything it does not know.
 """
@@ -186,6 +186,9 @@ class _Context:
             if key == "Fn::Split":
                 sep, text = arg
                 return str(self.resolve(text)).split(sep)
+            if key == "Fn::FindInMap":
+                table, top, second = (self.resolve(x) for x in arg)
+                return self.template["Mappings"][table][top][second]
             if key.startswith("Fn::"):
                 raise AssertionError(f"intrinsic {key} is not supported by the test renderer")
         out = {k: self.resolve(v) for k, v in node.items()}

@@ -190,8 +190,10 @@ def test_egress(case: tuple[ServiceSpec, tuple[str, ...], Rendered]) -> None:
     assert out == {
         # The load balancer talks only to the tasks, on the container port.
         Rule(alb, "egress", "tcp", spec.port, spec.port, tasks),
-        # Tasks reach ECR, CloudWatch Logs and their stores over HTTPS.
+        # Tasks reach ECR, CloudWatch Logs and their stores over HTTPS...
         Rule(tasks, "egress", "tcp", 443, 443, "0.0.0.0/0"),
+        # ...and the HTTP listeners of services that list them in allowed_callers.
+        Rule(tasks, "egress", "tcp", 80, 80, "0.0.0.0/0"),
     }
 
 

@@ -157,6 +157,9 @@ def show(value: Any) -> str:
         if key == "Fn::Join":
             sep, parts = arg
             return sep.join(show(p) for p in parts) if isinstance(parts, list) else show(parts)
+        if key == "Fn::FindInMap":
+            table, top, second = (show(x) for x in arg)
+            return f"{table}[{top}].{second}"
         if key == "Fn::Select":
             index, source = arg
             refs = sorted(_refs(source))
@@ -205,8 +208,7 @@ def _roles(resources_: dict[str, Any]) -> list[str]:
         props = res.get("Properties", {})
         trust = []
         for st in props.get("AssumeRolePolicyDocument", {}).get("Statement", []):
-            principal = st.get("Principal", {})
-            who = ", ".join(f"{k}: {show(v)}" for k, v in principal.items())
+            who = _principal(st.get("Principal", {}))
             cond = ""
             if "Condition" in st:
                 cond = "; when " + "; ".join(
@@ -251,6 +253,15 @@ def _statements(resources_: dict[str, Any]) -> list[str]:
     return _table(("Role", "Policy", "When", "Effect", "Actions", "Resources"), rows)
 
 
+def _principal(principal: Any) -> str:
+    if isinstance(principal, dict) and "Fn::If" in principal:
+        cond, yes, no = principal["Fn::If"]
+        return f"{_principal(yes)} if {cond}, else {_principal(no)}"
+    if isinstance(principal, dict):
+        return ", ".join(f"{k}: {show(v)}" for k, v in principal.items())
+    return show(principal)
+
+
 def _bucket_policies(resources_: dict[str, Any]) -> list[str]:
     rows = []
     for res in resources_.values():
@@ -258,12 +269,7 @@ def _bucket_policies(resources_: dict[str, Any]) -> list[str]:
             continue
         props = res["Properties"]
         for st in props["PolicyDocument"]["Statement"]:
-            principal = st.get("Principal")
-            who = (
-                ", ".join(f"{k}: {show(v)}" for k, v in principal.items())
-                if isinstance(principal, dict)
-                else show(principal)
-            )
+            who = _principal(st.get("Principal"))
             cond = "; ".join(
                 f"{op} {k} = {show(v)}"
                 for op, block in st.get("Condition", {}).items()

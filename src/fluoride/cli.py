@@ -14,7 +14,9 @@ import click
 from rich.console import Console
 
 from fluoride.client import Fluoride
-from fluoride.errors import FluorideError
+from fluoride.errors import DeploymentFailed, FluorideError
+from fluoride.events import describe
+from fluoride.history import Release
 from fluoride.render import RichReporter, dumps, table
 from fluoride.service import ServiceStatus
 from fluoride.spec import ServiceSpec, load_config
@@ -66,10 +68,13 @@ def show_status(statuses: list[ServiceStatus], output: str) -> None:
         ["service", "state", "stack status", "tasks (run/want/pend)", "image", "url"],
         [
             (s.name, s.state.value, s.stack_status, f"{s.running}/{s.desired}/{s.pending}",
-             s.image or "(none yet)", s.url)
+             s.release.short if s.release else (s.image or "(none yet)"), s.url)
             for s in statuses
         ],
     ))
+    for s in statuses:  # a running deployment's progress (Service.status() only)
+        if s.deployment is not None:
+            out.print(f"deploying: {describe(s.deployment)}", highlight=False)
 
 
 @click.group()
@@ -195,4 +200,96 @@ def demo(name: str) -> None:
         from fluoride.demo import run_demo
 
         run_demo(name, console=err)
+    run(body)
+
+
+# -- releases ----------------------------------------------------------------------------
+# deploy, rollback, history, push: parse, call Service, render. Nothing else.
+
+
+def show_releases(title: str, releases: list[Release], output: str) -> None:
+    if output == "json":
+        click.echo(dumps(releases))
+        return
+    out.print(table(
+        title, ["when (UTC)", "release", "outcome", "by", "digest / image", "note"],
+        [
+            (f"{r.deployed_at:%Y-%m-%d %H:%M:%S}", r.tag or "", r.outcome.value,
+             (r.deployed_by or "?").rsplit("/", 1)[-1], r.digest or r.image,
+             ("rollback" if r.rollback else "") + (f" {r.reason}" if r.reason else ""))
+            for r in releases
+        ],
+    ))
+
+
+@contextmanager
+def failure_details() -> Iterator[None]:
+    """Show a failed deployment's stopped-task reasons and what serves now, then re-raise."""
+    try:
+        yield
+    except DeploymentFailed as exc:
+        for reason in exc.reasons:
+            err.print(f"[red]stopped task:[/] {reason}", highlight=False)
+        if isinstance(exc.serving, Release):
+            err.print(f"[green]serving:[/] {exc.serving.short}", highlight=False)
+        raise
+
+
+@main.command()
+@click.argument("name")
+@click.argument("image", required=False)
+@click.option("--no-wait", is_flag=True, help="Start the deployment and return.")
+@click.option("--timeout", type=float, default=900, show_default=True,
+              help="Seconds to wait before cancelling (the previous release serves again).")
+@click.pass_obj
+def deploy(opts: Options, name: str, image: str | None, no_wait: bool, timeout: float) -> None:
+    """Deploy IMAGE to NAME: a tag or digest in its repository, a full image reference,
+    or (without IMAGE) the newest image pushed there."""
+    def body() -> None:
+        with client(opts) as fl, failure_details():
+            release = fl.service(name).deploy(image, wait=not no_wait, timeout=timeout)
+        show_releases(f"Deployed to {name}", [release], opts.output)
+    run(body)
+
+
+@main.command()
+@click.argument("name")
+@click.option("--to", "to", help="A tag or digest to go back to (default: the last release "
+              "that was stable before the current one).")
+@click.option("--no-wait", is_flag=True, help="Start the rollback and return.")
+@click.option("--timeout", type=float, default=900, show_default=True)
+@click.pass_obj
+def rollback(opts: Options, name: str, to: str | None, no_wait: bool, timeout: float) -> None:
+    """Roll NAME back (a running deployment is cancelled)."""
+    def body() -> None:
+        with client(opts) as fl, failure_details():
+            release = fl.service(name).rollback(to, wait=not no_wait, timeout=timeout)
+        show_releases(f"{name} now serves", [release], opts.output)
+    run(body)
+
+
+@main.command()
+@click.argument("name")
+@click.option("--limit", type=int, default=20, show_default=True, help="How many to show.")
+@click.pass_obj
+def history(opts: Options, name: str, limit: int) -> None:
+    """Show NAME's releases, newest first."""
+    def body() -> None:
+        with client(opts) as fl:
+            releases = fl.service(name).history()
+        show_releases(f"Releases of {name}", releases[:limit], opts.output)
+    run(body)
+
+
+@main.command()
+@click.argument("name")
+@click.argument("image")
+@click.option("--tag", help="Tag in the service's repository (default: IMAGE's tag).")
+@click.pass_obj
+def push(opts: Options, name: str, image: str, tag: str | None) -> None:
+    """Push the local IMAGE to NAME's repository with docker, podman or finch."""
+    def body() -> None:
+        with client(opts) as fl:
+            digest = fl.service(name).push(image, tag=tag)
+        click.echo(dumps({"digest": digest}) if opts.output == "json" else digest)
     run(body)

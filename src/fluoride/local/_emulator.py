@@ -14,7 +14,7 @@ from fluoride.local._timing import Timing
 if TYPE_CHECKING:
     from fluoride.local._server import EmulatorServer
 
-__all__ = ["ACCOUNT_ID", "REGION", "Emulator", "start_emulator"]
+__all__ = ["ACCOUNT_ID", "REGION", "Emulator", "RolloutHold", "start_emulator"]
 
 #: The emulated account and region (moto's defaults).
 ACCOUNT_ID = "123456789012"
@@ -25,6 +25,16 @@ TEST_KEY = "testing"
 
 _running: list[Emulator] = []
 _running_lock = threading.Lock()
+
+
+class RolloutHold:
+    """Simulated time held still by :meth:`Emulator.hold_rollouts`."""
+
+    def advance(self, seconds: float) -> None:
+        """Step simulated time forward by ``seconds`` and play what became due."""
+        from fluoride.local._world import WORLD
+
+        WORLD.skip(seconds)
 
 
 class Emulator:
@@ -92,17 +102,30 @@ class Emulator:
         set_image_health(digest, healthy=healthy)
 
     @contextmanager
-    def hold_rollouts(self) -> Iterator[None]:
+    def hold_rollouts(self) -> Iterator[RolloutHold]:
         """Keep simulated time still inside the block.
 
         Deployments stay where they are (``IN_PROGRESS`` stays ``IN_PROGRESS``), and so do
         the stack operations waiting for them; API calls still work (a test can cancel the
-        stack update). Time resumes where it stopped when the block exits.
+        stack update). ``hold.advance(seconds)`` steps time forward by hand. Time resumes
+        where it stopped when the block exits.
+
+        Example::
+
+            with emu.hold_rollouts() as hold:
+                cfn.update_stack(...)          # the deployment starts, and waits
+                hold.advance(emu.timing.task_start)   # its tasks are RUNNING now
         """
         from fluoride.local._world import WORLD
 
         with WORLD.held():
-            yield
+            yield RolloutHold()
+
+    def advance(self, seconds: float) -> None:
+        """Move simulated time forward by ``seconds`` now (whether or not it is held)."""
+        from fluoride.local._world import WORLD
+
+        WORLD.skip(seconds)
 
     def stop(self) -> None:
         """Stop the server. Idempotent."""

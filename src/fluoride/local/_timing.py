@@ -90,14 +90,34 @@ class SimClock:
             if self._holds == 0 and self._held_since is not None:
                 self._held_total += time.monotonic() - self._held_since
                 self._held_since = None
-                self._anchor_sim.append(self._now_locked())
-                self._anchor_wall.append(_utcnow())
+                self._anchor_now()
+
+    def advance(self, seconds: float) -> None:
+        """Move simulated time forward by ``seconds`` at once (held or not)."""
+        if seconds < 0:
+            raise ValueError("simulated time only moves forward")
+        with self._lock:
+            if self._held_since is not None:
+                self._held_total -= seconds
+            else:
+                self._origin -= seconds
+            self._anchor_now()
+
+    def _anchor_now(self) -> None:
+        # Simulated time from here on maps to the present, never before what came earlier.
+        sim = self._now_locked()
+        wall = max(_utcnow(), self._wall_locked(sim))
+        self._anchor_sim.append(sim)
+        self._anchor_wall.append(wall)
 
     def wall(self, t: float) -> dt.datetime:
         """Naive UTC wall time (as moto stores it) of simulated time ``t``."""
         with self._lock:
-            i = max(0, bisect.bisect_right(self._anchor_sim, t) - 1)
-            return self._anchor_wall[i] + dt.timedelta(seconds=t - self._anchor_sim[i])
+            return self._wall_locked(t)
+
+    def _wall_locked(self, t: float) -> dt.datetime:
+        i = max(0, bisect.bisect_right(self._anchor_sim, t) - 1)
+        return self._anchor_wall[i] + dt.timedelta(seconds=t - self._anchor_sim[i])
 
 
 def _utcnow() -> dt.datetime:

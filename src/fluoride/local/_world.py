@@ -103,6 +103,12 @@ class World:
         with self.lock:
             return sum(1 for item in self._queue if not item.cancelled)
 
+    def skip(self, seconds: float) -> None:
+        """Move simulated time forward and play what became due."""
+        with self.lock:
+            self.clock.advance(seconds)
+            self.advance()
+
     @contextmanager
     def held(self) -> Iterator[None]:
         """Stop simulated time inside the block: rollouts and stack operations stand still."""

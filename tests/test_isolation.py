@@ -362,3 +362,75 @@ def test_the_container_is_told_its_own_stores() -> None:
     assert rendered.resources["TaskDefinition"]["Properties"]["TaskRoleArn"] == rendered.arn(
         "TaskRole"
     )
+
+
+# --- the same proof on stacks the emulator created ------------------------------------------
+
+
+def _live_task_role(svc: Any) -> tuple[Node, dict[str, str]]:
+    """The task role as CloudFormation made it (read back through IAM), and the store ARNs."""
+    out = svc.outputs()
+    iam = svc.aws.client("iam")
+    role_name = out["TaskRoleArn"].rsplit("/", 1)[-1]
+    role = iam.get_role(RoleName=role_name)["Role"]
+    policies = [
+        Policy(
+            f"{out['TaskRoleArn']}/{name}",
+            name,
+            iam.get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"],
+        )
+        for name in iam.list_role_policies(RoleName=role_name)["PolicyNames"]
+    ]
+    node = Node(
+        out["TaskRoleArn"],
+        role["RoleId"],
+        policies,
+        [],
+        role["AssumeRolePolicyDocument"],
+        None,
+        0,
+        False,
+        False,
+        None,
+        False,
+        {},
+    )
+    arns = {
+        "table": out["TableArn"],
+        "index": out["TableArn"] + "/index/by-owner",
+        "bucket": out["BucketArn"],
+        "object": out["BucketArn"] + "/reports/today.csv",
+        "secret": out["SecretArn"],
+    }
+    return node, arns
+
+
+def _checks(arns: dict[str, str]) -> list[tuple[str, str]]:
+    checks = [(f"dynamodb:{a}", arns["table"]) for a in TABLE_ACTIONS]
+    checks += [("dynamodb:Query", arns["index"]), ("s3:ListBucket", arns["bucket"])]
+    checks += [(f"s3:{a}", arns["object"]) for a in OBJECT_ACTIONS]
+    checks += [(f"secretsmanager:{a}", arns["secret"]) for a in SECRET_ACTIONS]
+    return checks
+
+
+def test_isolation_of_two_services_created_on_the_emulator(fl: Any) -> None:
+    a, b = fl.service("iso"), fl.service("iso-b")  # B's name starts with A's
+    a.create()
+    b.create()
+    (node_a, arns_a), (node_b, arns_b) = _live_task_role(a), _live_task_role(b)
+    assert [c for c in _checks(arns_a) if not allowed(node_a, *c)] == []
+    assert [c for c in _checks(arns_b) if not allowed(node_b, *c)] == []
+    assert [c for c in _checks(arns_b) if allowed(node_a, *c)] == []
+    assert [c for c in _checks(arns_a) if allowed(node_b, *c)] == []
+    for node, arns in ((node_a, arns_a), (node_b, arns_b)):
+        admin = [
+            ("dynamodb:DeleteTable", arns["table"]),
+            ("dynamodb:ListTables", "*"),
+            ("s3:PutBucketPolicy", arns["bucket"]),
+            ("s3:DeleteBucket", arns["bucket"]),
+            ("secretsmanager:DeleteSecret", arns["secret"]),
+            ("iam:PassRole", "*"),
+        ]
+        assert [c for c in admin if allowed(node, *c)] == []
+    a.delete(purge_data=True)
+    b.delete(purge_data=True)

@@ -298,3 +298,39 @@ def test_callers_by_service_name_resolve_to_their_task_groups(aws: Aws) -> None:
     assert "no Fluoride service 'nobody'" in problems
     assert "older Fluoride" in problems
     assert f"runs in {other_vpc}" in problems
+
+
+def test_allowed_caller_service_on_the_emulator(fl: Any) -> None:
+    """End to end: an internal service admits exactly its caller service's tasks.
+
+    (moto keeps a group's default allow-all egress whatever the template says, so only
+    ingress is compared here; egress is proven on the rendered template above.)
+    """
+    caller, callee = fl.service("calling"), fl.service("called")
+    caller.create()
+    callee.create(
+        ServiceSpec(network=Network(public=False, ingress_cidrs=(), allowed_callers=("calling",)))
+    )
+    ec2 = callee.aws.client("ec2")
+    caller_tasks = caller.outputs()["TaskSecurityGroupId"]
+    callee_tasks = callee.outputs()["TaskSecurityGroupId"]
+    lb_arn = callee.outputs()["LoadBalancerArn"]
+    (lb,) = callee.aws.client("elbv2").describe_load_balancers(LoadBalancerArns=[lb_arn])[
+        "LoadBalancers"
+    ]
+    (callee_alb,) = lb["SecurityGroups"]
+
+    def ingress(group: str) -> set[tuple[str, int, int, str]]:
+        (described,) = ec2.describe_security_groups(GroupIds=[group])["SecurityGroups"]
+        found = set()
+        for perm in described["IpPermissions"]:
+            for pair in perm.get("UserIdGroupPairs", []):
+                found.add((perm["IpProtocol"], perm["FromPort"], perm["ToPort"], pair["GroupId"]))
+            for cidr in perm.get("IpRanges", []):
+                found.add((perm["IpProtocol"], perm["FromPort"], perm["ToPort"], cidr["CidrIp"]))
+        return found
+
+    assert ingress(callee_alb) == {("tcp", 80, 80, caller_tasks)}
+    assert ingress(callee_tasks) == {("tcp", 8080, 8080, callee_alb)}
+    callee.delete(purge_data=True)
+    caller.delete(purge_data=True)

@@ -387,6 +387,15 @@ def test_purge_secret_with_and_without_recovery(aws: Aws, secret: Secret) -> Non
         purge_secret(aws, secret.arn, recovery_days=3)
 
 
+@pytest.mark.parametrize(("tag", "days"), [("9", 9), (None, 30), ("99", 30), ("x", 30)])
+def test_purge_secret_uses_the_window_its_spec_chose(aws: Aws, tag: str | None, days: int) -> None:
+    name = f"fluoride/{unique('tagged')}"
+    tags = [{"Key": "fluoride:recovery-days", "Value": tag}] if tag is not None else []
+    arn = aws.client("secretsmanager").create_secret(Name=name, SecretString="{}", Tags=tags)["ARN"]
+    assert purge_secret(aws, arn) == Purged("secret", name, recovery_days=days)
+    assert aws.client("secretsmanager").describe_secret(SecretId=arn).get("DeletedDate")
+
+
 def test_purge_repository(aws: Aws) -> None:
     ecr = aws.client("ecr")
     name = unique("fluoride-r")

@@ -12,8 +12,8 @@ refuse clearly instead of failing halfway on a name collision.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 __all__ = [
+    "DEFAULT_RECOVERY_DAYS",
+    "RECOVERY_TAG",
     "ExistingStore",
     "Purged",
     "RetainedStores",
@@ -135,15 +137,25 @@ def purge_bucket(aws: Aws, name: str) -> Purged | None:
     return Purged("bucket", name, objects=removed)
 
 
-def purge_secret(aws: Aws, arn: str, recovery_days: int | None = 30) -> Purged | None:
+#: The tag the template puts on the secret: the recovery window its spec asked for.
+RECOVERY_TAG = "fluoride:recovery-days"
+#: The window used when neither the caller nor the secret's tag says otherwise.
+DEFAULT_RECOVERY_DAYS = 30
+
+
+def purge_secret(
+    aws: Aws, arn: str, recovery_days: int | Literal["tagged"] | None = "tagged"
+) -> Purged | None:
     """Delete the secret ``arn`` (an ARN or a name).
 
     With ``recovery_days`` (7 to 30) the secret stays restorable for that many days
     (``aws secretsmanager restore-secret``) and its name stays taken until then; with
-    ``None`` it is deleted at once. Returns what was removed, or ``None`` when the secret
-    does not exist or is already scheduled for deletion.
+    ``None`` it is deleted at once. ``"tagged"`` (the default) uses the window the
+    service's spec chose, read from the secret's ``fluoride:recovery-days`` tag (30 days
+    when it has none). Returns what was removed, or ``None`` when the secret does not
+    exist or is already scheduled for deletion.
     """
-    if recovery_days is not None and not 7 <= recovery_days <= 30:
+    if isinstance(recovery_days, int) and not 7 <= recovery_days <= 30:
         raise FluorideError(
             f"recovery_days={recovery_days} is out of range.",
             hint="Secrets Manager keeps a deleted secret 7 to 30 days; None deletes at once.",
@@ -155,14 +167,24 @@ def purge_secret(aws: Aws, arn: str, recovery_days: int | None = 30) -> Purged |
             described = client.describe_secret(SecretId=arn)
         if described.get("DeletedDate") is not None:
             return None
+        days = _tagged_window(described) if recovery_days == "tagged" else recovery_days
         with store_errors("DeleteSecret", "secret", name):
-            if recovery_days is None:
+            if days is None:
                 client.delete_secret(SecretId=arn, ForceDeleteWithoutRecovery=True)
             else:
-                client.delete_secret(SecretId=arn, RecoveryWindowInDays=recovery_days)
+                client.delete_secret(SecretId=arn, RecoveryWindowInDays=days)
     except StoreNotFound:
         return None
-    return Purged("secret", described.get("Name", name), recovery_days=recovery_days)
+    return Purged("secret", described.get("Name", name), recovery_days=days)
+
+
+def _tagged_window(described: Mapping[str, Any]) -> int:
+    tags = {t.get("Key"): t.get("Value") for t in described.get("Tags", [])}
+    try:
+        days = int(tags.get(RECOVERY_TAG) or DEFAULT_RECOVERY_DAYS)
+    except ValueError:
+        return DEFAULT_RECOVERY_DAYS
+    return min(max(days, 7), 30)
 
 
 def purge_repository(aws: Aws, name: str) -> Purged | None:

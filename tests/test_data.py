@@ -176,6 +176,11 @@ def test_bucket_files(bucket: Bucket, tmp_path: Path) -> None:
     assert target.read_bytes() == source.read_bytes()
     with pytest.raises(StoreNotFound):
         bucket.download_file("data/none.bin", tmp_path / "none.bin")
+    gone = Bucket(bucket.aws, "fluoride-gone-bucket", "arn:aws:s3:::fluoride-gone-bucket")
+    with pytest.raises(StoreNotFound) as info:
+        gone.upload_file(source)
+    assert info.value.code == "NoSuchBucket"
+    assert isinstance(info.value.__cause__, botocore.exceptions.ClientError)
 
 
 def test_bucket_list_pages_lazily(bucket: Bucket) -> None:

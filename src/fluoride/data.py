@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
+import boto3.exceptions
+import botocore.exceptions
 
 from fluoride.aws import Aws, client_error_code, translate
 from fluoride.errors import FluorideError, StoreNotFound, StoreNotProvisioned
@@ -237,13 +239,26 @@ class Bucket:
         """
         key = Path(path).name if key is None else key
         with store_errors("UploadFile", "bucket", self.name):
-            self.client.upload_file(os.fspath(path), self.name, key)
+            try:
+                self.client.upload_file(os.fspath(path), self.name, key)
+            except boto3.exceptions.S3UploadFailedError as exc:
+                # boto3 wraps the ClientError (its code included) in this error's context.
+                if isinstance(exc.__context__, botocore.exceptions.ClientError):
+                    raise exc.__context__ from None
+                raise
         return key
 
     def download_file(self, key: str, path: str | os.PathLike[str]) -> Path:
         """Download the object ``key`` to ``path``; returns the path written."""
         with store_errors("DownloadFile", "bucket", self.name, key):
-            self.client.download_file(self.name, key, os.fspath(path))
+            try:
+                self.client.download_file(self.name, key, os.fspath(path))
+            except boto3.exceptions.RetriesExceededError as exc:
+                # The connection error behind it is what `translate` explains to the user.
+                last = getattr(exc, "last_exception", None)
+                if isinstance(last, botocore.exceptions.BotoCoreError):
+                    raise last from exc
+                raise
         return Path(path)
 
     def list(self, prefix: str = "", *, page_size: int = 1000) -> Iterator[ObjectSummary]:

@@ -381,6 +381,7 @@ def test_purge_secret_with_and_without_recovery(aws: Aws, secret: Secret) -> Non
     described = aws.client("secretsmanager").describe_secret(SecretId=secret.arn)
     assert described.get("DeletedDate") is not None
     assert purge_secret(aws, secret.arn, recovery_days=7) is None  # already scheduled
+    assert purge_secret(aws, secret.arn) is None
     aws.client("secretsmanager").restore_secret(SecretId=secret.arn)
     assert purge_secret(aws, secret.arn, recovery_days=None) == Purged(
         "secret", secret.name, recovery_days=None
@@ -488,7 +489,15 @@ def test_find_retained_tells_live_stacks_and_pending_secrets(
     assert found.get("secret") == ExistingStore("secret", secret.name, "pending-deletion")
     hint = found.error("notes").hint
     assert hint is not None
-    assert "restore-secret" in hint
+    assert f"restore-secret --secret-id {secret.name}" in hint
+    assert "--force-delete-without-recovery" in hint
+    # Deleting at once also frees the name of a secret already scheduled for deletion.
+    assert purge_secret(aws, secret.arn, recovery_days=None) == Purged(
+        "secret", secret.name, recovery_days=None
+    )
+    assert (
+        find_retained(aws, table_name=None, bucket_name=None, secret_name=secret.name).found == ()
+    )
 
 
 def test_other_errors_keep_their_code(table: Table) -> None:

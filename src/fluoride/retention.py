@@ -150,10 +150,11 @@ def purge_secret(
 
     With ``recovery_days`` (7 to 30) the secret stays restorable for that many days
     (``aws secretsmanager restore-secret``) and its name stays taken until then; with
-    ``None`` it is deleted at once. ``"tagged"`` (the default) uses the window the
+    ``None`` it is deleted at once, even when it is already scheduled for deletion (which
+    frees its name for a new secret). ``"tagged"`` (the default) uses the window the
     service's spec chose, read from the secret's ``fluoride:recovery-days`` tag (30 days
     when it has none). Returns what was removed, or ``None`` when the secret does not
-    exist or is already scheduled for deletion.
+    exist, or is already scheduled for deletion and ``recovery_days`` is not ``None``.
     """
     if isinstance(recovery_days, int) and not 7 <= recovery_days <= 30:
         raise FluorideError(
@@ -165,7 +166,7 @@ def purge_secret(
     try:
         with store_errors("DescribeSecret", "secret", name):
             described = client.describe_secret(SecretId=arn)
-        if described.get("DeletedDate") is not None:
+        if described.get("DeletedDate") is not None and recovery_days is not None:
             return None
         days = _tagged_window(described) if recovery_days == "tagged" else recovery_days
         with store_errors("DeleteSecret", "secret", name):
@@ -280,11 +281,15 @@ class RetainedStores:
                 f"to remove kept data: `fluoride delete {service} --purge-data` "
                 f"(or Service.delete(purge_data=True))"
             )
-        if "pending-deletion" in states:
-            hints.append(
-                "a deleted secret keeps its name until its recovery window ends; "
-                "restore it with `aws secretsmanager restore-secret`"
-            )
+        for store in self.found:
+            if store.state == "pending-deletion":
+                hints.append(
+                    f"the deleted secret {store.name!r} keeps its name until its recovery "
+                    "window ends: restore it (`aws secretsmanager restore-secret --secret-id "
+                    f"{store.name}`) or free the name now, giving up the recovery "
+                    f"(`aws secretsmanager delete-secret --secret-id {store.name} "
+                    "--force-delete-without-recovery`)"
+                )
         hints.append("or give the stores other names in the spec ([stores] in fluoride.toml)")
         return StoresRetained(
             f"Cannot create {service!r}: these stores already exist: {lines}. Fluoride "

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import attrs
 
 from fluoride import __version__
+from fluoride.callers import caller_security_groups
 from fluoride.errors import ConfigError, ServiceExists
 from fluoride.events import DeploymentProgress, Note, Reporter
 from fluoride.history import Release
@@ -111,7 +112,9 @@ class Service:
             subnet_ids=network.subnet_ids,
             image=image or "",
             assign_public_ip=assign_public_ip,
-            caller_security_groups=self._caller_security_groups(spec.network.allowed_callers),
+            caller_security_groups=caller_security_groups(
+                self.aws, spec.network.allowed_callers, vpc_id=network.vpc_id
+            ),
             # An earlier delete keeps the image repository (releases are worth keeping);
             # a new stack of the same name takes it over instead of failing on the name.
             adopt_repository=self._repository_exists(),
@@ -121,24 +124,6 @@ class Service:
             if not params.get(key):
                 params[key] = name
         return params
-
-    def _caller_security_groups(self, callers: Sequence[str]) -> list[str]:
-        """Security group ids for ``allowed_callers``: ids as given, services by their tasks'."""
-        groups: list[str] = []
-        for caller in callers:
-            if caller.startswith("sg-"):
-                groups.append(caller)
-                continue
-            outputs = Stack(self.aws, f"fluoride-{caller}", clock=self.clock).describe()
-            group = outputs.outputs.get("TaskSecurityGroupId") if outputs else None
-            if not group:
-                raise ConfigError(
-                    f"network.allowed_callers names the service {caller!r}, which does not "
-                    f"exist in {self.aws.region}.",
-                    hint="Create that service first, or give its security group id (sg-...).",
-                )
-            groups.append(group)
-        return groups
 
     def template(self, spec: ServiceSpec) -> str:
         """The template body for ``spec`` (the one template with its environment rendered)."""

@@ -175,10 +175,16 @@ class Stubs:
             expected["IfNoneMatch"] = "*"
         else:
             expected["IfMatch"] = f'"{self.etag}"'
-        self.s3.add_response("put_object", {"ETag": f'"{self.etag + 1}"'}, expected)
+        self.etag += 1
+        self.s3.add_response("put_object", {"ETag": f'"{self.etag}"'}, expected)
 
     def change_history(self) -> None:
+        """A first change: read, then a write conditional on what was read."""
         self.read_history()
+        self.write_history()
+
+    def record_outcome(self) -> None:
+        """A later change: a write conditional on the last write's ETag, no read."""
         self.write_history()
 
     def start_deploy(self, tag: str = "v2", digest: str = D2) -> None:
@@ -266,7 +272,7 @@ def test_success_follows_the_new_deployment_by_id(
                health=["healthy", "healthy"])
     stubs.poll("UPDATE_COMPLETE", [dep(NEW, "PRIMARY", TD2, "COMPLETED", running=2)],
                health=["healthy", "healthy"])
-    stubs.change_history()
+    stubs.record_outcome()
     release = deployments.deploy("v2")
     stubs.verify()
     assert release.outcome is Outcome.STABLE
@@ -289,7 +295,7 @@ def test_success_needs_healthy_targets(
     stubs.poll("UPDATE_COMPLETE", done, health=["healthy", "unhealthy"])
     stubs.poll("UPDATE_COMPLETE", done, health=["healthy", "initial"])
     stubs.poll("UPDATE_COMPLETE", done, health=["healthy", "healthy"])
-    stubs.change_history()
+    stubs.record_outcome()
     assert deployments.deploy("v2").outcome is Outcome.STABLE
     stubs.verify()
 
@@ -315,7 +321,7 @@ def test_stable_only_because_rolled_back_is_not_success(
         stopped(2, TD2, NEW, "Essential container in task exited"),
         stopped(3, TD1, "ecs-svc/1", "Scaling activity initiated by deployment", 0),
     )
-    stubs.change_history()
+    stubs.record_outcome()
     stubs.stack("UPDATE_ROLLBACK_COMPLETE", IMG1)
     with pytest.raises(RolledBack) as err:
         deployments.deploy("v2")
@@ -339,7 +345,7 @@ def test_a_stack_that_completes_while_ecs_rolled_back_is_not_success(
     stubs.poll("UPDATE_IN_PROGRESS", [dep(NEW, "PRIMARY", TD2, "IN_PROGRESS"), OLD])
     stubs.poll("UPDATE_COMPLETE", [ROLLBACK_DEP])
     stubs.stopped_tasks(stopped(1, TD2, NEW, "Task failed ELB health checks"))
-    stubs.change_history()
+    stubs.record_outcome()
     stubs.stack("UPDATE_COMPLETE", IMG2)
     with pytest.raises(RolledBack) as err:
         deployments.deploy("v2")
@@ -352,7 +358,7 @@ def test_a_completed_update_without_a_new_deployment_is_not_success(
 ) -> None:
     stubs.start_deploy()
     stubs.poll("UPDATE_COMPLETE", [ROLLBACK_DEP])
-    stubs.change_history()
+    stubs.record_outcome()
     with pytest.raises(DeploymentFailed, match="no new deployment") as err:
         deployments.deploy("v2")
     stubs.verify()
@@ -364,7 +370,7 @@ def test_update_rollback_failed(stubs: Stubs, deployments: Deployments) -> None:
     stubs.poll("UPDATE_ROLLBACK_IN_PROGRESS", [FAILED_NEW, ROLLBACK_DEP], image=IMG1)
     stubs.poll("UPDATE_ROLLBACK_FAILED", [FAILED_NEW, ROLLBACK_DEP], image=IMG1)
     stubs.stopped_tasks(stopped(1, TD2, NEW, "CannotPullContainerError: not found"))
-    stubs.change_history()
+    stubs.record_outcome()
     with pytest.raises(RollbackFailed) as err:
         deployments.deploy("v2")
     stubs.verify()
@@ -391,7 +397,7 @@ def test_deadline_cancels_and_waits_for_the_previous_release(
                image=IMG1)
     stubs.poll("UPDATE_ROLLBACK_COMPLETE", [ROLLBACK_DEP], image=IMG1)
     stubs.stopped_tasks(stopped(1, TD2, NEW, "Task failed ELB health checks"))
-    stubs.change_history()
+    stubs.record_outcome()
     with pytest.raises(DeploymentTimeout) as err:
         deployments.deploy("v2", timeout=10)
     stubs.verify()
@@ -410,7 +416,7 @@ def test_a_cancel_that_fails_says_how_to_recover(
     stubs.cfn.add_client_error("cancel_update_stack", "ValidationError",
                                "Update operation is not in progress", http_status_code=400)
     stubs.stack("UPDATE_IN_PROGRESS", IMG2)
-    stubs.change_history()
+    stubs.record_outcome()
     with pytest.raises(RollbackFailed) as err:
         deployments.deploy("v2", timeout=0)
     stubs.verify()
@@ -429,7 +435,7 @@ def test_deadline_just_after_completion_is_judged_not_cancelled(
     stubs.stack("UPDATE_COMPLETE", IMG2)
     stubs.poll("UPDATE_COMPLETE", [dep(NEW, "PRIMARY", TD2, "COMPLETED", running=2)],
                health=["healthy"] * 2)
-    stubs.change_history()
+    stubs.record_outcome()
     assert deployments.deploy("v2", timeout=0).outcome is Outcome.STABLE
     stubs.verify()
 
@@ -447,7 +453,7 @@ def test_throttling_while_waiting_is_survived(
                                http_status_code=400)
     stubs.poll("UPDATE_COMPLETE", [dep(NEW, "PRIMARY", TD2, "COMPLETED", running=2)],
                health=["healthy"] * 2)
-    stubs.change_history()
+    stubs.record_outcome()
     assert deployments.deploy("v2").outcome is Outcome.STABLE
     stubs.verify()
     notes = [e.text for e in recorder.events if isinstance(e, Note)]
@@ -471,7 +477,7 @@ def test_a_connection_dropped_mid_wait_is_retried(
     stubs.stack("UPDATE_IN_PROGRESS", IMG2)  # the poll whose DescribeServices drops
     stubs.poll("UPDATE_COMPLETE", [dep(NEW, "PRIMARY", TD2, "COMPLETED", running=2)],
                health=["healthy"] * 2)
-    stubs.change_history()
+    stubs.record_outcome()
     drops = [error]
     calls = []
 
@@ -497,7 +503,7 @@ def test_connection_lost_until_the_deadline_cancels(
     stubs.poll("UPDATE_ROLLBACK_COMPLETE", [ROLLBACK_DEP], image=IMG1)
     stubs.stopped_tasks()
     stubs.cfn.add_response("describe_stack_events", {"StackEvents": []})
-    stubs.change_history()
+    stubs.record_outcome()
     calls = []
 
     def drop(model: Any, **kwargs: Any) -> None:
@@ -576,7 +582,7 @@ def test_no_wait_returns_in_progress_and_wait_stable_follows(
     stubs.service(IN_FLIGHT)
     stubs.poll("UPDATE_COMPLETE", [dep(NEW, "PRIMARY", TD2, "COMPLETED", running=2)],
                health=["healthy"] * 2)
-    stubs.change_history()
+    stubs.record_outcome()
     done = deployments.wait_stable()
     stubs.verify()
     assert (done.id, done.outcome) == (release.id, Outcome.STABLE)
@@ -590,7 +596,7 @@ def test_wait_stable_after_an_unfollowed_rollback_raises(
     stubs.read_history()
     stubs.service([ROLLBACK_DEP])
     stubs.stopped_tasks(stopped(1, TD2, NEW, "Essential container in task exited"))
-    stubs.change_history()
+    stubs.record_outcome()
     stubs.stack("UPDATE_ROLLBACK_COMPLETE", IMG1)
     with pytest.raises(RolledBack) as err:
         deployments.wait_stable()

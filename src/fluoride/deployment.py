@@ -367,6 +367,7 @@ class Deployments:
     clock: Clock = attrs.field(repr=False)
     poll_interval: float = AWS_POLL_INTERVAL
     rollback_timeout: float = ROLLBACK_TIMEOUT
+    _stores: dict[str, ReleaseHistory] = attrs.field(factory=dict, init=False, repr=False)
 
     # -- the pieces --------------------------------------------------------------------------
 
@@ -374,7 +375,11 @@ class Deployments:
         return Registry(self.aws, where.repository, where.repository_uri)
 
     def store(self, where: ServiceOutputs) -> ReleaseHistory:
-        return ReleaseHistory(self.aws, where.log_bucket)
+        """The history store; one per bucket, so a write reuses the ETag of the last one."""
+        found = self._stores.get(where.log_bucket)
+        if found is None:
+            found = self._stores[where.log_bucket] = ReleaseHistory(self.aws, where.log_bucket)
+        return found
 
     def history(self) -> list[Release]:
         """Every release of the service, newest first."""

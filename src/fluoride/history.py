@@ -119,6 +119,10 @@ class ReleaseHistory:
     bucket: str
     key: str = HISTORY_KEY
     limit: int = HISTORY_LIMIT
+    #: what this handle last read or wrote, with its ETag: the next change tries a
+    #: conditional write on it first and reads again only when someone else wrote since
+    _known: tuple[list[Release], str] | None = attrs.field(default=None, init=False,
+                                                          repr=False)
 
     @property
     def _where(self) -> str:
@@ -156,7 +160,8 @@ class ReleaseHistory:
         every attempt (which takes many people deploying the same service at once).
         """
         for _ in range(_WRITE_ATTEMPTS):
-            releases, etag = self._read()
+            releases, etag = self._known if self._known is not None else self._read()
+            self._known = None
             wanted = edit(list(releases))[: self.limit]
             if self._write(wanted, etag):
                 return wanted
@@ -177,7 +182,10 @@ class ReleaseHistory:
                     return [], None
                 raise
             body = got["Body"].read()
-        return self._decode(body), got.get("ETag")
+        releases, etag = self._decode(body), got.get("ETag")
+        if etag:
+            self._known = (releases, etag)
+        return releases, etag
 
     def _decode(self, body: bytes) -> list[Release]:
         try:
@@ -199,7 +207,7 @@ class ReleaseHistory:
         condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
         with translate("PutObject", self._where):
             try:
-                self.aws.client("s3").put_object(
+                put = self.aws.client("s3").put_object(
                     Bucket=self.bucket,
                     Key=self.key,
                     Body=body,
@@ -210,4 +218,6 @@ class ReleaseHistory:
                 if client_error_code(exc) in _CONFLICT:
                     return False
                 raise
+        if put.get("ETag"):
+            self._known = (list(releases), put["ETag"])
         return True

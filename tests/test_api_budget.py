@@ -1,0 +1,74 @@
+"""The AWS API calls of deploy, status, history and waiting stay within their budget.
+
+Measured by ``benchmarks/api_calls.py`` on the emulator with botocore event hooks. A
+change that adds a call fails here; raise a budget only with a reason beside it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+#: operation -> the most calls allowed.
+BUDGET = {
+    "deploy: start": 9,
+    "deploy: outcome": 1,
+    "deploy (wait=False): start": 9,
+    "wait_stable: start": 3,
+    "wait_stable: outcome": 1,
+    # Service.status() reads ECS once for the task counts and once for a running
+    # deployment's progress; one DescribeServices would do (see MINIMUM).
+    "status": 4,
+    "history": 2,
+    "one poll of a wait": 3,
+}
+
+
+def _load_benchmark() -> ModuleType:
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "api_calls.py"
+    spec = importlib.util.spec_from_file_location("fluoride_bench_api_calls", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def bench() -> ModuleType:
+    return _load_benchmark()
+
+
+@pytest.fixture(scope="module")
+def measured(bench: ModuleType) -> dict[str, Any]:
+    return dict(bench.measure("budget"))
+
+
+@pytest.mark.parametrize("operation", sorted(BUDGET))
+def test_within_budget(measured: dict[str, Any], operation: str) -> None:
+    m = measured[operation]
+    assert m.total <= BUDGET[operation], (operation, m.calls)
+
+
+def test_the_minimums_are_honest(bench: ModuleType, measured: dict[str, Any]) -> None:
+    for operation, (minimum, _why) in bench.MINIMUM.items():
+        assert measured[operation].total >= minimum, (operation, measured[operation].calls)
+
+
+@pytest.mark.parametrize("operation", ["deploy", "wait_stable"])
+def test_each_api_at_most_once_per_poll(measured: dict[str, Any], operation: str) -> None:
+    polls = measured[f"{operation}: poll"]
+    assert polls.polls >= 1
+    for api, count in polls.calls.items():
+        assert count <= polls.polls, (api, count, polls.polls)
+
+
+def test_nothing_but_the_named_phases(measured: dict[str, Any]) -> None:
+    phases = {k.rsplit(": ", 1)[-1] for k in measured if ": " in k}
+    assert phases <= {"start", "poll", "outcome"}

@@ -1,0 +1,28 @@
+"""``fluoride demo``: the whole release tour on the emulator, well under a minute."""
+
+from __future__ import annotations
+
+import io
+import time
+
+from rich.console import Console
+
+from fluoride.demo import run_demo
+
+
+def test_the_demo_tours_every_release_outcome() -> None:
+    buffer = io.StringIO()
+    started = time.monotonic()
+    run_demo("tour", console=Console(file=buffer, width=300, color_system=None))
+    elapsed = time.monotonic() - started
+    text = buffer.getvalue()
+    assert elapsed < 45, f"the demo took {elapsed:.0f} s"
+    steps = ["1. Create", "2. Push v1 and deploy it", "v1 serves:", "3. Deploy a broken v2",
+             "RolledBack:", "stopped task: Task failed ELB health checks", "4. Deploy v3",
+             "v3 serves:", "5. Roll back", "v1 serves again:", "6. History of tour",
+             "stable (rollback)", "rolled back", "7. Delete", "Deleted tour."]
+    at = 0
+    for step in steps:  # each in this order
+        found = text.find(step, at)
+        assert found >= 0, f"{step!r} missing after position {at}:\n{text[at:]}"
+        at = found + len(step)

@@ -51,7 +51,8 @@ def test_bad_config_is_reported_with_every_field(run, unique_name: str, tmp_path
     config.write_text("port = 0\ncpu = 256\nmemory = 9999\n")
     result = run("create", unique_name, "--config", str(config))
     assert result.exit_code == 1
-    assert "port" in result.output and "memory" in result.output
+    assert "port" in result.output
+    assert "memory" in result.output
 
 
 def test_template_prints_the_template(run) -> None:  # type: ignore[no-untyped-def]

@@ -11,11 +11,6 @@ EXAMPLES = Path(__file__).parent.parent / "examples"
 
 
 def test_notebook_data_example(capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("fluoride.client", reason="the Fluoride client has not landed yet")
-    from fluoride.service import Service
-
-    if not hasattr(Service, "table"):
-        pytest.skip("Service.table/.bucket/.secret are not wired yet")
     runpy.run_path(str(EXAMPLES / "notebook_data.py"), run_name="__main__")
     out = capsys.readouterr().out
     assert "'text': 'buy milk'" in out

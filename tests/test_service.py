@@ -26,14 +26,16 @@ def test_create_status_list_delete(fl: Fluoride, unique_name: str) -> None:
     assert status.stack_status == "CREATE_COMPLETE"
     assert status.image is None
     assert status.desired == 0  # no image yet: no tasks until the first deploy
-    assert status.url is not None and status.url.startswith("http://")
+    assert status.url is not None
+    assert status.url.startswith("http://")
     out = status.outputs
     assert out["TableName"] == f"fluoride-{unique_name}"
     assert out["BucketName"].startswith(f"fluoride-{unique_name}-")
     assert out["SecretArn"].startswith("arn:aws:secretsmanager:")
     assert out["RepositoryName"] == f"fluoride/{unique_name}"
     plans = [e for e in recorder.events if isinstance(e, PlanReady)]
-    assert plans and any(c.resource_type == "AWS::ECS::Service" for c in plans[0].changes)
+    assert plans
+    assert any(c.resource_type == "AWS::ECS::Service" for c in plans[0].changes)
 
     assert unique_name in [s.name for s in fl.services()]
     assert unique_name in [s.name for s in fl.status()]

@@ -9,6 +9,14 @@ import attrs
 
 from fluoride import __version__
 from fluoride.callers import caller_security_groups
+from fluoride.data import (
+    Bucket,
+    Secret,
+    Table,
+    bucket_from_outputs,
+    secret_from_outputs,
+    table_from_outputs,
+)
 from fluoride.errors import ConfigError, ServiceExists
 from fluoride.events import DeploymentProgress, Note, Reporter
 from fluoride.history import Release
@@ -217,6 +225,23 @@ class Service:
     def url(self) -> str | None:
         """Where the service answers (``https://`` with a domain), or ``None``."""
         return self.stack.require().outputs.get("Url") or None
+
+    # -- owned data ----------------------------------------------------------------------
+
+    @property
+    def table(self) -> Table:
+        """The service's DynamoDB table. Raises :class:`StoreNotProvisioned` when it is off."""
+        return table_from_outputs(self.aws, self.name, self.outputs())
+
+    @property
+    def bucket(self) -> Bucket:
+        """The service's S3 bucket. Raises :class:`StoreNotProvisioned` when it is off."""
+        return bucket_from_outputs(self.aws, self.name, self.outputs())
+
+    @property
+    def secret(self) -> Secret:
+        """The service's secret. Raises :class:`StoreNotProvisioned` when it is off."""
+        return secret_from_outputs(self.aws, self.name, self.outputs())
 
     def outputs(self) -> Mapping[str, str]:
         """Every output of the service's stack."""

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import boto3
 
 from fluoride.aws import Aws
-from fluoride.events import LoggingReporter, Reporter
+from fluoride.events import Reporter, default_reporter
 from fluoride.service import Service, ServiceStatus
 from fluoride.stack import SERVICE_TAG, list_service_stacks
 from fluoride.waiting import Clock, SystemClock
@@ -57,7 +57,7 @@ class Fluoride:
             session=session, profile=profile, region=region, endpoint_url=endpoint_url,
             config=config,
         )
-        self.reporter: Reporter = reporter or LoggingReporter()
+        self.reporter: Reporter = reporter or default_reporter()
         self.clock: Clock = clock or SystemClock()
         self.emulator: Emulator | None = None
 

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from html import escape as html_escape
+from typing import Any, Protocol
 
 import attrs
 
 __all__ = [
     "DeploymentProgress",
+    "HtmlReporter",
     "LoggingReporter",
     "Note",
     "PlanReady",
@@ -23,6 +25,7 @@ __all__ = [
     "Reporter",
     "ServiceEventSeen",
     "StackEventSeen",
+    "default_reporter",
     "describe",
 ]
 
@@ -128,3 +131,42 @@ class LoggingReporter:
 
     def __call__(self, event: ProgressEvent) -> None:
         logger.info("%s", describe(event))
+
+
+@attrs.define
+class HtmlReporter:
+    """Shows progress in a Jupyter notebook: one live HTML block per operation.
+
+    ``display`` is IPython's ``display`` (injected in tests); the block is updated in place,
+    showing the newest ``keep`` lines.
+    """
+
+    display: Callable[..., Any]
+    html: Callable[[str], Any]
+    keep: int = 12
+    _lines: list[str] = attrs.field(factory=list, init=False)
+    _handle: Any = attrs.field(default=None, init=False)
+
+    def __call__(self, event: ProgressEvent) -> None:
+        self._lines.append(describe(event))
+        body = "".join(
+            f"<div>{html_escape(line)}</div>" for line in self._lines[-self.keep :]
+        )
+        block = self.html(f'<div style="font-family: monospace">{body}</div>')
+        if self._handle is None:
+            self._handle = self.display(block, display_id=True)
+        else:
+            self._handle.update(block)
+
+
+def default_reporter() -> Reporter:
+    """HTML in a Jupyter kernel, the ``fluoride`` logger everywhere else."""
+    try:
+        from IPython import get_ipython  # type: ignore[import-not-found,unused-ignore]
+        from IPython.display import HTML, display  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return LoggingReporter()
+    shell = get_ipython()
+    if shell is None or "IPKernelApp" not in getattr(shell, "config", {}):
+        return LoggingReporter()
+    return HtmlReporter(display=display, html=HTML)

@@ -1,13 +1,19 @@
-"""``fluoride demo``: the whole release tour on the emulator, well under a minute."""
+"""``fluoride demo`` (the whole release tour, well under a minute) and the release example
+the docs include, both on the emulator."""
 
 from __future__ import annotations
 
 import io
+import runpy
 import time
+from pathlib import Path
 
+import pytest
 from rich.console import Console
 
 from fluoride.demo import run_demo
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
 
 
 def test_the_demo_tours_every_release_outcome() -> None:
@@ -26,3 +32,19 @@ def test_the_demo_tours_every_release_outcome() -> None:
         found = text.find(step, at)
         assert found >= 0, f"{step!r} missing after position {at}:\n{text[at:]}"
         at = found + len(step)
+
+
+def test_the_deploy_and_rollback_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    runpy.run_path(str(EXAMPLES / "deploy_and_rollback.py"), run_name="__main__")
+    assert capsys.readouterr().out.splitlines() == [
+        "v1 stable True",
+        "rolled back: Task failed ELB health checks",
+        "serving: v1",
+        "in progress",
+        "v3 stable",
+        "back to v1",
+        "v1 stable (rollback)",
+        "v3 stable ",
+        "v2 rolled back ",
+        "v1 stable ",
+    ]

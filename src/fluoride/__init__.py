@@ -17,6 +17,8 @@ from fluoride.errors import (
     ImageNotFound,
     NoContainerEngine,
     NoDefaultVpc,
+    PushFailed,
+    RollbackFailed,
     RolledBack,
     ServiceExists,
     ServiceNotFound,
@@ -30,6 +32,7 @@ except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0.0.0"
 
 from fluoride.client import Fluoride
+from fluoride.history import Outcome, Release
 from fluoride.service import Service, ServiceStatus
 from fluoride.spec import ServiceSpec
 
@@ -47,6 +50,10 @@ __all__ = [
     "ImageNotFound",
     "NoContainerEngine",
     "NoDefaultVpc",
+    "Outcome",
+    "PushFailed",
+    "Release",
+    "RollbackFailed",
     "RolledBack",
     "Service",
     "ServiceExists",

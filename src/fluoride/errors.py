@@ -6,7 +6,12 @@ AWS call carry the operation and resource, with the botocore error as ``__cause_
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fluoride.history import Release
 
 __all__ = [
     "AwsError",
@@ -189,7 +194,7 @@ class DeploymentInProgress(AwsError):
         message: str,
         *,
         started_by: str | None = None,
-        started_at: object = None,
+        started_at: dt.datetime | None = None,
         hint: str | None = None,
     ) -> None:
         self.started_by = started_by
@@ -210,7 +215,7 @@ class DeploymentFailed(AwsError):
         *,
         reasons: Sequence[str] = (),
         events: Sequence[str] = (),
-        serving: object = None,
+        serving: Release | None = None,
         hint: str | None = None,
     ) -> None:
         self.reasons = list(reasons)

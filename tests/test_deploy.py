@@ -252,3 +252,17 @@ def test_history_is_shared_between_two_clients(local: Fluoride, svc: Service) ->
     assert bobs.history()[0] == mine
     assert bobs.rollback().tags == ("v1",)  # from the other laptop
     assert svc.history()[0].rollback
+
+
+def test_rollback_to_a_release_during_a_deployment(local: Fluoride, svc: Service,
+                                                   hook: Hook) -> None:
+    push(local, svc, "v2")
+    v3 = push(local, svc, "v3")
+    with held(local) as hold:
+        svc.deploy("v2", wait=False)
+        hook.on("Cancelling the running deployment", hold.close)
+        serving = svc.rollback(to="v3")
+    assert serving.digest == v3
+    assert [(r.tag, r.outcome, r.rollback) for r in svc.history()[:3]] == [
+        ("v3", Outcome.STABLE, True), ("v2", Outcome.CANCELLED, False),
+        ("v1", Outcome.STABLE, False)]

@@ -602,3 +602,42 @@ def test_wait_stable_after_an_unfollowed_rollback_raises(
         deployments.wait_stable()
     stubs.verify()
     assert err.value.reasons == ["Essential container in task exited; container app: exit code 1"]
+
+
+def test_wait_stable_judges_a_deployment_outside_cloudformation_by_ecs_alone(
+    stubs: Stubs, deployments: Deployments
+) -> None:
+    """The stack still says UPDATE_ROLLBACK_COMPLETE from an earlier failure; a forced new
+    deployment of the serving image completes: that is steady, not a rollback."""
+    forced = dep("ecs-svc/9", "PRIMARY", TD1, "IN_PROGRESS", running=1)
+    stubs.stack("UPDATE_ROLLBACK_COMPLETE", IMG1)
+    stubs.read_history()
+    stubs.service([forced, dict(OLD, status="ACTIVE")])
+    stubs.poll("UPDATE_ROLLBACK_COMPLETE", [forced, dict(OLD, status="ACTIVE")],
+               health=["healthy", "initial"], image=IMG1)
+    stubs.poll("UPDATE_ROLLBACK_COMPLETE", [dict(forced, rolloutState="COMPLETED",
+                                                 runningCount=2)],
+               health=["healthy", "healthy"], image=IMG1)
+    stubs.read_history()
+    serving = deployments.wait_stable()
+    stubs.verify()
+    assert (serving.id, serving.outcome) == ("r1", Outcome.STABLE)
+
+
+def test_wait_stable_on_an_ecs_deployment_that_never_settles(
+    stubs: Stubs, deployments: Deployments
+) -> None:
+    forced = dep("ecs-svc/9", "PRIMARY", TD1, "IN_PROGRESS", running=1, failed=4)
+    stubs.stack("UPDATE_COMPLETE", IMG1)
+    stubs.read_history()
+    stubs.service([forced, dict(OLD, status="ACTIVE")])
+    for _ in range(2):  # 3 s timeout: looks at 0 and 3 s
+        stubs.poll("UPDATE_COMPLETE", [forced, dict(OLD, status="ACTIVE")],
+                   health=["unhealthy", "healthy"], image=IMG1)
+    stubs.stopped_tasks(stopped(1, TD1, "ecs-svc/9", "Essential container in task exited"))
+    with pytest.raises(DeploymentFailed, match="did not become steady") as err:
+        deployments.wait_stable(timeout=3)
+    stubs.verify()
+    assert type(err.value) is DeploymentFailed  # nothing was cancelled
+    assert err.value.reasons == ["Essential container in task exited; container app: "
+                                 "exit code 1"]

@@ -523,9 +523,12 @@ class Deployments:
         primary = ecs.primary if ecs else None
         before = _Before.of(ecs)
         if primary is not None and primary.rollout_state == "IN_PROGRESS":
+            # With the stack settled, ECS runs a deployment CloudFormation did not start
+            # (e.g. a forced new deployment): judge it by ECS alone.
             follower = _Follower(self, where, before, deployment_id=primary.id,
-                                 task_definition=primary.task_definition)
-            return self._follow(pending, follower, timeout)
+                                 task_definition=primary.task_definition,
+                                 steady=info.state is not StackState.IN_PROGRESS)
+            return self._follow(pending if not follower.steady else None, follower, timeout)
         if info.state is StackState.IN_PROGRESS:
             # CloudFormation has not reached the ECS service yet: follow the next deployment.
             return self._follow(pending, _Follower(self, where, before), timeout)
@@ -648,6 +651,12 @@ class Deployments:
 
     def _on_deadline(self, release: Release | None, follower: _Follower, timeout: float) -> Release:
         name = release.short if release else "the running deployment"
+        if follower.steady:  # not a stack update: there is nothing to cancel
+            raise DeploymentFailed(
+                f"{self.service}: {name} did not become steady within {timeout:.0f} s.",
+                reasons=self._reasons(follower, release), events=follower.events,
+                hint=f"See `fluoride status {self.service}` and `fluoride logs {self.service}`.",
+            )
         self.reporter(Note(
             f"{self.service}: {name} did not finish within {timeout:.0f} s; cancelling the "
             "update so the previous release serves again."

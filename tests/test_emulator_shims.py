@@ -1,0 +1,501 @@
+"""Guards on the emulator's shims: each corrects a moto 5.2.5 behaviour that still exists.
+
+``probe_unpatched_moto`` runs in a fresh interpreter with plain moto (``mock_aws``, no
+fluoride shims) and records what moto does for each behaviour a shim corrects. When a
+moto upgrade fixes (or changes) one of them, its test here fails: the shim has become
+unnecessary, or wrong, and must be removed or revisited. A guard also pins moto.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import importlib.metadata
+import json
+import pkgutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# ---------------------------------------------------------------- the probes (plain moto)
+
+PROBES: dict[str, Callable[[Any], Any]] = {}
+
+
+def probe(name: str) -> Callable[[Callable[[Any], Any]], Callable[[Any], Any]]:
+    def register(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        PROBES[name] = fn
+        return fn
+    return register
+
+
+def _stack(aws: Any, name: str, resources: dict[str, Any], **extra: Any) -> str:
+    body = json.dumps({"Resources": resources, **extra})
+    aws("cloudformation").create_stack(StackName=name, TemplateBody=body)
+    status: str = aws("cloudformation").describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
+    return status
+
+
+def _network(aws: Any) -> tuple[str, list[str]]:
+    ec2 = aws("ec2")
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"] if s["VpcId"] == vpc]
+    return vpc, subnets
+
+
+@probe("secretsmanager_secret")
+def _secret(aws: Any) -> Any:
+    status = _stack(aws, "secret", {"S": {"Type": "AWS::SecretsManager::Secret", "Properties": {
+        "Name": "probe", "GenerateSecretString": {"PasswordLength": 8}}}})
+    return [status, len(aws("secretsmanager").list_secrets()["SecretList"])]
+
+
+@probe("applicationautoscaling")
+def _autoscaling(aws: Any) -> Any:
+    aws("ecs").create_cluster(clusterName="c")
+    aws("ecs").register_task_definition(family="f", containerDefinitions=[
+        {"name": "a", "image": "i", "memory": 128}])
+    aws("ecs").create_service(cluster="c", serviceName="s", taskDefinition="f", desiredCount=1)
+    status = _stack(aws, "scaling", {"T": {
+        "Type": "AWS::ApplicationAutoScaling::ScalableTarget", "Properties": {
+            "MinCapacity": 1, "MaxCapacity": 2, "ResourceId": "service/c/s",
+            "ScalableDimension": "ecs:service:DesiredCount", "ServiceNamespace": "ecs"}}})
+    targets = aws("application-autoscaling").describe_scalable_targets(ServiceNamespace="ecs")
+    return [status, len(targets["ScalableTargets"])]
+
+
+@probe("s3_bucket_policy")
+def _bucket_policy(aws: Any) -> Any:
+    s3 = aws("s3")
+    s3.create_bucket(Bucket="probe-policy")
+    _stack(aws, "policy", {"P": {"Type": "AWS::S3::BucketPolicy", "Properties": {
+        "Bucket": "probe-policy", "PolicyDocument": {"Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+             "Resource": "arn:aws:s3:::probe-policy/*"}]}}}})
+    try:
+        s3.get_bucket_policy(Bucket="probe-policy")
+        stored = True
+    except Exception:
+        stored = False
+    tls_only = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+        "Resource": ["arn:aws:s3:::probe-policy", "arn:aws:s3:::probe-policy/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}
+    s3.put_bucket_policy(Bucket="probe-policy", Policy=json.dumps(tls_only))
+    try:
+        s3.put_object(Bucket="probe-policy", Key="k", Body=b"x")
+        put = "allowed"
+    except Exception as exc:
+        put = type(exc).__name__ + ":" + str(exc).split("operation: ")[-1]
+    return [stored, put]
+
+
+@probe("s3_bucket")
+def _bucket(aws: Any) -> Any:
+    _stack(aws, "bucket", {"B": {"Type": "AWS::S3::Bucket", "Properties": {
+        "BucketName": "probe-versioned", "VersioningConfiguration": {"Status": "Enabled"}}}})
+    return aws("s3").get_bucket_versioning(Bucket="probe-versioned").get("Status")
+
+
+@probe("acm_certificate")
+def _certificate(aws: Any) -> Any:
+    status = _stack(aws, "cert", {"C": {"Type": "AWS::CertificateManager::Certificate",
+                                        "Properties": {"DomainName": "probe.example.com"}}})
+    return [status, len(aws("acm").list_certificates()["CertificateSummaryList"])]
+
+
+@probe("cloudwatch_alarm")
+def _alarm(aws: Any) -> Any:
+    status = _stack(aws, "alarm", {"A": {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+        "AlarmName": "probe", "MetricName": "m", "Namespace": "n", "Statistic": "Sum",
+        "Period": 60, "EvaluationPeriods": 1, "Threshold": 1,
+        "ComparisonOperator": "GreaterThanThreshold"}}})
+    return [status, len(aws("cloudwatch").describe_alarms()["MetricAlarms"])]
+
+
+@probe("ec2_security_group_ingress")
+def _ingress(aws: Any) -> Any:
+    vpc, _ = _network(aws)
+    group = aws("ec2").create_security_group(GroupName="probe", Description="p",
+                                             VpcId=vpc)["GroupId"]
+    _stack(aws, "ingress", {"I": {"Type": "AWS::EC2::SecurityGroupIngress", "Properties": {
+        "GroupId": group, "IpProtocol": "tcp", "FromPort": 80, "ToPort": 80,
+        "CidrIp": "10.0.0.0/8"}}})
+    summaries = aws("cloudformation").list_stack_resources(StackName="ingress")
+    return summaries["StackResourceSummaries"][0]["PhysicalResourceId"]
+
+
+@probe("ecr_repository")
+def _repository(aws: Any) -> Any:
+    rules = {"rules": [{"rulePriority": 1, "action": {"type": "expire"}, "selection": {
+        "tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 5}}]}
+    _stack(aws, "repo", {"R": {"Type": "AWS::ECR::Repository", "Properties": {
+        "RepositoryName": "probe", "ImageScanningConfiguration": {"ScanOnPush": True},
+        "LifecyclePolicy": {"LifecyclePolicyText": json.dumps(rules)}}}})
+    repo = aws("ecr").describe_repositories(repositoryNames=["probe"])["repositories"][0]
+    try:
+        aws("ecr").get_lifecycle_policy(repositoryName="probe")
+        lifecycle = True
+    except Exception:
+        lifecycle = False
+    return [repo["imageScanningConfiguration"].get("scanOnPush"), lifecycle]
+
+
+@probe("elbv2_cloudformation")
+def _elbv2(aws: Any) -> Any:
+    vpc, subnets = _network(aws)
+    status = _stack(aws, "lb", {
+        "LB": {"Type": "AWS::ElasticLoadBalancingV2::LoadBalancer", "Properties": {
+            "Subnets": subnets[:2], "LoadBalancerAttributes": [
+                {"Key": "idle_timeout.timeout_seconds", "Value": "33"}]}},
+    }, Outputs={"Full": {"Value": {"Fn::GetAtt": ["LB", "LoadBalancerFullName"]}}})
+    cfn = aws("cloudformation")
+    full = cfn.describe_stacks(StackName="lb")["Stacks"][0]["Outputs"][0]["OutputValue"]
+    arn = aws("elbv2").describe_load_balancers()["LoadBalancers"][0]["LoadBalancerArn"]
+    attributes = {a["Key"]: a["Value"] for a in aws("elbv2").describe_load_balancer_attributes(
+        LoadBalancerArn=arn)["Attributes"]}
+    try:
+        _stack(aws, "tg", {"TG": {"Type": "AWS::ElasticLoadBalancingV2::TargetGroup",
+                                  "Properties": {"Port": 80, "Protocol": "HTTP", "VpcId": vpc}},
+                           "Q": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": {
+                               "Fn::GetAtt": ["TG", "TargetGroupFullName"]}}}})
+        target_group = "created"
+    except Exception as exc:
+        target_group = type(exc).__name__
+    return [status, full.startswith("app/"), attributes.get("idle_timeout.timeout_seconds"),
+            target_group]
+
+
+@probe("route53_record_set")
+def _record(aws: Any) -> Any:
+    zone = aws("route53").create_hosted_zone(Name="example.com", CallerReference="p")
+    zone_id = zone["HostedZone"]["Id"].split("/")[-1]
+    _stack(aws, "record", {"R": {"Type": "AWS::Route53::RecordSet", "Properties": {
+        "HostedZoneId": zone_id, "Name": "a.example.com", "Type": "A", "TTL": "60",
+        "ResourceRecords": ["10.0.0.1"]}}})
+    records = aws("route53").list_resource_record_sets(HostedZoneId=zone_id)
+    return sorted(r["Name"] for r in records["ResourceRecordSets"] if r["Type"] == "A")
+
+
+@probe("ecs_cluster")
+def _cluster(aws: Any) -> Any:
+    _stack(aws, "cluster", {"C": {"Type": "AWS::ECS::Cluster", "Properties": {
+        "ClusterName": "probe-cluster",
+        "ClusterSettings": [{"Name": "containerInsights", "Value": "enabled"}]}}})
+    settings = aws("ecs").describe_clusters(clusters=["probe-cluster"])["clusters"][0]["settings"]
+    aws("cloudformation").delete_stack(StackName="cluster")
+    status = aws("ecs").describe_clusters(clusters=["probe-cluster"])["clusters"][0]["status"]
+    return [settings[0]["value"], status]
+
+
+@probe("ecs_task_definition")
+def _task_definition(aws: Any) -> Any:
+    template = {"Parameters": {"Image": {"Type": "String"}}, "Resources": {"TD": {
+        "Type": "AWS::ECS::TaskDefinition", "Properties": {
+            "Family": "probe-td", "Cpu": "256", "Memory": "512", "NetworkMode": "awsvpc",
+            "RequiresCompatibilities": ["FARGATE"],
+            "ContainerDefinitions": [{"Name": "app", "Image": {"Ref": "Image"},
+                                      "PortMappings": [{"ContainerPort": 80}]}]}}}}
+    cfn = aws("cloudformation")
+    cfn.create_stack(StackName="td", TemplateBody=json.dumps(template),
+                     Parameters=[{"ParameterKey": "Image", "ParameterValue": "one"}])
+    first = aws("ecs").describe_task_definition(taskDefinition="probe-td:1")["taskDefinition"]
+    cfn.update_stack(StackName="td", TemplateBody=json.dumps(template),
+                     Parameters=[{"ParameterKey": "Image", "ParameterValue": "two"}])
+    second = aws("ecs").describe_task_definition(taskDefinition="probe-td:2")["taskDefinition"]
+    cfn.delete_stack(StackName="td")
+    after = aws("ecs").describe_task_definition(taskDefinition="probe-td:2")["taskDefinition"]
+    return [first.get("cpu"), first.get("networkMode"), sorted(second["containerDefinitions"][0]),
+            after["status"]]
+
+
+@probe("ecs_service")
+def _service(aws: Any) -> Any:
+    vpc, subnets = _network(aws)
+    ecs = aws("ecs")
+    group = aws("ec2").create_security_group(GroupName="svc", Description="s", VpcId=vpc)
+    template = {"Parameters": {"Image": {"Type": "String"}}, "Resources": {
+        "C": {"Type": "AWS::ECS::Cluster", "Properties": {"ClusterName": "probe-svc"}},
+        "TD": {"Type": "AWS::ECS::TaskDefinition", "Properties": {
+            "Family": "probe-svc", "Cpu": "256", "Memory": "512", "NetworkMode": "awsvpc",
+            "RequiresCompatibilities": ["FARGATE"],
+            "ContainerDefinitions": [{"Name": "app", "Image": {"Ref": "Image"}}]}},
+        "S": {"Type": "AWS::ECS::Service", "Properties": {
+            "Cluster": {"Ref": "C"}, "TaskDefinition": {"Ref": "TD"}, "DesiredCount": 1,
+            "LaunchType": "FARGATE", "ServiceName": "probe",
+            "DeploymentConfiguration": {"DeploymentCircuitBreaker": {
+                "Enable": True, "Rollback": True}},
+            "NetworkConfiguration": {"AwsvpcConfiguration": {
+                "Subnets": subnets[:1], "SecurityGroups": [group["GroupId"]]}}}}}}
+    cfn = aws("cloudformation")
+    cfn.create_stack(StackName="svc", TemplateBody=json.dumps(template),
+                     Parameters=[{"ParameterKey": "Image", "ParameterValue": "one"}])
+    created = ecs.describe_services(cluster="probe-svc", services=["probe"])["services"][0]
+    cfn.update_stack(StackName="svc", TemplateBody=json.dumps(template),
+                     Parameters=[{"ParameterKey": "Image", "ParameterValue": "two"}])
+    updated = ecs.describe_services(cluster="probe-svc", services=["probe"])["services"][0]
+    stack_status = cfn.describe_stacks(StackName="svc")["Stacks"][0]["StackStatus"]
+    api = ecs.create_service(
+        cluster="probe-svc", serviceName="api", taskDefinition="probe-svc:1", desiredCount=1,
+        deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": True}},
+        healthCheckGracePeriodSeconds=30)["service"]
+    ecs.update_service(cluster="probe-svc", service="api", taskDefinition="probe-svc:2")
+    api_after = ecs.describe_services(cluster="probe-svc", services=["api"])["services"][0]
+    cfn.delete_stack(StackName="svc")
+    deleted = ecs.describe_services(cluster="probe-svc", services=["probe"])["services"][0]
+    return {
+        "launch_type": created["launchType"],
+        "network": bool(created.get("networkConfiguration")),
+        "circuit_breaker": "deploymentConfiguration" in created,
+        "task_definition_after_update": updated["taskDefinition"].rsplit(":", 1)[1],
+        "stack_status_after_update": stack_status,
+        "api_deployment_configuration": "deploymentConfiguration" in api,
+        "api_deployments_after_update": [(d["status"], d["rolloutState"])
+                                         for d in api_after["deployments"]],
+        "tasks": len(ecs.list_tasks(cluster="probe-svc")["taskArns"]),
+        "status_after_delete": deleted["status"],
+    }
+
+
+@probe("ecs_tasks")
+def _tasks(aws: Any) -> Any:
+    ecs = aws("ecs")
+    ecs.create_cluster(clusterName="probe-tasks")
+    ecs.register_task_definition(family="t", containerDefinitions=[
+        {"name": "a", "image": "i", "memory": 128}])
+    _, subnets = _network(aws)
+    task = ecs.run_task(cluster="probe-tasks", taskDefinition="t", launchType="FARGATE",
+                        networkConfiguration={"awsvpcConfiguration": {"subnets": subnets[:1]}}
+                        )["tasks"][0]["taskArn"]
+    by_service = ecs.list_tasks(cluster="probe-tasks", serviceName="nobody")["taskArns"]
+    ecs.stop_task(cluster="probe-tasks", task=task, reason="probe")
+    default = ecs.list_tasks(cluster="probe-tasks")["taskArns"]
+    return [len(by_service), len(default)]
+
+
+@probe("elbv2_target_health")
+def _target_health(aws: Any) -> Any:
+    vpc, _ = _network(aws)
+    elbv2 = aws("elbv2")
+    arn = elbv2.create_target_group(Name="probe", Protocol="HTTP", Port=80, TargetType="ip",
+                                    VpcId=vpc)["TargetGroups"][0]["TargetGroupArn"]
+    elbv2.register_targets(TargetGroupArn=arn, Targets=[{"Id": "10.0.0.9"}])
+    health = elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
+    return health[0]["TargetHealth"]["State"]
+
+
+@probe("cloudformation_conditions")
+def _conditions(aws: Any) -> Any:
+    template = (
+        "Parameters:\n  Count: {Type: Number, Default: 0}\n"
+        "Conditions:\n  IsZero: !Equals [!Ref Count, '0']\n  Always: !Equals [a, a]\n"
+        "  Either: !Or [!Condition Always, !Condition IsZero]\n"
+        "Resources:\n"
+        "  WhenZero: {Type: AWS::SQS::Queue, Condition: IsZero, Properties: {QueueName: zero}}\n"
+        "  WhenEither: {Type: AWS::SQS::Queue, Condition: Either,\n"
+        "               Properties: {QueueName: either}}\n"
+    )
+    aws("cloudformation").create_stack(StackName="conditions", TemplateBody=template)
+    names = {u.rsplit("/", 1)[1] for u in aws("sqs").list_queues().get("QueueUrls", [])}
+    return sorted(names & {"zero", "either"})
+
+
+@probe("cloudformation_parameters")
+def _parameters(aws: Any) -> Any:
+    template = {"Parameters": {"Ids": {"Type": "CommaDelimitedList"}},
+                "Resources": {"Q": {"Type": "AWS::SQS::Queue"}}}
+    cfn = aws("cloudformation")
+    cfn.create_stack(StackName="params", TemplateBody=json.dumps(template),
+                     Parameters=[{"ParameterKey": "Ids", "ParameterValue": "a,b"}])
+    return cfn.describe_stacks(StackName="params")["Stacks"][0]["Parameters"][0]["ParameterValue"]
+
+
+@probe("cloudformation_updates")
+def _updates(aws: Any) -> Any:
+    template = {"Parameters": {"V": {"Type": "String"}}, "Resources": {"P": {
+        "Type": "AWS::SSM::Parameter", "Properties": {
+            "Name": "probe", "Type": "String", "Value": {"Fn::Sub": "value-${V}"}}}}}
+    cfn = aws("cloudformation")
+    cfn.create_stack(StackName="updates", TemplateBody=json.dumps(template),
+                     Parameters=[{"ParameterKey": "V", "ParameterValue": "1"}])
+    cfn.update_stack(StackName="updates", TemplateBody=json.dumps(template),
+                     Parameters=[{"ParameterKey": "V", "ParameterValue": "2"}])
+    return aws("ssm").get_parameter(Name="probe")["Parameter"]["Value"]
+
+
+@probe("cloudformation_resources")
+def _resources(aws: Any) -> Any:
+    cfn = aws("cloudformation")
+    stack_id = cfn.create_stack(StackName="resurrect", TemplateBody=json.dumps({"Resources": {
+        "Q": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "lazarus"}}}}))["StackId"]
+    cfn.delete_stack(StackName="resurrect")
+    before = len(aws("sqs").list_queues(QueueNamePrefix="lazarus").get("QueueUrls", []))
+    cfn.list_stack_resources(StackName=stack_id)
+    after = len(aws("sqs").list_queues(QueueNamePrefix="lazarus").get("QueueUrls", []))
+    return [before, after]
+
+
+@probe("cloudformation_lifecycle")
+def _lifecycle(aws: Any) -> Any:
+    cfn = aws("cloudformation")
+    try:
+        cfn.create_stack(StackName="fails", TemplateBody=json.dumps({"Resources": {"S": {
+            "Type": "AWS::ECS::Service", "Properties": {
+                "Cluster": "no-such-cluster", "ServiceName": "x", "TaskDefinition": "x"}}}}))
+        create = "accepted"
+    except Exception as exc:  # the API call itself fails, with the ECS error
+        create = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
+    left = cfn.describe_stacks(StackName="fails")["Stacks"][0]["StackStatus"]
+    cfn.create_stack(StackName="ok", TemplateBody=json.dumps({"Resources": {
+        "Q": {"Type": "AWS::SQS::Queue"}}}))
+    try:
+        cfn.cancel_update_stack(StackName="ok")
+        cancel = "accepted"
+    except Exception as exc:
+        cancel = type(exc).__name__
+    return [create, left, cancel]
+
+
+def probe_unpatched_moto() -> None:
+    """Run every probe on plain moto and print the observations as JSON (subprocess entry)."""
+    import boto3
+    from moto import mock_aws
+
+    assert "fluoride.local.shims" not in sys.modules, "the probes must run on unpatched moto"
+    observed: dict[str, Any] = {}
+    # One mocked account for all probes (each uses names of its own): moto builds the
+    # default VPC once instead of once per probe.
+    with mock_aws():
+        session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                                region_name="us-east-1")
+        clients: dict[str, Any] = {}
+
+        def client(service: str) -> Any:
+            if service not in clients:
+                clients[service] = session.client(service)
+            return clients[service]
+
+        for name, fn in PROBES.items():
+            try:
+                observed[name] = fn(client)
+            except Exception as exc:  # recorded: an unexpected failure is an observation too
+                observed[name] = f"probe raised {type(exc).__name__}: {exc}"
+    print(json.dumps(observed))
+
+
+@pytest.fixture(scope="module")
+def unpatched() -> dict[str, Any]:
+    code = "from tests.test_emulator_shims import probe_unpatched_moto; probe_unpatched_moto()"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    observed: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return observed
+
+
+# ---------------------------------------------------------------- what moto 5.2.5 does
+
+#: What plain moto 5.2.5 does for each probe (the behaviour each shim corrects).
+MOTO_5_2_5: dict[str, Any] = {
+    "secretsmanager_secret": ["CREATE_COMPLETE", 0],
+    "applicationautoscaling": ["CREATE_COMPLETE", 0],
+    "s3_bucket_policy": [False, "ClientError:Forbidden"],
+    "s3_bucket": None,
+    "acm_certificate": ["CREATE_COMPLETE", 0],
+    "cloudwatch_alarm": ["CREATE_COMPLETE", 0],
+    "ec2_security_group_ingress": "",
+    "ecr_repository": [None, False],
+    "elbv2_cloudformation": ["CREATE_COMPLETE", False, None, "AttributeError"],
+    "route53_record_set": ["a.example.com"],
+    "ecs_cluster": ["disabled", "ACTIVE"],
+    # the updated revision's container has neither name nor image
+    "ecs_task_definition": [None, "bridge", ["cpu", "environment", "essential", "mountPoints",
+                                             "portMappings", "volumesFrom"], "ACTIVE"],
+    "ecs_service": {
+        "launch_type": "EC2",
+        "network": False,
+        "circuit_breaker": False,
+        "task_definition_after_update": "1",
+        "stack_status_after_update": "UPDATE_COMPLETE",
+        "api_deployment_configuration": False,
+        "api_deployments_after_update": [["PRIMARY", "IN_PROGRESS"]],
+        "tasks": 0,
+        "status_after_delete": "ACTIVE",
+    },
+    "ecs_tasks": [1, 1],
+    "elbv2_target_health": "healthy",
+    "cloudformation_conditions": [],
+    "cloudformation_parameters": "['a', 'b']",
+    "cloudformation_updates": "value-1",
+    "cloudformation_resources": [0, 1],
+    "cloudformation_lifecycle": ["ClusterNotFoundException", "CREATE_IN_PROGRESS",
+                                 "NotImplementedError"],
+}
+
+
+@pytest.mark.parametrize("shim", sorted(MOTO_5_2_5))
+def test_moto_still_behaves_as_the_shim_assumes(unpatched: dict[str, Any], shim: str) -> None:
+    """If this fails after a moto upgrade, the shim ``shim`` may be unnecessary or wrong."""
+    assert unpatched[shim] == MOTO_5_2_5[shim]
+
+
+# ---------------------------------------------------------------- the registry
+
+
+def test_moto_is_the_pinned_version() -> None:
+    assert importlib.metadata.version("moto") == "5.2.5", (
+        "the emulator's shims are written against moto 5.2.5: re-run "
+        "tests/test_emulator_shims.py and revisit each shim before moving the pin"
+    )
+
+
+def _shim_modules() -> list[str]:
+    import fluoride.local.shims as package
+
+    return sorted(m.name for m in pkgutil.iter_modules(package.__path__)
+                  if not m.name.startswith("_"))
+
+
+def test_every_shim_is_installed_probed_and_documented() -> None:
+    from fluoride.local import shims
+
+    installed = sorted(m.__name__.rsplit(".", 1)[1] for m in shims.SHIMS)
+    assert installed == _shim_modules()
+    assert sorted(PROBES) == installed
+    assert sorted(MOTO_5_2_5) == installed
+    docs = (ROOT / "docs" / "emulator.md").read_text("utf-8")
+    for name in installed:
+        module = importlib.import_module(f"fluoride.local.shims.{name}")
+        assert "moto 5.2.5 behaviour corrected" in (module.__doc__ or ""), name
+        assert f"`{name}`" in docs, f"docs/emulator.md does not list the shim {name}"
+
+
+def test_installing_twice_keeps_moto_s_originals() -> None:
+    from moto.ecs.models import EC2ContainerServiceBackend
+
+    from fluoride.local import shims
+    from fluoride.local.shims._patch import original
+
+    shims.install()
+    first = original(EC2ContainerServiceBackend, "update_service")
+    shims.install()
+    shims.SHIMS[0].install()  # even a shim installed again keeps the first original
+    assert original(EC2ContainerServiceBackend, "update_service") is first
+    assert first.__module__ == "moto.ecs.models"
+    assert EC2ContainerServiceBackend.update_service is not first
+
+
+def test_shim_modules_import_no_emulator_state_at_module_level() -> None:
+    """Shims patch moto only in ``install()``: importing one changes nothing."""
+    for name in _shim_modules():
+        path = ROOT / "src" / "fluoride" / "local" / "shims" / f"{name}.py"
+        tree = ast.parse(path.read_text("utf-8"))
+        calls = [node for node in tree.body if isinstance(node, ast.Expr)
+                 and isinstance(node.value, ast.Call)]
+        assert not calls, f"{name} runs code at import time"

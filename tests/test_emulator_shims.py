@@ -147,6 +147,26 @@ def _repository(aws: Any) -> Any:
     return [repo["imageScanningConfiguration"].get("scanOnPush"), lifecycle]
 
 
+@probe("ecr_images")
+def _images(aws: Any) -> Any:
+    ecr = aws("ecr")
+    ecr.create_repository(repositoryName="probe-images")
+
+    docker = "application/vnd.docker"
+
+    def manifest(layer: str) -> str:
+        return json.dumps({
+            "schemaVersion": 2, "mediaType": f"{docker}.distribution.manifest.v2+json",
+            "config": {"digest": "sha256:" + "c" * 64, "size": 1,
+                       "mediaType": f"{docker}.container.image.v1+json"},
+            "layers": [{"digest": "sha256:" + layer * 64, "size": 1,
+                        "mediaType": f"{docker}.image.rootfs.diff.tar.gzip"}]})
+
+    ecr.put_image(repositoryName="probe-images", imageManifest=manifest("a"), imageTag="v1")
+    ecr.put_image(repositoryName="probe-images", imageManifest=manifest("b"), imageTag="v1")
+    return len(ecr.list_images(repositoryName="probe-images")["imageIds"])
+
+
 @probe("elbv2_cloudformation")
 def _elbv2(aws: Any) -> Any:
     vpc, subnets = _network(aws)
@@ -411,6 +431,8 @@ MOTO_5_2_5: dict[str, Any] = {
     "cloudwatch_alarm": ["CREATE_COMPLETE", 0],
     "ec2_security_group_ingress": "",
     "ecr_repository": [None, False],
+    "ecr_images": 1,  # the first image is gone
+
     "elbv2_cloudformation": ["CREATE_COMPLETE", False, None, "AttributeError"],
     "route53_record_set": ["a.example.com"],
     "ecs_cluster": ["disabled", "ACTIVE"],

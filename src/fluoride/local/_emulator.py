@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -168,7 +169,8 @@ def start_emulator(
     .. versionadded:: 0.1
     """
     try:
-        from fluoride.local import _server, shims
+        _server = importlib.import_module("fluoride.local._server")
+        shims = importlib.import_module("fluoride.local.shims")
         from fluoride.local._world import WORLD
     except ImportError as exc:
         raise EmulatorError(

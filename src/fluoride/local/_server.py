@@ -60,16 +60,18 @@ def _internal_error(
     environ: dict[str, Any], start_response: StartResponse, exc: Exception
 ) -> list[bytes]:
     message = f"The emulator failed on this request: {type(exc).__name__}: {exc}"
-    if environ.get("HTTP_X_AMZ_TARGET"):  # JSON protocols
+    error = f"<Code>{INTERNAL_ERROR_CODE}</Code><Message>{escape(message)}</Message>"
+    content_type_in = str(environ.get("CONTENT_TYPE", ""))
+    if environ.get("HTTP_X_AMZ_TARGET") or "json" in content_type_in:  # JSON protocols
         body = json.dumps({"__type": INTERNAL_ERROR_CODE, "message": message}).encode()
         content_type = "application/x-amz-json-1.1"
-    else:
-        body = (
-            "<ErrorResponse><Error><Type>Sender</Type>"
-            f"<Code>{INTERNAL_ERROR_CODE}</Code><Message>{escape(message)}</Message>"
-            "</Error><RequestId>emulator</RequestId></ErrorResponse>"
-        ).encode()
+    elif content_type_in.startswith("application/x-www-form-urlencoded"):  # query protocol
+        body = (f"<ErrorResponse><Error><Type>Sender</Type>{error}</Error>"
+                "<RequestId>emulator</RequestId></ErrorResponse>").encode()
         content_type = "text/xml"
+    else:  # REST-XML (S3, Route 53)
+        body = f"<Error>{error}<RequestId>emulator</RequestId></Error>".encode()
+        content_type = "application/xml"
     start_response(
         "400 Bad Request",
         [("Content-Type", content_type), ("Content-Length", str(len(body)))],
@@ -107,6 +109,8 @@ class EmulatorServer(ThreadedMotoServer):
 
     def start(self) -> None:
         super().start()
+        if isinstance(self._error, SystemExit):  # werkzeug exits when the port is taken
+            raise OSError(f"{self._ip_address}:{self._port} is in use") from self._error
         if self._error is not None:
             raise self._error
 

@@ -23,7 +23,12 @@ from fluoride.events import Note, PlannedChange, PlanReady, Reporter, StackEvent
 from fluoride.waiting import Clock, Deadline, SystemClock, poll
 
 if TYPE_CHECKING:
-    from mypy_boto3_cloudformation.type_defs import ParameterTypeDef, StackEventTypeDef
+    from mypy_boto3_cloudformation import CloudFormationClient
+    from mypy_boto3_cloudformation.type_defs import (
+        DescribeChangeSetOutputTypeDef,
+        ParameterTypeDef,
+        StackEventTypeDef,
+    )
 
 __all__ = [
     "MAX_INLINE_TEMPLATE",
@@ -191,7 +196,7 @@ class Stack:
     _change_set_counter: Iterator[int] = attrs.field(factory=itertools.count, init=False)
 
     @property
-    def _cfn(self) -> Any:
+    def _cfn(self) -> CloudFormationClient:
         return self.aws.client("cloudformation")
 
     def describe(self) -> StackInfo | None:
@@ -280,9 +285,9 @@ class Stack:
                     ) from exc
                 raise
 
-        def ready() -> dict[str, Any] | None:
+        def ready() -> DescribeChangeSetOutputTypeDef | None:
             with translate("DescribeChangeSet", self.name):
-                desc: dict[str, Any] = self._cfn.describe_change_set(
+                desc = self._cfn.describe_change_set(
                     StackName=self.name, ChangeSetName=name
                 )
             return None if desc["Status"] in ("CREATE_PENDING", "CREATE_IN_PROGRESS") else desc

@@ -66,6 +66,7 @@ class Combo:
     region: str
     toggles: Callable[[Prereqs], dict[str, str]]
     adopt_repository: bool = False
+    adopt_stores: bool = False
 
 
 @attrs.frozen
@@ -80,6 +81,7 @@ class Prereqs:
     caller_groups: list[str]
     policy: str
     boundary: str
+    kept_secret: str
 
 
 COMBOS = [
@@ -101,10 +103,12 @@ COMBOS = [
         "HttpsRedirect": "false", "IngressCidr1": "",
         "AllowedCallerSecurityGroups": p.caller_groups[0],
     }),
-    Combo("new-region-domain-without-https", "eu-south-2", lambda p: {
+    Combo("new-region-domain-without-https-kept-stores", "eu-south-2", lambda p: {
         "HostedZoneId": p.zone_id, "HostedZoneName": p.zone_name, "Subdomain": "www",
         "HttpsRedirect": "false", "AdoptRepository": "true",
-    }, adopt_repository=True),
+        "TableName": "kept-table", "AdoptTable": "true", "BucketName": "kept-bucket-walk",
+        "AdoptBucket": "true", "AdoptSecret": "true", "AdoptedSecretArn": p.kept_secret,
+    }, adopt_repository=True, adopt_stores=True),
 ]
 
 # ---------------------------------------------------------------- fixtures
@@ -162,10 +166,17 @@ def _prereqs(clients: Clients) -> Prereqs:
     policy = iam.create_policy(PolicyName=f"walk-extra-{clients.region}", PolicyDocument=document)
     boundary = iam.create_policy(PolicyName=f"walk-boundary-{clients.region}",
                                  PolicyDocument=document)
+    kept_secret = clients("secretsmanager").create_secret(
+        Name=f"kept/{clients.region}", SecretString="{}")["ARN"]
     return Prereqs(vpc=vpc, subnets=subnets, zone_id=zone["HostedZone"]["Id"].split("/")[-1],
                    zone_name=zone_name, certificate=certificate["CertificateArn"],
                    caller_groups=groups, policy=policy["Policy"]["Arn"],
-                   boundary=boundary["Policy"]["Arn"])
+                   boundary=boundary["Policy"]["Arn"], kept_secret=kept_secret)
+
+
+def _declared(parameters: dict[str, str]) -> dict[str, str]:
+    """Only what the template declares (combinations may name parameters it has not yet)."""
+    return {k: v for k, v in parameters.items() if k in TEMPLATE["Parameters"]}
 
 
 def _conditions(stack_name: str, region: str, parameters: dict[str, str]) -> dict[str, bool]:
@@ -210,8 +221,17 @@ def stacks(emulator: Emulator) -> dict[str, Stack]:
         prereqs = _prereqs(clients)
         if combo.adopt_repository:  # a repository kept from an earlier life of the service
             clients("ecr").create_repository(repositoryName="fluoride/walk")
-        parameters = {"ServiceName": "walk", "VpcId": prereqs.vpc,
-                      "SubnetIds": ",".join(prereqs.subnets), **combo.toggles(prereqs)}
+        if combo.adopt_stores and "AdoptTable" in TEMPLATE["Parameters"]:  # and its stores
+            clients("dynamodb").create_table(
+                TableName="kept-table", BillingMode="PAY_PER_REQUEST",
+                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+            clients("s3").create_bucket(
+                Bucket="kept-bucket-walk",
+                CreateBucketConfiguration={"LocationConstraint": combo.region})
+        parameters = _declared({"ServiceName": "walk", "VpcId": prereqs.vpc,
+                                "SubnetIds": ",".join(prereqs.subnets),
+                                **combo.toggles(prereqs)})
         stack = Stack(combo, clients, parameters)
         stack.conditions = _conditions("fluoride-walk", combo.region, parameters)
         stack.stack_id = clients("cloudformation").create_stack(
@@ -455,9 +475,20 @@ def _bucket(stack: Stack, logical: str, physical: str) -> bool:
     return True
 
 
+def _resolve(stack: Stack, node: Any) -> Any:
+    """The value of a template expression made of ``Ref`` and ``Fn::If`` (enough for checks)."""
+    if isinstance(node, dict) and "Ref" in node:
+        name = node["Ref"]
+        return stack.physical[name] if name in RESOURCES else stack.param(name)
+    if isinstance(node, dict) and "Fn::If" in node:
+        condition, when_true, when_false = node["Fn::If"]
+        return _resolve(stack, when_true if stack.conditions[condition] else when_false)
+    return node
+
+
 @check("AWS::S3::BucketPolicy")
 def _bucket_policy(stack: Stack, logical: str, physical: str) -> bool:
-    bucket = stack.physical[RESOURCES[logical]["Properties"]["Bucket"]["Ref"]]
+    bucket = _resolve(stack, RESOURCES[logical]["Properties"]["Bucket"])
     if not _bucket_exists(stack, bucket):
         return False
     try:
@@ -620,9 +651,10 @@ def test_combinations_cover_every_condition() -> None:
     for combo in COMBOS:
         fake = Prereqs("vpc-1", ["subnet-1", "subnet-2"], "Z1", "example.com",
                        "arn:aws:acm:us-east-1:123456789012:certificate/x", ["sg-1"] * 4,
-                       "arn:aws:iam::123456789012:policy/p", "arn:aws:iam::123456789012:policy/b")
-        parameters = {"ServiceName": "walk", "VpcId": "vpc-1", "SubnetIds": "subnet-1,subnet-2",
-                      **combo.toggles(fake)}
+                       "arn:aws:iam::123456789012:policy/p", "arn:aws:iam::123456789012:policy/b",
+                       "arn:aws:secretsmanager:eu-south-2:123456789012:secret:kept-AbCdEf")
+        parameters = _declared({"ServiceName": "walk", "VpcId": "vpc-1",
+                                "SubnetIds": "subnet-1,subnet-2", **combo.toggles(fake)})
         for name, value in _conditions("fluoride-walk", combo.region, parameters).items():
             seen.setdefault(name, set()).add(value)
     one_sided = {name: values for name, values in seen.items() if len(values) < 2}
@@ -654,8 +686,14 @@ def test_outputs_match_the_resources(stacks: dict[str, Stack]) -> None:
         assert out["ClusterName"] == stack.physical["Cluster"]
         assert stack.physical["Service"].endswith("/" + out["EcsServiceName"])
         assert out["TargetGroupArn"] == stack.physical["TargetGroup"]
-        assert out["SecretArn"] == stack.physical.get("Secret", "")
-        assert out["TableName"] == stack.physical.get("Table", "")
+        if stack.conditions.get("AdoptSecretOn"):
+            assert out["SecretArn"] == stack.param("AdoptedSecretArn")
+        else:
+            assert out["SecretArn"] == stack.physical.get("Secret", "")
+        if stack.conditions.get("AdoptTableOn"):
+            assert out["TableName"] == stack.param("TableName")
+        else:
+            assert out["TableName"] == stack.physical.get("Table", "")
         assert out["RepositoryUri"].endswith("/" + out["RepositoryName"])
         if stack.conditions["HttpsDomain"]:
             assert out["Url"].startswith("https://")
@@ -686,3 +724,13 @@ def _ingress_survives(stack: Stack, logical: str, physical: str) -> bool:
         return _ingress(stack, logical, physical)
     except botocore.exceptions.ClientError:
         return False
+
+
+def test_the_emulator_creates_what_cloudformation_would(stacks: dict[str, Stack]) -> None:
+    """An independent reading of the template (tests/_cfn.py) agrees on what exists."""
+    from tests._cfn import render
+
+    for stack in stacks.values():
+        expected = render(stack.parameters, region=stack.combo.region,
+                          stack_name="fluoride-walk").resources
+        assert set(stack.physical) == set(expected), stack.combo.name

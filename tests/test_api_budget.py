@@ -21,9 +21,7 @@ BUDGET = {
     "deploy (wait=False): start": 9,
     "wait_stable: start": 3,
     "wait_stable: outcome": 1,
-    # Service.status() reads ECS once for the task counts and once for a running
-    # deployment's progress; one DescribeServices would do (see MINIMUM).
-    "status": 4,
+    "status": 3,
     "history": 2,
     "one poll of a wait": 3,
 }

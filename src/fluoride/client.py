@@ -54,7 +54,10 @@ class Fluoride:
         clock: Clock | None = None,
     ) -> None:
         self.aws = Aws.from_options(
-            session=session, profile=profile, region=region, endpoint_url=endpoint_url,
+            session=session,
+            profile=profile,
+            region=region,
+            endpoint_url=endpoint_url,
             config=config,
         )
         self.reporter: Reporter = reporter or default_reporter()
@@ -79,11 +82,13 @@ class Fluoride:
 
         emulator = start_emulator(port=port, timing=timing)
         session = boto3.Session(
-            aws_access_key_id=LOCAL_KEY, aws_secret_access_key=LOCAL_KEY,
+            aws_access_key_id=LOCAL_KEY,
+            aws_secret_access_key=LOCAL_KEY,
             region_name=emulator.region,
         )
-        fl = cls(session=session, endpoint_url=emulator.endpoint_url, reporter=reporter,
-                 clock=clock)
+        fl = cls(
+            session=session, endpoint_url=emulator.endpoint_url, reporter=reporter, clock=clock
+        )
         fl.emulator = emulator
         return fl
 
@@ -111,10 +116,10 @@ class Fluoride:
 
     def status(self) -> list[ServiceStatus]:
         """The status of every Fluoride service in the account and region."""
-        return [
-            self.service(info.tags[SERVICE_TAG])._status_from(info)
-            for info in list_service_stacks(self.aws)
+        services = [
+            (self.service(info.tags[SERVICE_TAG]), info) for info in list_service_stacks(self.aws)
         ]
+        return [svc._status_from(info, svc._ecs(info)) for svc, info in services]
 
     def close(self) -> None:
         """Stop the embedded emulator, if this client started one."""

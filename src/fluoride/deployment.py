@@ -407,10 +407,16 @@ class Deployments:
             outcome=Outcome.STABLE,
         )
 
-    def progress(self, info: StackInfo) -> DeploymentProgress | None:
-        """The running ECS deployment's progress, or ``None`` when none is running."""
-        where = ServiceOutputs.from_info(info)
-        ecs = describe_service(self.aws, where.cluster, where.ecs_service)
+    def progress(
+        self, info: StackInfo, ecs: EcsService | None = None
+    ) -> DeploymentProgress | None:
+        """The running ECS deployment's progress, or ``None`` when none is running.
+
+        ``ecs`` is the service as already read (saves a DescribeServices call).
+        """
+        if ecs is None:
+            where = ServiceOutputs.from_info(info)
+            ecs = describe_service(self.aws, where.cluster, where.ecs_service)
         primary = ecs.primary if ecs else None
         if primary is None or primary.rollout_state != "IN_PROGRESS":
             return None

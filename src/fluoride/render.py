@@ -79,4 +79,4 @@ class RichReporter:
             style = "yellow"
         elif isinstance(event, Note):
             style = "bold"
-        self.console.print(text, style=style, highlight=False, markup=False)
+        self.console.print(text, style=style, highlight=False, markup=False, emoji=False)

@@ -17,11 +17,13 @@ from fluoride.data import (
     secret_from_outputs,
     table_from_outputs,
 )
-from fluoride.errors import ConfigError, ServiceExists
+from fluoride.ecs import EcsService, describe_service
+from fluoride.errors import ConfigError, ServiceExists, StoresRetained
 from fluoride.events import DeploymentProgress, Note, Reporter
 from fluoride.history import Release
 from fluoride.network import resolve_network
 from fluoride.retention import (
+    RetainedStores,
     default_store_names,
     empty_bucket,
     find_retained,
@@ -105,15 +107,28 @@ class Service:
 
     # -- create --------------------------------------------------------------------------
 
-    def parameters(self, spec: ServiceSpec, *, image: str | None = None) -> dict[str, str]:
-        """The template parameters ``spec`` maps to (resolves the network; no change)."""
+    def parameters(
+        self, spec: ServiceSpec, *, image: str | None = None, kept: RetainedStores | None = None
+    ) -> dict[str, str]:
+        """The template parameters ``spec`` maps to; no change is made.
+
+        Resolves the network, gives the stores their default names where the spec has
+        none, and adopts what an earlier ``delete()`` kept: the image repository, and the
+        stores in ``kept`` (looked up with :meth:`kept_stores` when not given) that no live
+        stack uses.
+        """
+        spec = self._with_store_names(spec)
         spec.validate()
+        if kept is None:
+            kept = self.kept_stores(spec)
+        adopt = kept.adoptable
+        secret = adopt.get("secret")
         network = resolve_network(self.aws, spec.network.vpc_id, spec.network.subnet_ids)
         assign_public_ip = spec.network.assign_public_ip
         if assign_public_ip is None:
             # A default VPC has no NAT: tasks need a public address to pull their image.
             assign_public_ip = network.is_default
-        params = to_parameters(
+        return to_parameters(
             spec,
             service_name=self.name,
             vpc_id=network.vpc_id,
@@ -123,15 +138,40 @@ class Service:
             caller_security_groups=caller_security_groups(
                 self.aws, spec.network.allowed_callers, vpc_id=network.vpc_id
             ),
-            # An earlier delete keeps the image repository (releases are worth keeping);
-            # a new stack of the same name takes it over instead of failing on the name.
+            # An earlier delete keeps the image repository (releases are worth keeping) and
+            # the stores; a new stack of the same name takes them over instead of failing
+            # on their names.
             adopt_repository=self._repository_exists(),
+            adopt_table=adopt.get("table") is not None,
+            adopt_bucket=adopt.get("bucket") is not None,
+            adopt_secret=secret is not None,
+            adopted_secret_arn=secret.arn if secret is not None else None,
         )
-        names = default_store_names(self.name, self._account(), self.aws.region)
-        for name, key in zip(names, ("TableName", "BucketName", "SecretName"), strict=True):
-            if not params.get(key):
-                params[key] = name
-        return params
+
+    def _with_store_names(self, spec: ServiceSpec) -> ServiceSpec:
+        """``spec`` with the deterministic default names for stores it leaves unnamed."""
+        st = spec.stores
+        if st.table_name and st.bucket_name and st.secret_name:
+            return spec
+        table, bucket, secret = default_store_names(self.name, self._account(), self.aws.region)
+        return attrs.evolve(spec, stores=attrs.evolve(
+            st,
+            table_name=st.table_name or table,
+            bucket_name=st.bucket_name or bucket,
+            secret_name=st.secret_name or secret,
+        ))
+
+    def kept_stores(self, spec: ServiceSpec) -> RetainedStores:
+        """The stores of ``spec`` (by their names, default ones included) that already
+        exist, and whether each was kept by an earlier delete (``create()`` adopts it) or
+        is in the way (``create()`` refuses)."""
+        st = self._with_store_names(spec).stores
+        return find_retained(
+            self.aws,
+            table_name=st.table_name if st.table else None,
+            bucket_name=st.bucket_name if st.bucket else None,
+            secret_name=st.secret_name if st.secret else None,
+        )
 
     def template(self, spec: ServiceSpec) -> str:
         """The template body for ``spec`` (the one template with its environment rendered)."""
@@ -157,9 +197,16 @@ class Service:
         optional: without it the service starts with no tasks, and the load balancer
         answers 503 until the first :meth:`deploy`.
 
+        The table, bucket and secret that an earlier :meth:`delete` kept are adopted: the
+        new stack uses them, with their data, instead of creating new ones (a
+        :class:`~fluoride.events.Note` says which).
+
         Raises :class:`ConfigError` for a bad spec (before any AWS call),
-        :class:`ServiceExists`, :class:`NoDefaultVpc`, or :class:`StackFailed` with the
-        first failing resource (the failed stack is deleted, so nothing is left behind).
+        :class:`ServiceExists`, :class:`StoresRetained` when a store's name is taken by
+        something that cannot be adopted (another live stack's store, a secret scheduled
+        for deletion, another account's bucket, a kept table with another partition key),
+        :class:`NoDefaultVpc`, or :class:`StackFailed` with the first failing resource
+        (the failed stack is deleted, so nothing is left behind).
         """
         spec = spec or ServiceSpec()
         spec.validate()
@@ -170,15 +217,18 @@ class Service:
                 resource=existing.name,
                 hint="Pick another name, or `fluoride delete` it first.",
             )
-        params = self.parameters(spec, image=image)
-        retained = find_retained(
-            self.aws,
-            table_name=params["TableName"] if spec.stores.table else None,
-            bucket_name=params["BucketName"] if spec.stores.bucket else None,
-            secret_name=params["SecretName"] if spec.stores.secret else None,
-        )
-        if retained:
-            raise retained.error(self.name)
+        spec = self._with_store_names(spec)  # once: it asks STS for the account
+        kept = self.kept_stores(spec)
+        if kept.blocking:
+            raise kept.blocking.error(self.name)
+        self._check_kept_table(spec, kept)
+        params = self.parameters(spec, image=image, kept=kept)
+        if kept.adoptable:
+            self.reporter(Note(
+                f"Adopting the data an earlier delete of {self.name} kept: "
+                + ", ".join(f"{s.kind} {s.name}" for s in kept.adoptable.found)
+                + " (used as they are, not created)."
+            ))
         self.stack.create(
             template_body=self.template(spec),
             parameters=params,
@@ -187,6 +237,20 @@ class Service:
             wait=wait,
         )
         return self.status()
+
+    def _check_kept_table(self, spec: ServiceSpec, kept: RetainedStores) -> None:
+        table = kept.adoptable.get("table")
+        wanted = spec.stores.partition_key
+        if table is None or table.partition_key in (None, wanted):
+            return
+        raise StoresRetained(
+            f"Cannot create {self.name!r}: the kept table {table.name!r} has the partition key "
+            f"{table.partition_key!r}, the spec asks for {wanted!r}.",
+            stores=[table.name],
+            hint=f"Set stores.partition_key = {table.partition_key!r} to adopt the table, or "
+            f"remove the kept data (`fluoride delete {self.name} --purge-data`), or give the "
+            "table another name (stores.table_name).",
+        )
 
     # -- inspect -------------------------------------------------------------------------
 
@@ -197,17 +261,19 @@ class Service:
     def status(self) -> ServiceStatus:
         """The stack state, task counts, URL and outputs. Raises :class:`ServiceNotFound`."""
         info = self.stack.require()
-        return self._with_release(info, self._status_from(info))
+        ecs = self._ecs(info)
+        return self._with_release(info, self._status_from(info, ecs), ecs)
 
-    def _status_from(self, info: StackInfo) -> ServiceStatus:
-        from fluoride.ecs import describe_service
-
-        desired = running = pending = 0
+    def _ecs(self, info: StackInfo) -> EcsService | None:
         cluster, ecs_name = info.outputs.get("ClusterName"), info.outputs.get("EcsServiceName")
-        if cluster and ecs_name:
-            ecs = describe_service(self.aws, cluster, ecs_name)
-            if ecs is not None:
-                desired, running, pending = ecs.desired, ecs.running, ecs.pending
+        if not (cluster and ecs_name):
+            return None
+        return describe_service(self.aws, cluster, ecs_name)
+
+    def _status_from(self, info: StackInfo, ecs: EcsService | None) -> ServiceStatus:
+        desired = running = pending = 0
+        if ecs is not None:
+            desired, running, pending = ecs.desired, ecs.running, ecs.pending
         return ServiceStatus(
             name=self.name,
             state=info.state,
@@ -289,8 +355,9 @@ class Service:
             self.reporter(Note(
                 f"Deleted {self.name}. Kept its data: "
                 + ", ".join(f"{k} {v}" for k, v in stores.items())
-                + ". Reach them with boto3 by these names; "
-                f"`fluoride delete {self.name} --purge-data` removes them."
+                + ". Reach them with boto3 by these names; creating "
+                f"{self.name} again takes them over; `fluoride delete {self.name} "
+                "--purge-data` removes them."
             ))
         return DeleteResult(kept=stores, removed={})
 
@@ -419,7 +486,9 @@ class Service:
         return push_image(self.deployments.registry(where), local_image, tag=tag,
                           reporter=self.reporter)
 
-    def _with_release(self, info: StackInfo, status: ServiceStatus) -> ServiceStatus:
+    def _with_release(
+        self, info: StackInfo, status: ServiceStatus, ecs: EcsService | None
+    ) -> ServiceStatus:
         if not info.outputs.get("AccessLogBucketName"):
             return status
         deployments = self.deployments
@@ -427,4 +496,4 @@ class Service:
 
         releases = deployments.store(ServiceOutputs.from_info(info)).load()
         return attrs.evolve(status, release=deployments.serving(info, releases),
-                            deployment=deployments.progress(info))
+                            deployment=deployments.progress(info, ecs))

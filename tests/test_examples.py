@@ -18,3 +18,12 @@ def test_notebook_data_example(capsys: pytest.CaptureFixture[str]) -> None:
     assert "day,count\ntue,5" in out
     assert "reports/monday.csv 16" in out
     assert "'api.key', 'db.password', 'password'" in out
+
+
+def test_quickstart_example(capsys: pytest.CaptureFixture[str]) -> None:
+    runpy.run_path(str(EXAMPLES / "quickstart.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "serving " in out
+    assert "@sha256:" in out
+    assert "{'pk': 'note#1', 'text': 'hi'}" in out
+    assert "kept ['bucket', 'repository', 'secret', 'table']" in out

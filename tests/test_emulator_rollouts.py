@@ -618,3 +618,28 @@ def test_moto_failing_on_a_request_is_a_clear_error_at_once(aws: Aws) -> None:
     assert response["Error"]["Code"] == "EmulatorInternalError"
     assert "AttributeError" in response["Error"]["Message"]
     assert response["ResponseMetadata"]["RetryAttempts"] == 0
+
+
+def test_a_template_error_fails_the_call_and_leaves_nothing(aws: Aws) -> None:
+    template = {"Resources": {
+        "First": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "made-first"}},
+        "Second": {"Type": "AWS::SQS::Queue", "DependsOn": "First", "Properties": {
+            "QueueName": {"Fn::GetAtt": ["Nowhere", "QueueName"]}}}}}
+    with pytest.raises(botocore.exceptions.ClientError, match="undefined resource Nowhere"):
+        aws.cfn.create_stack(StackName="invalid", TemplateBody=json.dumps(template))
+    with pytest.raises(botocore.exceptions.ClientError, match="does not exist"):
+        aws.cfn.describe_stacks(StackName="invalid")
+    assert not aws.sqs.list_queues(QueueNamePrefix="made-first").get("QueueUrls")
+
+
+def test_an_update_missing_a_parameter_changes_nothing(stack: Stack) -> None:
+    before = stack.describe()
+    with pytest.raises(botocore.exceptions.ClientError, match="ServiceName"):
+        stack.aws.cfn.update_stack(
+            StackName=stack.name, UsePreviousTemplate=True,
+            Parameters=_parameters({k: v for k, v in stack.parameters.items()
+                                    if k != "ServiceName"} | {"MinCount": "3"}),
+            Capabilities=["CAPABILITY_IAM"])
+    after = stack.describe()
+    assert after["StackStatus"] == before["StackStatus"] == "CREATE_COMPLETE"
+    assert after["Parameters"] == before["Parameters"]

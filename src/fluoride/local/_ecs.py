@@ -404,13 +404,14 @@ def deployment_outcome(service_arn: str, deployment_id: str) -> tuple[str, str]:
 def _start_deployment(sim: ServiceSim, task_definition: str, t: float, *, desired: int,
                       reason: str | None = None) -> Deployment:
     td = _task_definition(sim, task_definition)
+    deployment_id = _new_deployment_id()
     deployment = Deployment(
-        id=_new_deployment_id(),
+        id=deployment_id,
         task_definition=td.arn,
         desired=desired,
         created=t,
         updated=t,
-        rollout_reason=reason or "",
+        rollout_reason=reason or f"ECS deployment {deployment_id} in progress.",
         image=resolve_image(_container_image(td)),
     )
     for old in sim.deployments:

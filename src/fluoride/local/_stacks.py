@@ -511,7 +511,13 @@ def create_resource(logical_id: str, resource_json: dict[str, Any], resources_ma
 
 
 def run_create(stack: Any) -> None:
-    """Create a stack's resources (``Stack.create_resources``)."""
+    """Create a stack's resources (``Stack.create_resources``).
+
+    A resource that fails rolls the stack back (asynchronously, as on AWS). A template
+    error (moto's ``ValidationError``, e.g. a ``Fn::GetAtt`` on an unknown resource) fails
+    the API call instead, and leaves no stack and no resources behind, as CloudFormation's
+    validation does.
+    """
     operation = StackOperation(stack=stack, kind="CREATE")
     stack.status = "CREATE_IN_PROGRESS"
     stack._fluoride_outputs = None
@@ -522,8 +528,23 @@ def run_create(stack: Any) -> None:
             stack.description = stack.template_dict.get("Description")
             operation.fail(failure.logical_id, failure.resource_type, None, failure.reason)
             return
+        except Exception:
+            _discard_stack(stack)
+            raise
     stack.description = stack.template_dict.get("Description")
     operation.settle()
+
+
+def _discard_stack(stack: Any) -> None:
+    """Undo a stack that failed validation half-way: its resources, then the stack itself."""
+    from moto.cloudformation.models import cloudformation_backends
+
+    try:
+        delete_resources(stack, _present_resources(stack.resource_map), retain_policies=())
+    except ResourceFailed:
+        log.warning("emulator: resources of the invalid stack %s could not all be removed",
+                    stack.name)
+    cloudformation_backends[stack.account_id][stack.region_name].stacks.pop(stack.stack_id, None)
 
 
 # ------------------------------------------------------------------ updating
@@ -698,7 +719,16 @@ def apply_update(operation: StackOperation, template_dict: dict[str, Any],
 
 def run_update(stack: Any, template: Any, parameters: dict[str, Any] | None,
                role_arn: str | None = None, tags: dict[str, str] | None = None) -> None:
-    """Update a stack (``Stack.update`` and executing an UPDATE change set)."""
+    """Update a stack (``Stack.update`` and executing an UPDATE change set).
+
+    Template and parameter errors fail the API call before anything changes; a resource
+    that fails starts the rollback.
+    """
+    from moto.cloudformation.models import Stack
+
+    plan_update(stack, Stack.parse_template(template), parameters)  # validates, changes nothing
+    previous_status, previous_reason = stack.status, getattr(stack, "stack_status_reason", None)
+    events_before = len(stack.events)
     add_stack_event(stack, "UPDATE_IN_PROGRESS", "User Initiated")
     operation = StackOperation(stack=stack, kind="UPDATE", snapshot=Snapshot.take(stack))
     stack.status = "UPDATE_IN_PROGRESS"
@@ -719,6 +749,12 @@ def run_update(stack: Any, template: Any, parameters: dict[str, Any] | None,
             operation._applied_json = dict(stack.resource_map._resource_json_map)
             operation.fail(failure.logical_id, failure.resource_type, None, failure.reason)
             return
+        except Exception:  # a template error met half-way: as if the update never started
+            assert operation.snapshot is not None
+            operation.snapshot.restore(stack)
+            stack.status, stack.stack_status_reason = previous_status, previous_reason
+            del stack.events[events_before:]
+            raise
     operation.settle()
 
 

@@ -33,6 +33,8 @@ from cfnlint.decode.decode import decode_str
 from cfnlint.rules import Rules
 from cfnlint.runner.cli import Runner
 
+from fluoride.spec import render_environment
+
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "src" / "fluoride" / "templates" / "fluoride.yaml"
 CONTRACT = ROOT / "docs" / "template-parameters.md"
@@ -84,8 +86,12 @@ FACTORS: dict[str, tuple[str, ...]] = {
     "requests": ("0", "500"),
     "extra_policies": ("none", "two"),
     "boundary": ("none", "set"),
-    # ELB log delivery: a region with an ELB account vs one with only the service principal.
     "repository": ("create", "adopt"),
+    # Stores kept by an earlier delete: used by name instead of created (with a name only).
+    "adopt_table": ("false", "true"),
+    "adopt_bucket": ("false", "true"),
+    "adopt_secret": ("false", "true"),
+    # ELB log delivery: a region with an ELB account vs one with only the service principal.
     "region": ("us-east-1", "ap-southeast-3", "eu-west-1", "sa-east-1"),
 }
 
@@ -140,6 +146,10 @@ def parameters_for(row: dict[str, str]) -> Params:
     for store, name in (("table", "TableName"), ("bucket", "BucketName"), ("secret", "SecretName")):
         p["Enable" + store.capitalize()] = "false" if row[store] == "off" else "true"
         p[name] = f"hello-{store}-data" if row[store] == "named" else ""
+        p["Adopt" + store.capitalize()] = row["adopt_" + store]
+    if row["adopt_secret"] == "true":
+        secret = p["SecretName"] or "fluoride/hello"
+        p["AdoptedSecretArn"] = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{secret}-AbCdEf"
     if row["https"] == "certificate-arn":
         p["CertificateArn"] = (
             f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -330,6 +340,16 @@ def _findings(body: str, rules: Rules, parameters: Params | None = None) -> list
 def test_template_fits_in_a_template_body() -> None:
     size = len(TEMPLATE.read_bytes())
     assert size < MAX_BYTES, f"{size} bytes: CloudFormation rejects TemplateBody over 51,200"
+
+
+def test_the_body_sent_is_the_template_without_its_comment_lines() -> None:
+    text = TEMPLATE.read_text()
+    sent = render_environment(text, {})
+    assert [line for line in sent.splitlines() if line.lstrip().startswith("#")] == []
+    assert len(sent) < len(text)
+    decoded, matches = decode_str(sent)
+    assert not matches
+    assert _plain(decoded) == _load()
 
 
 def test_template_lints_clean(rules: Rules) -> None:

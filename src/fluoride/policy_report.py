@@ -268,6 +268,9 @@ def _bucket_policies(resources_: dict[str, Any]) -> list[str]:
         if res.get("Type") != "AWS::S3::BucketPolicy":
             continue
         props = res["Properties"]
+        bucket = props["Bucket"]
+        # A bucket the stack may create or adopt reads "${Bucket} if CreateBucket, else ...".
+        shown = bucket["Ref"] if isinstance(bucket, dict) and "Ref" in bucket else show(bucket)
         for st in props["PolicyDocument"]["Statement"]:
             who = _principal(st.get("Principal"))
             cond = "; ".join(
@@ -277,7 +280,7 @@ def _bucket_policies(resources_: dict[str, Any]) -> list[str]:
             )
             rows.append(
                 (
-                    f"`{show(props['Bucket']).strip('${}')}`",
+                    f"`{_cell(shown)}`",
                     st.get("Sid", ""),
                     st["Effect"],
                     _cell(who),
@@ -439,6 +442,12 @@ In short:
   stack is deleted. Fluoride's `delete(purge_data=True)` (CLI:
   `fluoride delete NAME --purge-data`, which asks for confirmation) removes them; the
   secret then stays restorable for its recovery window.
+- **Kept data is adopted**: a stack created again under the same name uses the stores an
+  earlier deletion kept (the `Adopt*` parameters, set by Fluoride only for stores that no
+  live stack uses) instead of creating them: such a store is not a resource of the new
+  stack, so deleting it keeps the store too. The task role's statements name the same
+  ARNs either way. The bucket's TLS-only policy belongs to the stack and is put back on
+  an adopted bucket; between a deletion and the next creation the kept bucket has none.
 """
 
 

@@ -5,7 +5,8 @@ lost by accident. :func:`purge_table`, :func:`purge_bucket` and :func:`purge_sec
 remove them for ``delete(purge_data=True)``; :func:`empty_bucket` removes every object
 version of a bucket (the access-log bucket is emptied so stack deletion never sticks);
 :func:`find_retained` finds stores an earlier ``delete()`` kept, so ``create()`` can
-refuse clearly instead of failing halfway on a name collision.
+adopt them, and tells them from stores some live stack uses, which it refuses clearly
+instead of failing halfway on a name collision.
 
 .. versionadded:: 0.1.0
 """
@@ -20,6 +21,7 @@ import attrs
 from fluoride.aws import Aws, client_error_code, translate
 from fluoride.data import StoreKind, secret_name_from_arn, store_errors
 from fluoride.errors import AwsError, FluorideError, StoreNotFound, StoresRetained
+from fluoride.stack import SERVICE_TAG
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
@@ -226,9 +228,10 @@ def default_store_names(service: str, account: str, region: str) -> tuple[str, s
     )
 
 
-#: ``retained``: exists outside any stack (kept by an earlier delete); ``in-stack``: owned
-#: by a live stack; ``pending-deletion``: a secret deleted with a recovery window (its name
-#: is taken until the window ends); ``other-account``: a bucket name taken elsewhere.
+#: ``retained``: exists outside any live stack (kept by an earlier delete; ``create()``
+#: adopts it); ``in-stack``: created or adopted by a live stack; ``pending-deletion``: a
+#: secret deleted with a recovery window (its name is taken until the window ends);
+#: ``other-account``: a bucket name taken elsewhere.
 StoreState = Literal["retained", "in-stack", "pending-deletion", "other-account"]
 
 
@@ -241,12 +244,16 @@ class ExistingStore:
         name: its name.
         state: see :data:`StoreState`.
         stack: for ``in-stack``, the name of the stack that owns it.
+        arn: its ARN, when the lookup saw it (tables and secrets); a secret is adopted by it.
+        partition_key: for a table, its partition key attribute.
     """
 
     kind: StoreKind
     name: str
     state: StoreState
     stack: str | None = None
+    arn: str | None = attrs.field(default=None, eq=False)
+    partition_key: str | None = attrs.field(default=None, eq=False)
 
     def describe(self) -> str:
         """One line for a message: ``table 'fluoride-notes' (retained)``."""
@@ -271,6 +278,16 @@ class RetainedStores:
         """The entry for ``kind``, or ``None`` when that name is free."""
         return next((s for s in self.found if s.kind == kind), None)
 
+    @property
+    def adoptable(self) -> RetainedStores:
+        """The stores kept by an earlier delete and used by no live stack."""
+        return RetainedStores(tuple(s for s in self.found if s.state == "retained"))
+
+    @property
+    def blocking(self) -> RetainedStores:
+        """The stores ``create()`` can neither create nor adopt."""
+        return RetainedStores(tuple(s for s in self.found if s.state != "retained"))
+
     def error(self, service: str) -> StoresRetained:
         """The error ``create()`` raises: what is in the way and how to go on."""
         lines = ", ".join(s.describe() for s in self.found)
@@ -282,6 +299,15 @@ class RetainedStores:
                 f"(or Service.delete(purge_data=True))"
             )
         for store in self.found:
+            if store.state == "in-stack":
+                hints.append(
+                    f"the {store.kind} {store.name!r} belongs to the live stack {store.stack} "
+                    "(a store serves one service): delete that service first"
+                )
+            if store.state == "other-account":
+                hints.append(
+                    f"bucket names are global and {store.name!r} belongs to another account"
+                )
             if store.state == "pending-deletion":
                 hints.append(
                     f"the deleted secret {store.name!r} keeps its name until its recovery "
@@ -292,8 +318,9 @@ class RetainedStores:
                 )
         hints.append("or give the stores other names in the spec ([stores] in fluoride.toml)")
         return StoresRetained(
-            f"Cannot create {service!r}: these stores already exist: {lines}. Fluoride "
-            "does not adopt existing stores into a new stack.",
+            f"Cannot create {service!r}: these stores already exist and cannot be adopted: "
+            f"{lines}. Fluoride adopts only stores that an earlier delete kept and no live "
+            "stack uses.",
             stores=[s.name for s in self.found],
             hint="; ".join(hints) + ".",
         )
@@ -308,8 +335,10 @@ def find_retained(
 ) -> RetainedStores:
     """Which of the given store names are taken, and by what (``None`` skips a store).
 
-    A store carrying CloudFormation's ``aws:cloudformation:stack-id`` tag of a stack that
-    still exists is ``in-stack``; one without it, or whose stack is gone, is ``retained``.
+    A store is ``in-stack`` when it carries CloudFormation's ``aws:cloudformation:stack-id``
+    tag of a stack that still exists, or when a live Fluoride stack names it in its
+    outputs (a stack that adopted it: the tags still name the stack that created it);
+    otherwise it is ``retained``.
     """
     found: list[ExistingStore] = []
     if table_name:
@@ -324,7 +353,47 @@ def find_retained(
         secret = _find_secret(aws, secret_name)
         if secret is not None:
             found.append(secret)
+    if any(s.state == "retained" for s in found):
+        claims = _claimed_by_live_stacks(aws)
+        found = [
+            attrs.evolve(s, state="in-stack", stack=claims[(s.kind, s.name)])
+            if s.state == "retained" and (s.kind, s.name) in claims
+            else s
+            for s in found
+        ]
     return RetainedStores(tuple(found))
+
+
+#: The outputs through which a Fluoride stack names its stores.
+_STORE_OUTPUTS: dict[str, StoreKind] = {
+    "TableName": "table",
+    "BucketName": "bucket",
+    "SecretArn": "secret",
+}
+
+
+def _claimed_by_live_stacks(aws: Aws) -> dict[tuple[StoreKind, str], str]:
+    """(kind, name) -> stack name, for every store a live Fluoride stack names in its outputs."""
+    claims: dict[tuple[StoreKind, str], str] = {}
+    pages = aws.client("cloudformation").get_paginator("describe_stacks").paginate()
+    iterator = iter(pages)
+    while True:
+        with translate("DescribeStacks", "*"):
+            page = next(iterator, None)
+        if page is None:
+            return claims
+        for stack in page.get("Stacks", []):
+            if stack["StackStatus"] == "DELETE_COMPLETE":
+                continue
+            if not any(t.get("Key") == SERVICE_TAG for t in stack.get("Tags", [])):
+                continue
+            for output in stack.get("Outputs", []):
+                kind = _STORE_OUTPUTS.get(output.get("OutputKey", ""))
+                value = output.get("OutputValue", "")
+                if kind is None or not value:
+                    continue
+                name = secret_name_from_arn(value) if kind == "secret" else value
+                claims[(kind, name)] = stack["StackName"]
 
 
 def _owner(aws: Aws, tags: dict[str, str]) -> str | None:
@@ -343,23 +412,34 @@ def _owner(aws: Aws, tags: dict[str, str]) -> str | None:
     return live[0]["StackName"] if live else None
 
 
-def _classify(aws: Aws, kind: StoreKind, name: str, tags: dict[str, str]) -> ExistingStore:
+def _classify(
+    aws: Aws,
+    kind: StoreKind,
+    name: str,
+    tags: dict[str, str],
+    *,
+    arn: str | None = None,
+    partition_key: str | None = None,
+) -> ExistingStore:
     stack = _owner(aws, tags)
-    if stack is not None:
-        return ExistingStore(kind, name, "in-stack", stack)
-    return ExistingStore(kind, name, "retained")
+    state: StoreState = "retained" if stack is None else "in-stack"
+    return ExistingStore(kind, name, state, stack, arn=arn, partition_key=partition_key)
 
 
 def _find_table(aws: Aws, name: str) -> ExistingStore | None:
     client = aws.client("dynamodb")
     try:
         with store_errors("DescribeTable", "table", name):
-            arn = client.describe_table(TableName=name)["Table"]["TableArn"]
+            table = client.describe_table(TableName=name)["Table"]
+        arn = table["TableArn"]
         with store_errors("ListTagsOfResource", "table", name):
             listed = client.list_tags_of_resource(ResourceArn=arn).get("Tags", [])
     except StoreNotFound:
         return None
-    return _classify(aws, "table", name, {t["Key"]: t["Value"] for t in listed})
+    key = next((k["AttributeName"] for k in table.get("KeySchema", []) if k["KeyType"] == "HASH"),
+               None)
+    return _classify(aws, "table", name, {t["Key"]: t["Value"] for t in listed}, arn=arn,
+                     partition_key=key)
 
 
 def _find_bucket(aws: Aws, name: str) -> ExistingStore | None:
@@ -393,4 +473,4 @@ def _find_secret(aws: Aws, name: str) -> ExistingStore | None:
     if described.get("DeletedDate") is not None:
         return ExistingStore("secret", name, "pending-deletion")
     tags = {t["Key"]: t["Value"] for t in described.get("Tags", []) if "Key" in t and "Value" in t}
-    return _classify(aws, "secret", name, tags)
+    return _classify(aws, "secret", name, tags, arn=described.get("ARN"))

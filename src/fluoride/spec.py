@@ -353,7 +353,8 @@ MAX_ENVIRONMENT_VALUE: Final = 4096
 MAX_ENVIRONMENT_RENDERED: Final = 12288
 """Bytes the variables may take in the template, as rendered by `render_environment`
 (escapes and indentation included). CloudFormation limits a template body to 51,200
-bytes and the template itself takes about 34,000; the rest is kept for its growth."""
+bytes and the template itself, without its comment lines, takes about 38,000; the rest is
+kept for its growth."""
 
 RESERVED_ENVIRONMENT_PREFIXES: Final = ("FLUORIDE_", "AWS_")
 RESERVED_ENVIRONMENT_NAMES: Final = frozenset({"PORT"})
@@ -371,6 +372,10 @@ _DNS_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?", re.IGNORECASE)
 _TABLE_NAME = re.compile(r"[a-zA-Z0-9_.-]{3,255}")
 _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _SECRET_NAME = re.compile(r"[a-zA-Z0-9/_+=.@-]{1,512}")
+# A secret's full ARN: its name, "-" and the 6 characters Secrets Manager appends.
+_SECRET_ARN = re.compile(
+    r"arn:aws[-a-z]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:(.+)-[A-Za-z0-9]{6}"
+)
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TAG_VALUE = re.compile(r"[\w\s.:/=+@-]*")
 _HEALTH_PATH = re.compile(r"/\S*")
@@ -762,6 +767,10 @@ def to_parameters(
     assign_public_ip: bool,
     caller_security_groups: Sequence[str] = (),
     adopt_repository: bool = False,
+    adopt_table: bool = False,
+    adopt_bucket: bool = False,
+    adopt_secret: bool = False,
+    adopted_secret_arn: str | None = None,
 ) -> dict[str, str]:
     """The template's parameters for ``spec``, as CloudFormation wants them: strings,
     booleans as ``"true"``/``"false"``, ``""`` for "not given".
@@ -771,6 +780,12 @@ def to_parameters(
     ``caller_security_groups`` the security groups of ``spec.network.allowed_callers``
     (service names looked up to their groups). ``image`` is ``repo@sha256:...`` or
     ``None`` before the first deployment.
+
+    ``adopt_*`` say which stores an earlier delete kept, for the stack to use instead of
+    creating them: the repository ``fluoride/<service>``, the table and bucket by the
+    spec's ``table_name`` and ``bucket_name`` (which adopting needs), and the secret by its
+    full ARN ``adopted_secret_arn``, whose name must be the spec's ``secret_name`` (or
+    ``fluoride/<service>``).
 
     Raises:
         ConfigError: the spec, the name or the resolved network is invalid.
@@ -790,6 +805,9 @@ def to_parameters(
     for i, group in enumerate(groups):
         checker.pattern(f"caller_security_groups[{i}]", group, _SECURITY_GROUP,
                         "a security group id like sg-0123abcd")
+    _check_adoption(checker, spec.stores, service_name, adopt_table=adopt_table,
+                    adopt_bucket=adopt_bucket, adopt_secret=adopt_secret,
+                    adopted_secret_arn=adopted_secret_arn)
     if checker.errors:
         raise ConfigError(f"Cannot build the template parameters of {service_name!r}.",
                           errors=checker.errors)
@@ -849,9 +867,51 @@ def to_parameters(
         "SecretRecoveryDays": str(st.secret_recovery_days),
         "KeepImages": str(spec.keep_images),
         "AdoptRepository": flag(adopt_repository),
+        "AdoptTable": flag(adopt_table),
+        "AdoptBucket": flag(adopt_bucket),
+        "AdoptSecret": flag(adopt_secret),
+        "AdoptedSecretArn": text(adopted_secret_arn),
         "ExtraPolicyArns": ",".join(spec.access.extra_policy_arns),
         "PermissionsBoundaryArn": text(spec.access.permissions_boundary_arn),
     }
+
+
+def _check_adoption(
+    checker: _Checker,
+    stores: Stores,
+    service_name: str,
+    *,
+    adopt_table: bool,
+    adopt_bucket: bool,
+    adopt_secret: bool,
+    adopted_secret_arn: str | None,
+) -> None:
+    """Adopting a store needs the store on and its name (the secret: its full ARN)."""
+    if adopt_table and not (stores.table and stores.table_name):
+        checker.fail("adopt_table", "needs stores.table on and stores.table_name",
+                     "the name of the table an earlier delete kept")
+    if adopt_bucket and not (stores.bucket and stores.bucket_name):
+        checker.fail("adopt_bucket", "needs stores.bucket on and stores.bucket_name",
+                     "the name of the bucket an earlier delete kept")
+    if adopt_secret and not stores.secret:
+        checker.fail("adopt_secret", "needs stores.secret on")
+    if adopt_secret and not adopted_secret_arn:
+        checker.fail("adopted_secret_arn", "is needed to adopt the secret",
+                     "the kept secret's full ARN")
+    if adopted_secret_arn is None:
+        return
+    if not adopt_secret:
+        checker.fail("adopted_secret_arn", "is given without adopt_secret")
+        return
+    match = _SECRET_ARN.fullmatch(adopted_secret_arn)
+    if match is None:
+        checker.fail("adopted_secret_arn", f"{adopted_secret_arn!r} is not valid",
+                     "arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>")
+        return
+    name = stores.secret_name or f"fluoride/{service_name}"
+    if match.group(1) != name:
+        checker.fail("adopted_secret_arn", f"names the secret {match.group(1)!r}",
+                     f"the ARN of the service's secret {name!r}")
 
 
 def user_tags(spec: ServiceSpec) -> dict[str, str]:
@@ -861,6 +921,19 @@ def user_tags(spec: ServiceSpec) -> dict[str, str]:
 
 
 _MARKER_LINE = re.compile(r"^([ \t]*)" + re.escape(ENVIRONMENT_MARKER) + r"[ \t]*$", re.MULTILINE)
+_COMMENT_LINE = re.compile(r"^[ \t]*#.*(\n|\Z)", re.MULTILINE)
+
+
+def _without_comment_lines(template_body: str) -> str:
+    """The template without its full-line comments, the environment marker kept.
+
+    The comments are for readers of the file; CloudFormation counts every byte of a
+    template body. (The template has no block scalar with a line starting with ``#``:
+    tests/test_template_lint.py checks that the document is unchanged.)
+    """
+    return _COMMENT_LINE.sub(
+        lambda m: m.group(0) if m.group(0).strip() == ENVIRONMENT_MARKER else "", template_body
+    )
 
 
 def _yaml_quote(value: str) -> str:
@@ -896,7 +969,9 @@ def render_environment(template_body: str, environment: Mapping[str, str]) -> st
     """The template with its ``# fluoride:user-environment`` line replaced by one
     ``- {Name: ..., Value: ...}`` item per variable, at that line's indentation.
 
-    With no variables the marker line is simply removed.
+    With no variables the marker line is simply removed. The template's other full-line
+    comments are dropped too: this is the body sent to CloudFormation, which limits it to
+    51,200 bytes.
 
     Raises:
         FluorideError: the template has no marker line, or more than one (a bug in
@@ -904,6 +979,7 @@ def render_environment(template_body: str, environment: Mapping[str, str]) -> st
 
     .. versionadded:: 0.1.0
     """
+    template_body = _without_comment_lines(template_body)
     matches = list(_MARKER_LINE.finditer(template_body))
     if len(matches) != 1:
         raise FluorideError(

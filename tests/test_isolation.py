@@ -42,9 +42,12 @@ def named_stores(service: str) -> Stores:
     )
 
 
-def stack(service: str, spec: ServiceSpec | None = None, *, named: bool = True) -> Rendered:
+def stack(
+    service: str, spec: ServiceSpec | None = None, *, named: bool = True, adopt: bool = False
+) -> Rendered:
+    """``service``'s stack; with ``adopt``, one that adopts the stores a delete kept."""
     spec = spec or ServiceSpec()
-    if named:
+    if named or adopt:
         spec = attrs.evolve(spec, stores=attrs.evolve(spec.stores, **_names(service)))
     params = to_parameters(
         spec,
@@ -53,8 +56,17 @@ def stack(service: str, spec: ServiceSpec | None = None, *, named: bool = True) 
         subnet_ids=NETWORK["subnet_ids"],
         image=None,
         assign_public_ip=True,
+        adopt_table=adopt,
+        adopt_bucket=adopt,
+        adopt_secret=adopt,
+        adopted_secret_arn=kept_secret_arn(service) if adopt else None,
     )
     return render(params)
+
+
+def kept_secret_arn(service: str) -> str:
+    """The ARN of the secret a delete of ``service`` kept (the renderer's suffix)."""
+    return f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:fluoride/{service}-AbCdEf"
 
 
 def _names(service: str) -> dict[str, str]:
@@ -139,12 +151,20 @@ SECRET_ACTIONS = ["GetSecretValue", "DescribeSecret", "PutSecretValue"]
 
 
 def store_arns(rendered: Rendered) -> dict[str, str]:
+    if "Table" not in rendered.physical:  # adopted: the kept stores, by their names
+        p = rendered.parameters
+        table = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{p['TableName']}"
+        bucket = f"arn:aws:s3:::{p['BucketName']}"
+        secret = p["AdoptedSecretArn"]
+    else:
+        table, bucket = rendered.arn("Table"), rendered.arn("Bucket")
+        secret = rendered.physical["Secret"]
     return {
-        "table": rendered.arn("Table"),
-        "index": rendered.arn("Table") + "/index/by-owner",
-        "bucket": rendered.arn("Bucket"),
-        "object": rendered.arn("Bucket") + "/reports/2026/today.csv",
-        "secret": rendered.physical["Secret"],
+        "table": table,
+        "index": table + "/index/by-owner",
+        "bucket": bucket,
+        "object": bucket + "/reports/2026/today.csv",
+        "secret": secret,
     }
 
 
@@ -196,9 +216,35 @@ def administration(rendered: Rendered) -> list[tuple[str, str]]:
     ]
 
 
-@pytest.fixture(scope="module", params=[True, False], ids=["named-stores", "generated-names"])
+@pytest.fixture(
+    scope="module",
+    params=["named-stores", "generated-names", "a-adopts", "both-adopt"],
+)
 def two(request: pytest.FixtureRequest) -> tuple[Rendered, Rendered]:
-    return stack(A, named=request.param), stack(B, named=request.param)
+    named = request.param != "generated-names"
+    return (
+        stack(A, named=named, adopt=request.param in ("a-adopts", "both-adopt")),
+        stack(B, named=named, adopt=request.param == "both-adopt"),
+    )
+
+
+def _statements(rendered: Rendered) -> list[tuple[Any, Any]]:
+    return [
+        (st["Action"], st["Resource"])
+        for res in rendered.of_type("AWS::IAM::Policy").values()
+        for st in res["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def test_an_adopted_store_is_reached_by_the_same_arns_as_a_created_one() -> None:
+    created, adopted = stack(A), stack(A, adopt=True)
+    assert {"Table", "Bucket", "Secret"} & set(adopted.resources) == set()
+    assert store_arns(adopted) == store_arns(created)
+    assert _statements(adopted) == _statements(created)
+    policy = adopted.resources["BucketTlsPolicy"]["Properties"]
+    assert policy["Bucket"] == named_stores(A).bucket_name
+    assert policy["PolicyDocument"] == created.resources["BucketTlsPolicy"]["Properties"][
+        "PolicyDocument"]
 
 
 def test_each_service_reaches_every_store_it_needs(two: tuple[Rendered, Rendered]) -> None:
@@ -359,6 +405,9 @@ def test_the_container_is_told_its_own_stores() -> None:
     assert env["FLUORIDE_TABLE"] == rendered.physical["Table"]
     assert env["FLUORIDE_BUCKET"] == rendered.physical["Bucket"]
     assert env["FLUORIDE_SECRET_ARN"] == rendered.physical["Secret"]
+    adopted = stack(A, adopt=True)
+    (container,) = adopted.resources["TaskDefinition"]["Properties"]["ContainerDefinitions"]
+    assert {e["Name"]: e["Value"] for e in container["Environment"]} == env
     assert rendered.resources["TaskDefinition"]["Properties"]["TaskRoleArn"] == rendered.arn(
         "TaskRole"
     )
@@ -432,5 +481,29 @@ def test_isolation_of_two_services_created_on_the_emulator(fl: Any) -> None:
             ("iam:PassRole", "*"),
         ]
         assert [c for c in admin if allowed(node, *c)] == []
+    a.delete(purge_data=True)
+    b.delete(purge_data=True)
+
+
+def test_isolation_of_a_service_that_adopted_its_stores(fl: Any) -> None:
+    a, b = fl.service("iso-kept"), fl.service("iso-kept-b")
+    a.create()
+    before = _live_task_role(a)[1]
+    a.delete()
+    a.create()  # adopts the kept table, bucket and secret
+    b.create()
+    assert a.stack.require().parameters["AdoptTable"] == "true"
+    (node_a, arns_a), (node_b, arns_b) = _live_task_role(a), _live_task_role(b)
+    assert arns_a == before
+    assert [c for c in _checks(arns_a) if not allowed(node_a, *c)] == []
+    assert [c for c in _checks(arns_b) if allowed(node_a, *c)] == []
+    assert [c for c in _checks(arns_a) if allowed(node_b, *c)] == []
+    admin = [
+        ("dynamodb:DeleteTable", arns_a["table"]),
+        ("s3:PutBucketPolicy", arns_a["bucket"]),
+        ("s3:DeleteBucket", arns_a["bucket"]),
+        ("secretsmanager:DeleteSecret", arns_a["secret"]),
+    ]
+    assert [c for c in admin if allowed(node_a, *c)] == []
     a.delete(purge_data=True)
     b.delete(purge_data=True)

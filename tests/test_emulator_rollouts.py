@@ -643,3 +643,16 @@ def test_an_update_missing_a_parameter_changes_nothing(stack: Stack) -> None:
     after = stack.describe()
     assert after["StackStatus"] == before["StackStatus"] == "CREATE_COMPLETE"
     assert after["Parameters"] == before["Parameters"]
+
+
+def test_the_simulated_clock_waits_without_waiting(stack: Stack, emulator: Emulator) -> None:
+    clock = emulator.clock
+    with emulator.hold_rollouts():  # real time cannot move the rollout; only the clock can
+        stack.update(Image=image(emulator, "clocked"))
+        started = clock.monotonic()
+        while stack.status == "UPDATE_IN_PROGRESS":
+            clock.sleep(TIMING.task_start / 2)
+        waited = clock.monotonic() - started
+    assert stack.status == "UPDATE_COMPLETE"
+    # The first image: nothing old to drain, so start and health check.
+    assert waited >= TIMING.task_start + TIMING.health_check - 1e-6

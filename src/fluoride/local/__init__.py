@@ -11,7 +11,7 @@ Importing this package does not import moto; :func:`start_emulator` does, and ra
 
 from __future__ import annotations
 
-from fluoride.local._emulator import Emulator, RolloutHold, start_emulator
+from fluoride.local._emulator import Emulator, RolloutHold, SimulatedClock, start_emulator
 from fluoride.local._timing import Timing
 
-__all__ = ["Emulator", "RolloutHold", "Timing", "start_emulator"]
+__all__ = ["Emulator", "RolloutHold", "SimulatedClock", "Timing", "start_emulator"]

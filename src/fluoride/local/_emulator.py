@@ -15,7 +15,7 @@ from fluoride.local._timing import Timing
 if TYPE_CHECKING:
     from fluoride.local._server import EmulatorServer
 
-__all__ = ["ACCOUNT_ID", "REGION", "Emulator", "RolloutHold", "start_emulator"]
+__all__ = ["ACCOUNT_ID", "REGION", "Emulator", "RolloutHold", "SimulatedClock", "start_emulator"]
 
 #: The emulated account and region (moto's defaults).
 ACCOUNT_ID = "123456789012"
@@ -36,6 +36,26 @@ class RolloutHold:
         from fluoride.local._world import WORLD
 
         WORLD.skip(seconds)
+
+
+class SimulatedClock:
+    """A clock on the emulator's simulated time: ``sleep`` moves that time on, at once.
+
+    Give it to code that polls the emulator (``Fluoride.local(clock=emu.clock)``, or your
+    own tool's wait loop): a wait that would take minutes on AWS takes milliseconds, and
+    deadlines are measured in the same simulated seconds as the rollouts.
+    Satisfies :class:`fluoride.waiting.Clock`.
+    """
+
+    def monotonic(self) -> float:
+        from fluoride.local._world import WORLD
+
+        return WORLD.now()
+
+    def sleep(self, seconds: float) -> None:
+        from fluoride.local._world import WORLD
+
+        WORLD.skip(max(0.0, seconds))
 
 
 class Emulator:
@@ -63,6 +83,8 @@ class Emulator:
         self.timing = timing
         self.region = REGION
         self.account_id = ACCOUNT_ID
+        #: A clock whose ``sleep`` advances simulated time (see :class:`SimulatedClock`).
+        self.clock = SimulatedClock()
         self._stopped = False
 
     @property

@@ -105,7 +105,7 @@ class EmulatorServer(ThreadedMotoServer):
             self._server_ready_event.set()
             return
         self._server_ready_event.set()
-        self._server.serve_forever()
+        self._server.serve_forever(poll_interval=0.05)  # stop() returns quickly
 
     def start(self) -> None:
         super().start()

@@ -656,3 +656,17 @@ def test_the_simulated_clock_waits_without_waiting(stack: Stack, emulator: Emula
     assert stack.status == "UPDATE_COMPLETE"
     # The first image: nothing old to drain, so start and health check.
     assert waited >= TIMING.task_start + TIMING.health_check - 1e-6
+
+
+def test_a_rollback_that_fails_too_ends_update_rollback_failed(stack: Stack,
+                                                               emulator: Emulator) -> None:
+    good = serving(stack, emulator, "was-good")
+    emulator.set_image_health(good.split("@")[1], healthy=False)  # it broke meanwhile
+    stack.update(Image=image(emulator, "also-bad", healthy=False))
+    assert stack.wait() == "UPDATE_ROLLBACK_FAILED"
+    deployments = stack.deployments()
+    assert deployments[0] == ("PRIMARY", "FAILED", "2")  # the rollback failed, and stays
+    assert ("ACTIVE", "FAILED", "3") in deployments
+    assert len(deployments) <= 3  # no endless rollbacks
+    failed = [e for e in stack.stack_events() if e[1] == "UPDATE_FAILED"]
+    assert [logical for logical, _, _ in failed] == ["Service", "Service"]

@@ -427,7 +427,7 @@ def _start_deployment(sim: ServiceSim, task_definition: str, t: float, *, desire
 
 
 def _fail_deployment(sim: ServiceSim, deployment: Deployment, t: float, reason: str,
-                     event: str) -> None:
+                     event: str, *, cause: str = "circuit breaker") -> None:
     deployment.rollout_state = "FAILED"
     deployment.rollout_reason = reason
     deployment.updated = t
@@ -436,11 +436,13 @@ def _fail_deployment(sim: ServiceSim, deployment: Deployment, t: float, reason: 
     alarms = _deployment_configuration(sim).get("alarms") or {}
     rollback = cb_rollback or bool(alarms.get("rollback"))
     previous = sim.last_completed
-    if rollback and previous is not None and deployment is sim.primary:
+    # A failing rollback (to the very task definition that failed) is not rolled back again.
+    if rollback and previous is not None and deployment is sim.primary \
+            and previous.task_definition != deployment.task_definition:
         _event(sim, t, f"(service {sim.name}) rolling back to deployment {previous.id}.")
         _start_deployment(
             sim, previous.task_definition, t, desired=sim.service.desired_count,
-            reason=f"ECS deployment circuit breaker: rolling back to deploymentId {previous.id}.",
+            reason=f"ECS deployment {cause}: rolling back to deploymentId {previous.id}.",
         )
 
 
@@ -772,6 +774,7 @@ def _poll_alarms(now: float) -> None:
                 sim, primary, now,
                 reason=f"ECS deployment failed: alarm(s) detected: [{listed}].",
                 event=f"deployment failed: alarm(s) detected: [{listed}].",
+                cause="alarms",
             )
             _reconcile(sim, now)
 

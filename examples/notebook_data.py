@@ -63,6 +63,8 @@ def main() -> None:
         # [delete]
         result = svc.delete()  # the stores are kept...
         print(result.kept)
+        svc.create()  # ...creating "notes" again takes them over, data included...
+        print(svc.table.get_item({"pk": "note#2"}))  # still there: {'pk': 'note#2', ...}
         svc.delete(purge_data=True)  # ...until you remove them, every version included
         # [/delete]
 

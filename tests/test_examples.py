@@ -18,6 +18,9 @@ def test_notebook_data_example(capsys: pytest.CaptureFixture[str]) -> None:
     assert "day,count\ntue,5" in out
     assert "reports/monday.csv 16" in out
     assert "'api.key', 'db.password', 'password'" in out
+    # Created again after delete(), the service has its kept data (adopted stores).
+    assert out.count("'pk': 'note#2'") == 1
+    assert "'text': 'call Ada'" in out
 
 
 def test_quickstart_example(capsys: pytest.CaptureFixture[str]) -> None:

@@ -47,6 +47,7 @@ __all__ = [
     "normalise_parameters",
     "operation_for",
     "plan_update",
+    "present_resources",
     "run_create",
     "run_update",
 ]
@@ -261,6 +262,9 @@ class StackOperation:
     watches: list[Watch] = attrs.field(factory=list)
     scope: list[tuple[str, str]] = attrs.field(factory=list)
     applying: bool = False
+    #: The models and JSON the update put in place (kept when the snapshot is restored).
+    applied_models: dict[str, Any] = attrs.field(factory=dict)
+    applied_json: dict[str, Any] = attrs.field(factory=dict)
 
     # -- what ECS tells us
 
@@ -414,10 +418,10 @@ class StackOperation:
         _set_status(stack, "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
         new_models = [(name, new, body) for name, _, body, new in self.applied.replaced]
         added = []
-        current = self._applied_models
+        current = self.applied_models
         for name in self.applied.added:
             if name in current:
-                added.append((name, current[name], self._applied_json.get(name, {})))
+                added.append((name, current[name], self.applied_json.get(name, {})))
         self._cleanup(new_models + added, replaced=set())
         self.phase = "DONE"
         freeze_outputs(stack)
@@ -439,7 +443,7 @@ class StackOperation:
         stack = self.stack
         rm = stack.resource_map
         try:
-            delete_resources(stack, _present_resources(rm), retain_policies=("Retain",))
+            delete_resources(stack, present_resources(rm), retain_policies=("Retain",))
         except ResourceFailed:
             self.phase = "DONE"
             _set_status(stack, "ROLLBACK_FAILED")
@@ -456,9 +460,6 @@ class StackOperation:
         except ResourceFailed as failure:  # AWS carries on with a warning event
             log.warning("emulator: cleanup of %s failed: %s", failure.logical_id, failure.reason)
 
-    # The models and JSON the update put in place (kept when the snapshot is restored).
-    _applied_models: dict[str, Any] = attrs.field(factory=dict)
-    _applied_json: dict[str, Any] = attrs.field(factory=dict)
 
 
 def _deployment_failure(reason: str) -> str:
@@ -540,7 +541,7 @@ def _discard_stack(stack: Any) -> None:
     from moto.cloudformation.models import cloudformation_backends
 
     try:
-        delete_resources(stack, _present_resources(stack.resource_map), retain_policies=())
+        delete_resources(stack, present_resources(stack.resource_map), retain_policies=())
     except ResourceFailed:
         log.warning("emulator: resources of the invalid stack %s could not all be removed",
                     stack.name)
@@ -563,7 +564,7 @@ def normalise_parameters(values: dict[str, Any] | None) -> dict[str, str]:
     return result
 
 
-def _present_resources(rm: Any) -> list[tuple[str, Any, dict[str, Any]]]:
+def present_resources(rm: Any) -> list[tuple[str, Any, dict[str, Any]]]:
     present = []
     for name, body in rm._resource_json_map.items():
         model = rm._parsed_resources.get(name)
@@ -609,7 +610,7 @@ def plan_update(stack: Any, template_dict: dict[str, Any], parameters: dict[str,
         template=template_dict, cross_stack_resources=stack.cross_stack_resources,
     )
     probe.load()
-    present = {name for name, _, _ in _present_resources(rm)}
+    present = {name for name, _, _ in present_resources(rm)}
     new_json = template_dict.get("Resources", {})
     old_json = rm._resource_json_map
     changed = _changed_names(dict(rm.resolved_parameters), dict(probe.resolved_parameters),
@@ -672,7 +673,7 @@ def apply_update(operation: StackOperation, template_dict: dict[str, Any],
     old_json = rm._resource_json_map
     old_params = dict(rm.resolved_parameters)
     old_conditions = _conditions(rm)
-    present = {name: model for name, model, _ in _present_resources(rm)}
+    present = {name: model for name, model, _ in present_resources(rm)}
 
     rm._template = template_dict
     if parameters:
@@ -712,8 +713,8 @@ def apply_update(operation: StackOperation, template_dict: dict[str, Any],
             dirty |= dependents(new_json, name)
         else:
             applied.updated.append(name)
-    operation._applied_models = dict(rm._parsed_resources)
-    operation._applied_json = dict(new_json)
+    operation.applied_models = dict(rm._parsed_resources)
+    operation.applied_json = dict(new_json)
     return applied
 
 
@@ -745,8 +746,8 @@ def run_update(stack: Any, template: Any, parameters: dict[str, Any] | None,
             if tags is not None:
                 stack.tags = tags
         except ResourceFailed as failure:
-            operation._applied_models = dict(stack.resource_map._parsed_resources)
-            operation._applied_json = dict(stack.resource_map._resource_json_map)
+            operation.applied_models = dict(stack.resource_map._parsed_resources)
+            operation.applied_json = dict(stack.resource_map._resource_json_map)
             operation.fail(failure.logical_id, failure.resource_type, None, failure.reason)
             return
         except Exception:  # a template error met half-way: as if the update never started
@@ -823,7 +824,7 @@ def run_delete(stack: Any) -> bool:
     add_stack_event(stack, "DELETE_IN_PROGRESS", "User Initiated")
     stack.status = "DELETE_IN_PROGRESS"
     try:
-        delete_resources(stack, _present_resources(stack.resource_map))
+        delete_resources(stack, present_resources(stack.resource_map))
     except ResourceFailed as failure:
         _set_status(stack, "DELETE_FAILED",
                     f"The following resource(s) failed to delete: [{failure.logical_id}]. ")

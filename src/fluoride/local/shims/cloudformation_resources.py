@@ -27,7 +27,7 @@ __all__ = ["install"]
 
 
 def _stack_resources(self: Any) -> list[Any]:
-    return [model for _, model, _ in _stacks._present_resources(self.resource_map)]
+    return [model for _, model, _ in _stacks.present_resources(self.resource_map)]
 
 
 def _outputs(self: Any) -> Any:

@@ -7,6 +7,7 @@ a store that a live stack uses, or a secret scheduled for deletion, is still ref
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import attrs
@@ -188,6 +189,34 @@ def test_a_kept_table_with_another_key_is_refused(fl: Fluoride, unique_name: str
     assert info.value.hint is not None
     assert "stores.partition_key = 'pk'" in info.value.hint
     assert not svc.exists()
+    svc.delete(purge_data=True)
+
+
+def test_a_kept_bucket_with_a_policy_of_its_own_is_refused(
+    fl: Fluoride, unique_name: str
+) -> None:
+    # On AWS the stack's BucketPolicy would fail with AlreadyExists: refuse before that.
+    svc = fl.service(unique_name)
+    bucket_only = ServiceSpec(stores=Stores(table=False, secret=False))
+    svc.create(bucket_only)
+    name = svc.outputs()["BucketName"]
+    svc.delete()
+    s3 = svc.aws.client("s3")
+    with pytest.raises(botocore.exceptions.ClientError, match="NoSuchBucketPolicy"):
+        s3.get_bucket_policy(Bucket=name)  # the stack took its own policy with it
+    s3.put_bucket_policy(Bucket=name, Policy=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "Mine", "Effect": "Allow",
+                       "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                       "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{name}/*"}],
+    }))
+    with pytest.raises(StoresRetained, match="has a bucket policy") as info:
+        svc.create(bucket_only)
+    assert info.value.hint is not None
+    assert f"delete-bucket-policy --bucket {name}" in info.value.hint
+    assert not svc.exists()
+    s3.delete_bucket_policy(Bucket=name)
+    assert svc.create(bucket_only).outputs["BucketName"] == name
     svc.delete(purge_data=True)
 
 

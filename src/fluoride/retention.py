@@ -32,6 +32,7 @@ __all__ = [
     "ExistingStore",
     "Purged",
     "RetainedStores",
+    "bucket_policy",
     "default_store_names",
     "empty_bucket",
     "find_retained",
@@ -209,6 +210,21 @@ def purge_repository(aws: Aws, name: str) -> Purged | None:
             return None
         raise
     return Purged("repository", name, objects=images)
+
+
+def bucket_policy(aws: Aws, name: str) -> str | None:
+    """The policy document of bucket ``name``, or ``None`` when it has none.
+
+    A stack cannot put its TLS-only policy on a kept bucket that has one: CloudFormation's
+    ``AWS::S3::BucketPolicy`` fails with ``AlreadyExists`` then.
+    """
+    try:
+        with store_errors("GetBucketPolicy", "bucket", name):
+            return aws.client("s3").get_bucket_policy(Bucket=name)["Policy"]
+    except AwsError as exc:
+        if exc.code == "NoSuchBucketPolicy":
+            return None
+        raise
 
 
 def default_store_names(service: str, account: str, region: str) -> tuple[str, str, str]:

@@ -24,6 +24,7 @@ from fluoride.history import Release
 from fluoride.network import resolve_network
 from fluoride.retention import (
     RetainedStores,
+    bucket_policy,
     default_store_names,
     empty_bucket,
     find_retained,
@@ -204,7 +205,8 @@ class Service:
         Raises :class:`ConfigError` for a bad spec (before any AWS call),
         :class:`ServiceExists`, :class:`StoresRetained` when a store's name is taken by
         something that cannot be adopted (another live stack's store, a secret scheduled
-        for deletion, another account's bucket, a kept table with another partition key),
+        for deletion, another account's bucket, a kept table with another partition key,
+        a kept bucket given a policy of its own),
         :class:`NoDefaultVpc`, or :class:`StackFailed` with the first failing resource
         (the failed stack is deleted, so nothing is left behind).
         """
@@ -222,6 +224,7 @@ class Service:
         if kept.blocking:
             raise kept.blocking.error(self.name)
         self._check_kept_table(spec, kept)
+        self._check_kept_bucket(kept)
         params = self.parameters(spec, image=image, kept=kept)
         if kept.adoptable:
             self.reporter(Note(
@@ -250,6 +253,19 @@ class Service:
             hint=f"Set stores.partition_key = {table.partition_key!r} to adopt the table, or "
             f"remove the kept data (`fluoride delete {self.name} --purge-data`), or give the "
             "table another name (stores.table_name).",
+        )
+
+    def _check_kept_bucket(self, kept: RetainedStores) -> None:
+        bucket = kept.adoptable.get("bucket")
+        if bucket is None or bucket_policy(self.aws, bucket.name) is None:
+            return
+        raise StoresRetained(
+            f"Cannot create {self.name!r}: the kept bucket {bucket.name!r} has a bucket "
+            "policy, and CloudFormation cannot put the stack's TLS-only policy beside it.",
+            stores=[bucket.name],
+            hint="Its policy was added after the service was deleted (deleting the stack "
+            f"removes its own): remove it (`aws s3api delete-bucket-policy --bucket "
+            f"{bucket.name}`), or give the bucket another name (stores.bucket_name).",
         )
 
     # -- inspect -------------------------------------------------------------------------

@@ -94,3 +94,27 @@ def _no_stores() -> object:
     from fluoride.spec import Stores
 
     return Stores(table=False, bucket=False, secret=False)
+
+
+def test_failed_create_leaves_nothing_behind(fl: Fluoride, unique_name: str) -> None:
+    from fluoride.errors import StackFailed
+    from fluoride.spec import Domain
+
+    recorder = Recorder()
+    fl.reporter = recorder
+    svc = fl.service(unique_name)
+    # A hosted zone that does not exist: the DNS record fails after the stores were made.
+    no_zone = Domain(hosted_zone_id="Z0000000000NOSUCHZONE", hosted_zone_name="example.com",
+                     subdomain="api")
+    with pytest.raises(StackFailed) as info:
+        svc.create(ServiceSpec(domain=no_zone))
+    assert info.value.logical_id is not None
+    assert "nothing was left behind" in str(info.value)
+    assert not svc.exists()
+    # The retained stores this attempt made are gone too, so the next create starts clean.
+    notes = [e.text for e in recorder.events if isinstance(e, Note)]
+    assert any("Removed what the failed create kept" in n for n in notes), notes
+    assert not svc.kept_stores(svc._with_store_names(ServiceSpec())).found
+    status = svc.create()
+    assert status.state is StackState.COMPLETE
+    svc.delete(purge_data=True)

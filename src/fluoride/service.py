@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import attrs
@@ -238,8 +238,28 @@ class Service:
             tags=self.tags(spec),
             reporter=self.reporter,
             wait=wait,
+            on_failure=self._remove_retained_by_failure,
         )
         return self.status()
+
+    def _remove_retained_by_failure(self, made: Sequence[Mapping[str, str]]) -> None:
+        """Remove the stores a failed create made: their Retain policy kept them, but they
+        hold nothing yet, and left behind they would block the next create."""
+        purges: dict[str, Callable[[str], object]] = {
+            "AWS::DynamoDB::Table": lambda name: purge_table(self.aws, name),
+            "AWS::S3::Bucket": lambda name: purge_bucket(self.aws, name),
+            # Never used, so no recovery window: it would hold the name for weeks.
+            "AWS::SecretsManager::Secret": lambda arn: purge_secret(self.aws, arn,
+                                                                    recovery_days=None),
+            "AWS::ECR::Repository": lambda name: purge_repository(self.aws, name),
+        }
+        removed = [
+            f"{r['logical_id']} {r['physical_id']}"
+            for r in made
+            if r["type"] in purges and purges[r["type"]](r["physical_id"]) is not None
+        ]
+        if removed:
+            self.reporter(Note("Removed what the failed create kept: " + ", ".join(removed)))
 
     def _check_kept_table(self, spec: ServiceSpec, kept: RetainedStores) -> None:
         table = kept.adoptable.get("table")

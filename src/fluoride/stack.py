@@ -10,7 +10,7 @@ import contextlib
 import datetime as dt
 import enum
 import itertools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -444,8 +444,13 @@ class Stack:
         reporter: Reporter,
         wait: bool = True,
         timeout: float = 1800,
+        on_failure: Callable[[Sequence[Mapping[str, str]]], None] | None = None,
     ) -> StackInfo:
-        """Plan and create the stack; on failure delete it and raise :class:`StackFailed`."""
+        """Plan and create the stack; on failure delete it and raise :class:`StackFailed`.
+
+        ``on_failure`` gets the resources the failed attempt made (logical id, type,
+        physical id, status) after the stack is gone, to remove what it retained.
+        """
         existing = self.describe()
         if existing is not None and existing.status != "REVIEW_IN_PROGRESS":
             raise ServiceExists(
@@ -470,7 +475,12 @@ class Stack:
         logical_id, reason = self.first_failure()
         status = info.status if info is not None else "DELETED"
         reporter(Note(f"Creating {self.name} failed; deleting what was made."))
+        made = self.resources() if info is not None else []
         self.delete(reporter=reporter, wait=True)
+        if on_failure is not None:
+            # Resources with a Retain policy outlive the failed stack; the caller removes
+            # the ones this attempt made, so a failed create leaves nothing behind.
+            on_failure([r for r in made if r["physical_id"] and r["status"] != "DELETE_COMPLETE"])
         raise StackFailed(
             f"Creating {self.name} failed"
             + (f" at {logical_id}: {reason}" if logical_id else f" ({status})."),

@@ -106,6 +106,15 @@ def test_failed_create_reports_first_failure_and_leaves_nothing(
         _event("2", "Cluster", "CREATE_FAILED", "Resource creation cancelled"),
         _event("1", "Service", "CREATE_FAILED", "Invalid request provided: subnet missing"),
     ]})
+    # what the attempt made (a retained table outlives the stack)
+    stubber.add_response("list_stack_resources", {"StackResourceSummaries": [
+        {"LogicalResourceId": "Table", "PhysicalResourceId": "fluoride-x",
+         "ResourceType": "AWS::DynamoDB::Table", "ResourceStatus": "DELETE_SKIPPED",
+         "LastUpdatedTimestamp": NOW},
+        {"LogicalResourceId": "Cluster", "PhysicalResourceId": "",
+         "ResourceType": "AWS::ECS::Cluster", "ResourceStatus": "DELETE_COMPLETE",
+         "LastUpdatedTimestamp": NOW},
+    ]})
     # delete(): the failed stack goes
     stubber.add_response("describe_stacks", {"Stacks": [_stack_raw("ROLLBACK_COMPLETE")]})
     stubber.add_response("describe_stacks", {"Stacks": [_stack_raw("ROLLBACK_COMPLETE")]})
@@ -118,9 +127,12 @@ def test_failed_create_reports_first_failure_and_leaves_nothing(
         _event("3", "fluoride-x", "ROLLBACK_COMPLETE")]})
     stubber.add_response("describe_stacks", {"Stacks": [_stack_raw("DELETE_COMPLETE")]},
                          {"StackName": ARN})
+    left: list[object] = []
     with stubber, pytest.raises(StackFailed) as info:
-        stack.create(template_body="{}", parameters={"Image": ""}, tags={}, reporter=recorder)
+        stack.create(template_body="{}", parameters={"Image": ""}, tags={}, reporter=recorder,
+                     on_failure=left.extend)
     stubber.assert_no_pending_responses()
+    assert [r["logical_id"] for r in left] == ["Table"]  # type: ignore[index]
     assert info.value.logical_id == "Service"
     assert info.value.reason == "Invalid request provided: subnet missing"
     assert "nothing was left behind" in str(info.value)

@@ -59,3 +59,42 @@ def test_template_prints_the_template(run) -> None:  # type: ignore[no-untyped-d
     result = run("template")
     assert result.exit_code == 0
     assert "AWS::ECS::Service" in result.stdout
+
+
+def test_local_serves_the_emulator_to_other_tools() -> None:
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    import boto3
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fluoride.cli", "local", "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(4)]
+        endpoint = f"http://127.0.0.1:{port}"
+        assert lines[0].strip() == f"Fluoride emulator on {endpoint}"
+        assert f"export AWS_ENDPOINT_URL={endpoint}" in "".join(lines)
+        ecs = boto3.client("ecs", endpoint_url=endpoint, region_name="us-east-1",
+                           aws_access_key_id="testing", aws_secret_access_key="testing")
+        ecs.create_cluster(clusterName="from-plain-boto3")
+        assert ecs.list_clusters()["clusterArns"]
+        env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing",
+               "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+        listed = subprocess.run(
+            [sys.executable, "-m", "fluoride.cli", "--endpoint-url", endpoint,
+             "--output", "json", "list"],
+            capture_output=True, text=True, env=env, timeout=60, check=True,
+        )
+        assert json.loads(listed.stdout) == []
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)

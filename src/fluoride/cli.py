@@ -293,3 +293,7 @@ def push(opts: Options, name: str, image: str, tag: str | None) -> None:
             digest = fl.service(name).push(image, tag=tag)
         click.echo(dumps({"digest": digest}) if opts.output == "json" else digest)
     run(body)
+
+
+if __name__ == "__main__":  # python -m fluoride.cli
+    main()

@@ -118,7 +118,8 @@ def describe(event: ProgressEvent) -> str:
             f"pending {event.pending}, failed {event.failed}"
         )
         if event.healthy_targets is not None:
-            text += f", healthy targets {event.healthy_targets}"
+            # The target group's view: old tasks count until they have drained.
+            text += f"; load balancer: {event.healthy_targets} healthy target(s)"
         return text
     if isinstance(event, ServiceEventSeen):
         return f"{event.service}: {event.message}"

@@ -61,7 +61,7 @@ def run_demo(name: str = "hello", *, console: Console | None = None) -> None:
                       "images without docker; on AWS: `fluoride push hello myapp:v1`)")
         emulator.push_image(repo, "v1")
         v1 = svc.deploy("v1")
-        console.print(f"[green]v1 serves:[/] {v1.image}", highlight=False)
+        console.print(f"[green]v1 serves:[/] {v1.short}  [dim]{v1.image}[/]", highlight=False)
 
         console.print("\n[bold]3. Deploy a broken v2[/]: its health checks fail")
         emulator.push_image(repo, "v2", healthy=False)

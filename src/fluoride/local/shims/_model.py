@@ -1,19 +1,24 @@
-"""A small base for the CloudFormation models fluoride adds to moto."""
+"""How fluoride's shims hook into moto's CloudFormation models.
+
+Two ways, one calling convention: a shim either adds a model of its own
+(:class:`ShimResource`, for a type moto skips) or corrects one of moto's models
+(:func:`patch_model`). Either way its create and update hooks receive a :class:`Creation`,
+what moto's ``create_from_cloudformation_json`` / ``update_from_cloudformation_json`` was
+called with, so moto's long signatures are written here only.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 from moto.core.common_models import CloudFormationModel
 
-__all__ = ["ShimResource", "as_bool", "props"]
+from fluoride.local.shims._patch import original, patch
 
-
-def props(cloudformation_json: dict[str, Any]) -> dict[str, Any]:
-    """The resolved ``Properties`` of a resource (moto has already applied the intrinsics)."""
-    value = cloudformation_json.get("Properties") or {}
-    return dict(value)
+__all__ = ["Creation", "ShimResource", "as_bool", "patch_model"]
 
 
 def as_bool(value: object, default: bool = False) -> bool:
@@ -25,12 +30,111 @@ def as_bool(value: object, default: bool = False) -> bool:
     return bool(value)
 
 
+@dataclass(frozen=True)
+class Creation:
+    """One create (or update) of a resource by moto's CloudFormation: what moto passed.
+
+    For an update, ``resource_name`` is the new logical name and ``kwargs`` is empty.
+    """
+
+    resource_name: str
+    cloudformation_json: dict[str, Any]
+    account_id: str
+    region_name: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def properties(self) -> dict[str, Any]:
+        """A copy of the resolved ``Properties`` (moto has already applied the intrinsics)."""
+        return dict(self.cloudformation_json.get("Properties") or {})
+
+    def backend(self, backends: Any) -> Any:
+        """This account's and region's backend among moto's ``backends``."""
+        return backends[self.account_id][self.region_name]
+
+    def replace(self, resource: Any, create: CreateHook) -> Any:
+        """Delete ``resource`` and ``create`` it again: an update that needs a replacement."""
+        resource.delete(self.account_id, self.region_name)
+        return create(self)
+
+    def moto_create(self, model: type[Any], properties: dict[str, Any] | None = None) -> Any:
+        """moto's own ``model.create_from_cloudformation_json``, with other properties if given."""
+        cloudformation_json = self.cloudformation_json
+        if properties is not None:
+            cloudformation_json = {**cloudformation_json, "Properties": properties}
+        create = original(model, "create_from_cloudformation_json")
+        return create(self.resource_name, cloudformation_json, self.account_id,
+                      self.region_name, **self.kwargs)
+
+    def moto_update(self, model: type[Any], resource: Any) -> Any:
+        """moto's own ``model.update_from_cloudformation_json`` of ``resource``."""
+        update = original(model, "update_from_cloudformation_json")
+        return update(resource, self.resource_name, self.cloudformation_json, self.account_id,
+                      self.region_name)
+
+
+CreateHook = Callable[[Creation], Any]
+UpdateHook = Callable[[Any, Creation], Any]
+DeleteHook = Callable[[Any, str, str], None]
+
+
+def patch_model(
+    model: type[Any],
+    *,
+    create: CreateHook | None = None,
+    update: UpdateHook | None = None,
+    delete: DeleteHook | None = None,
+) -> None:
+    """Replace what moto's CloudFormation calls on ``model`` with fluoride's hooks.
+
+    ``create(creation)`` and ``update(resource, creation)`` stand for the model's
+    ``create_from_cloudformation_json`` and ``update_from_cloudformation_json``;
+    ``delete(resource, account_id, region_name)`` for its ``delete`` (called by the stack's
+    deletion). A hook left out keeps moto's own method.
+    """
+    if create is not None:
+        def create_from_cloudformation_json(
+            cls: type[Any],
+            /,
+            resource_name: str,
+            cloudformation_json: dict[str, Any],
+            account_id: str,
+            region_name: str,
+            **kwargs: Any,
+        ) -> Any:
+            return create(
+                Creation(resource_name, cloudformation_json, account_id, region_name, kwargs)
+            )
+
+        patch(model, "create_from_cloudformation_json",
+              classmethod(create_from_cloudformation_json))
+    if update is not None:
+        def update_from_cloudformation_json(
+            cls: type[Any],
+            /,
+            original_resource: Any,
+            new_resource_name: str,
+            cloudformation_json: dict[str, Any],
+            account_id: str,
+            region_name: str,
+        ) -> Any:
+            return update(
+                original_resource,
+                Creation(new_resource_name, cloudformation_json, account_id, region_name),
+            )
+
+        patch(model, "update_from_cloudformation_json",
+              classmethod(update_from_cloudformation_json))
+    if delete is not None:
+        patch(model, "delete", delete)
+
+
 class ShimResource(CloudFormationModel):
     """A resource made by a fluoride shim: a physical id, attributes and a delete action.
 
-    Subclasses set ``TYPE``, ``NAME_PROPERTY`` and ``ATTRIBUTES`` and implement
-    ``create_from_cloudformation_json``; ``update_from_cloudformation_json`` defaults to
-    "delete and create again", which is right for the resources that have no cheap update.
+    Subclasses set ``TYPE``, ``NAME_PROPERTY`` and ``ATTRIBUTES``, implement :meth:`create`
+    and :meth:`delete`, and may override :meth:`update`, which defaults to "delete and
+    create again", right for the resources that have no cheap update.
     """
 
     TYPE: ClassVar[str] = "Fluoride::Emulator::Shim"
@@ -40,6 +144,19 @@ class ShimResource(CloudFormationModel):
     def __init__(self, physical_id: str, **attributes: Any) -> None:
         self.physical_id = physical_id
         self.attributes = attributes
+
+    @classmethod
+    def create(cls, creation: Creation) -> ShimResource:
+        """Create the resource in its moto backend."""
+        raise NotImplementedError
+
+    @classmethod
+    def update(cls, resource: Any, creation: Creation) -> Any:
+        """Update ``resource`` to the new properties; by default delete and create again."""
+        return creation.replace(resource, cls.create)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        """Remove the resource from its backend (called by moto's stack deletion)."""
 
     @property
     def physical_resource_id(self) -> str:
@@ -65,8 +182,18 @@ class ShimResource(CloudFormationModel):
     def is_created(self) -> bool:
         return True
 
-    def delete(self, account_id: str, region_name: str) -> None:
-        """Remove the resource from its backend (called by moto's stack deletion)."""
+    @classmethod
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> ShimResource:
+        return cls.create(
+            Creation(resource_name, cloudformation_json, account_id, region_name, kwargs)
+        )
 
     @classmethod
     def update_from_cloudformation_json(
@@ -77,9 +204,9 @@ class ShimResource(CloudFormationModel):
         account_id: str,
         region_name: str,
     ) -> Any:
-        original_resource.delete(account_id, region_name)
-        return cls.create_from_cloudformation_json(
-            new_resource_name, cloudformation_json, account_id, region_name
+        return cls.update(
+            original_resource,
+            Creation(new_resource_name, cloudformation_json, account_id, region_name),
         )
 
     @classmethod

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 from moto.acm.models import acm_backends
 
-from fluoride.local.shims._model import ShimResource, props
+from fluoride.local.shims._model import Creation, ShimResource
 from fluoride.local.shims._patch import register_model
 
 __all__ = ["CertificateResource", "install"]
@@ -27,16 +27,9 @@ class CertificateResource(ShimResource):
     TYPE: ClassVar[str] = "AWS::CertificateManager::Certificate"
 
     @classmethod
-    def create_from_cloudformation_json(
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> CertificateResource:
-        p = props(cloudformation_json)
-        backend: Any = acm_backends[account_id][region_name]
+    def create(cls, creation: Creation) -> CertificateResource:
+        p = creation.properties
+        backend: Any = creation.backend(acm_backends)
         tags = [{"Key": str(t["Key"]), "Value": str(t["Value"])} for t in p.get("Tags", [])]
         arn = backend.request_certificate(
             domain_name=p["DomainName"],

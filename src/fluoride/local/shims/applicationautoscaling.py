@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 from moto.applicationautoscaling.models import applicationautoscaling_backends
 
-from fluoride.local.shims._model import ShimResource, props
+from fluoride.local.shims._model import Creation, ShimResource
 from fluoride.local.shims._patch import register_model
 
 __all__ = ["ScalableTargetResource", "ScalingPolicyResource", "install"]
@@ -52,16 +52,9 @@ class ScalableTargetResource(ShimResource):
     ATTRIBUTES: ClassVar[frozenset[str]] = frozenset({"Id"})
 
     @classmethod
-    def create_from_cloudformation_json(
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> ScalableTargetResource:
-        p = props(cloudformation_json)
-        backend: Any = applicationautoscaling_backends[account_id][region_name]
+    def create(cls, creation: Creation) -> ScalableTargetResource:
+        p = creation.properties
+        backend: Any = creation.backend(applicationautoscaling_backends)
         target = backend.register_scalable_target(
             namespace=p["ServiceNamespace"],
             r_id=p["ResourceId"],
@@ -76,26 +69,14 @@ class ScalableTargetResource(ShimResource):
                    resource_id=target.resource_id, dimension=target.scalable_dimension)
 
     @classmethod
-    def update_from_cloudformation_json(
-        cls,
-        original_resource: Any,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> Any:
-        p = props(cloudformation_json)
-        old = original_resource.attributes
+    def update(cls, resource: Any, creation: Creation) -> Any:
+        p = creation.properties
+        old = resource.attributes
         if (p["ServiceNamespace"], p["ResourceId"], p["ScalableDimension"]) != (
             old["namespace"], old["resource_id"], old["dimension"]
         ):
-            return super().update_from_cloudformation_json(
-                original_resource, new_resource_name, cloudformation_json, account_id,
-                region_name,
-            )
-        return cls.create_from_cloudformation_json(
-            new_resource_name, cloudformation_json, account_id, region_name
-        )
+            return super().update(resource, creation)
+        return cls.create(creation)  # registering again updates the target in place
 
     def delete(self, account_id: str, region_name: str) -> None:
         backend = applicationautoscaling_backends[account_id][region_name]
@@ -115,15 +96,8 @@ class ScalingPolicyResource(ShimResource):
     ATTRIBUTES: ClassVar[frozenset[str]] = frozenset({"Arn"})
 
     @classmethod
-    def create_from_cloudformation_json(
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> ScalingPolicyResource:
-        p = props(cloudformation_json)
+    def create(cls, creation: Creation) -> ScalingPolicyResource:
+        p = creation.properties
         if p.get("ScalingTargetId"):
             resource_id, dimension, namespace = str(p["ScalingTargetId"]).split("|")
         else:
@@ -135,7 +109,7 @@ class ScalingPolicyResource(ShimResource):
             body = _number(dict(p.get("StepScalingPolicyConfiguration") or {}))
         else:
             body = _policy_body(p.get("TargetTrackingScalingPolicyConfiguration") or {})
-        backend = applicationautoscaling_backends[account_id][region_name]
+        backend = creation.backend(applicationautoscaling_backends)
         policy = backend.put_scaling_policy(
             policy_name=p["PolicyName"],
             service_namespace=namespace,
@@ -146,20 +120,6 @@ class ScalingPolicyResource(ShimResource):
         )
         return cls(policy.policy_arn, Arn=policy.policy_arn, name=p["PolicyName"],
                    namespace=namespace, resource_id=resource_id, dimension=dimension)
-
-    @classmethod
-    def update_from_cloudformation_json(
-        cls,
-        original_resource: Any,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> Any:
-        original_resource.delete(account_id, region_name)
-        return cls.create_from_cloudformation_json(
-            new_resource_name, cloudformation_json, account_id, region_name
-        )
 
     def delete(self, account_id: str, region_name: str) -> None:
         a = self.attributes

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from moto.cloudwatch.models import cloudwatch_backends
 
-from fluoride.local.shims._model import ShimResource, as_bool, props
+from fluoride.local.shims._model import Creation, ShimResource, as_bool
 from fluoride.local.shims._patch import register_model
 
 __all__ = ["AlarmResource", "install"]
@@ -31,17 +31,10 @@ class AlarmResource(ShimResource):
     ATTRIBUTES: ClassVar[frozenset[str]] = frozenset({"Arn"})
 
     @classmethod
-    def create_from_cloudformation_json(
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> AlarmResource:
-        p = props(cloudformation_json)
-        name = p.get("AlarmName") or resource_name
-        backend: Any = cloudwatch_backends[account_id][region_name]
+    def create(cls, creation: Creation) -> AlarmResource:
+        p = creation.properties
+        name = p.get("AlarmName") or creation.resource_name
+        backend: Any = creation.backend(cloudwatch_backends)
         alarm = backend.put_metric_alarm(
             name=name,
             namespace=p.get("Namespace"),

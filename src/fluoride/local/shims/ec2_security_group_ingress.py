@@ -16,30 +16,22 @@ from typing import Any
 from moto.ec2.models import ec2_backends
 from moto.ec2.models.security_groups import SecurityGroupIngress
 
-from fluoride.local.shims._patch import original, patch
+from fluoride.local.shims._model import Creation, patch_model
+from fluoride.local.shims._patch import patch
 
 __all__ = ["install"]
 
 
-def _create(
-    cls: type[Any],
-    /,
-    resource_name: str,
-    cloudformation_json: dict[str, Any],
-    account_id: str,
-    region_name: str,
-    **kwargs: Any,
-) -> Any:
-    properties = cloudformation_json.get("Properties") or {}
-    backend: Any = ec2_backends[account_id][region_name]
+def _create(creation: Creation) -> Any:
+    properties = creation.properties
+    backend: Any = creation.backend(ec2_backends)
     group_id = properties.get("GroupId")
     group = (
         backend.describe_security_groups(group_ids=[group_id])[0] if group_id
         else backend.describe_security_groups(groupnames=[properties.get("GroupName")])[0]
     )
     before = {rule.id for rule in group.ingress_rules}
-    create = original(SecurityGroupIngress, "create_from_cloudformation_json")
-    ingress = create(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+    ingress = creation.moto_create(SecurityGroupIngress)
     ingress.rule_ids = [rule.id for rule in group.ingress_rules if rule.id not in before]
     return ingress
 
@@ -57,6 +49,5 @@ def _delete(self: Any, account_id: str, region_name: str) -> None:
 
 
 def install() -> None:
-    patch(SecurityGroupIngress, "create_from_cloudformation_json", classmethod(_create))
+    patch_model(SecurityGroupIngress, create=_create, delete=_delete)
     patch(SecurityGroupIngress, "physical_resource_id", property(_physical_id))
-    patch(SecurityGroupIngress, "delete", _delete)

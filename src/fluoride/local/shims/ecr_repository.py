@@ -16,39 +16,28 @@ from typing import Any
 from moto.core.utils import pascal_to_camelcase, remap_nested_keys
 from moto.ecr.models import Repository, ecr_backends
 
-from fluoride.local.shims._model import as_bool
-from fluoride.local.shims._patch import original, patch
+from fluoride.local.shims._model import Creation, as_bool, patch_model
 
 __all__ = ["install"]
 
 
-def _create(
-    cls: type[Any],
-    /,
-    resource_name: str,
-    cloudformation_json: dict[str, Any],
-    account_id: str,
-    region_name: str,
-    **kwargs: Any,
-) -> Any:
-    properties = dict(cloudformation_json.get("Properties") or {})
+def _create(creation: Creation) -> Any:
+    properties = creation.properties
     scan = properties.pop("ImageScanningConfiguration", None)
     encryption = properties.pop("EncryptionConfiguration", None)
     lifecycle = properties.pop("LifecyclePolicy", None)
-    create = original(Repository, "create_from_cloudformation_json")
-    repository = create(resource_name, {**cloudformation_json, "Properties": properties},
-                        account_id, region_name, **kwargs)
+    repository = creation.moto_create(Repository, properties)
     if scan is not None:
         repository.image_scanning_configuration = {
             "scanOnPush": as_bool(scan.get("ScanOnPush"))}
     if encryption is not None:
         repository.encryption_configuration = remap_nested_keys(encryption, pascal_to_camelcase)
     if lifecycle and lifecycle.get("LifecyclePolicyText"):
-        backend: Any = ecr_backends[account_id][region_name]
+        backend: Any = creation.backend(ecr_backends)
         backend.put_lifecycle_policy(
             None, repository.name, str(lifecycle["LifecyclePolicyText"]))
     return repository
 
 
 def install() -> None:
-    patch(Repository, "create_from_cloudformation_json", classmethod(_create))
+    patch_model(Repository, create=_create)

@@ -18,24 +18,16 @@ from typing import Any
 from moto.core.utils import pascal_to_camelcase, remap_nested_keys
 from moto.ecs.models import Cluster, ecs_backends
 
-from fluoride.local.shims._patch import patch
+from fluoride.local.shims._model import Creation, patch_model
 
 __all__ = ["install"]
 
 
-def _create(
-    cls: type[Any],
-    /,
-    resource_name: str,
-    cloudformation_json: dict[str, Any],
-    account_id: str,
-    region_name: str,
-    **kwargs: Any,
-) -> Any:
-    p = remap_nested_keys(cloudformation_json.get("Properties") or {}, pascal_to_camelcase)
+def _create(creation: Creation) -> Any:
+    p = remap_nested_keys(creation.properties, pascal_to_camelcase)
     tags = [{"key": t["key"], "value": str(t["value"])} for t in p.get("tags", [])]
-    return ecs_backends[account_id][region_name].create_cluster(
-        cluster_name=p.get("clusterName") or resource_name,
+    return creation.backend(ecs_backends).create_cluster(
+        cluster_name=p.get("clusterName") or creation.resource_name,
         tags=tags or None,
         cluster_settings=p.get("clusterSettings"),
         configuration=p.get("configuration"),
@@ -45,25 +37,16 @@ def _create(
     )
 
 
-def _update(
-    cls: type[Any],
-    /,
-    original_resource: Any,
-    new_resource_name: str,
-    cloudformation_json: dict[str, Any],
-    account_id: str,
-    region_name: str,
-) -> Any:
-    p = remap_nested_keys(cloudformation_json.get("Properties") or {}, pascal_to_camelcase)
-    name = p.get("clusterName") or original_resource.name
-    if name != original_resource.name:
-        original_resource.delete(account_id, region_name)
-        return _create(cls, new_resource_name, cloudformation_json, account_id, region_name)
+def _update(cluster: Any, creation: Creation) -> Any:
+    p = remap_nested_keys(creation.properties, pascal_to_camelcase)
+    name = p.get("clusterName") or cluster.name
+    if name != cluster.name:
+        return creation.replace(cluster, _create)
     if "clusterSettings" in p:
-        original_resource.settings = p["clusterSettings"]
+        cluster.settings = p["clusterSettings"]
     if "configuration" in p:
-        original_resource.configuration = p["configuration"]
-    return original_resource
+        cluster.configuration = p["configuration"]
+    return cluster
 
 
 def _delete(self: Any, account_id: str, region_name: str) -> None:
@@ -72,6 +55,4 @@ def _delete(self: Any, account_id: str, region_name: str) -> None:
 
 
 def install() -> None:
-    patch(Cluster, "create_from_cloudformation_json", classmethod(_create))
-    patch(Cluster, "update_from_cloudformation_json", classmethod(_update))
-    patch(Cluster, "delete", _delete)
+    patch_model(Cluster, create=_create, update=_update, delete=_delete)

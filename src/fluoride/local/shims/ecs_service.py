@@ -29,7 +29,7 @@ from moto.ecs.models import Cluster, EC2ContainerServiceBackend, Service, ecs_ba
 from moto.ecs.responses import EC2ContainerServiceResponse
 
 from fluoride.local import _ecs
-from fluoride.local.shims._model import as_bool
+from fluoride.local.shims._model import Creation, as_bool, patch_model
 from fluoride.local.shims._patch import original, patch
 
 __all__ = ["DEFAULT_DEPLOYMENT_CONFIGURATION", "apply_service_settings", "install"]
@@ -99,20 +99,12 @@ def _name(value: Any) -> str:
     return str(value).split("/")[-1]
 
 
-def _create(
-    cls: type[Any],
-    /,
-    resource_name: str,
-    cloudformation_json: dict[str, Any],
-    account_id: str,
-    region_name: str,
-    **kwargs: Any,
-) -> Any:
-    p = _camel(cloudformation_json.get("Properties") or {})
-    backend: Any = ecs_backends[account_id][region_name]
+def _create(creation: Creation) -> Any:
+    p = _camel(creation.properties)
+    backend: Any = creation.backend(ecs_backends)
     return backend.create_service(
         _name(p.get("cluster", "default")),
-        p.get("serviceName") or resource_name,
+        p.get("serviceName") or creation.resource_name,
         p.get("desiredCount", 1 if p.get("schedulingStrategy") != "DAEMON" else 0),
         task_definition_str=p.get("taskDefinition"),
         load_balancers=p.get("loadBalancers") or [],
@@ -129,22 +121,12 @@ def _create(
     )
 
 
-def _update(
-    cls: type[Any],
-    /,
-    original_resource: Any,
-    new_resource_name: str,
-    cloudformation_json: dict[str, Any],
-    account_id: str,
-    region_name: str,
-) -> Any:
-    p = _camel(cloudformation_json.get("Properties") or {})
-    service = original_resource
+def _update(service: Any, creation: Creation) -> Any:
+    p = _camel(creation.properties)
     cluster = _name(p.get("cluster", "default"))
     name = p.get("serviceName") or service.name
     if cluster != service.cluster_name or name != service.name:
-        service.delete(account_id, region_name)
-        return _create(cls, new_resource_name, cloudformation_json, account_id, region_name)
+        return creation.replace(service, _create)
     props: dict[str, Any] = {
         "cluster": cluster,
         "service": service.name,
@@ -159,7 +141,7 @@ def _update(
         "enable_ecs_managed_tags": p.get("enableECSManagedTags"),
         "propagate_tags": p.get("propagateTags"),
     }
-    return ecs_backends[account_id][region_name].update_service(props)
+    return creation.backend(ecs_backends).update_service(props)
 
 
 def _delete(self: Any, account_id: str, region_name: str) -> None:
@@ -252,9 +234,7 @@ def _response_create_service(self: Any) -> Any:
 
 
 def install() -> None:
-    patch(Service, "create_from_cloudformation_json", classmethod(_create))
-    patch(Service, "update_from_cloudformation_json", classmethod(_update))
-    patch(Service, "delete", _delete)
+    patch_model(Service, create=_create, update=_update, delete=_delete)
     patch(EC2ContainerServiceBackend, "create_service", _backend_create_service)
     patch(EC2ContainerServiceBackend, "update_service", _backend_update_service)
     patch(EC2ContainerServiceBackend, "delete_service", _backend_delete_service)

@@ -27,7 +27,7 @@ from moto.core.utils import pascal_to_camelcase, remap_nested_keys
 from moto.ecs.models import TaskDefinition, ecs_backends
 from moto.moto_api._internal import mock_random
 
-from fluoride.local.shims._patch import patch
+from fluoride.local.shims._model import Creation, patch_model
 
 __all__ = ["container_definitions", "install"]
 
@@ -59,14 +59,15 @@ def container_definitions(properties: dict[str, Any]) -> list[dict[str, Any]]:
     return containers
 
 
-def _register(properties: dict[str, Any], account_id: str, region_name: str) -> Any:
-    p = properties
+def _register(creation: Creation) -> Any:
+    """Register a revision with every property: what a create and an update both do."""
+    p = creation.properties
     family = p.get("Family") or f"task-definition-{int(mock_random.random() * 10**6)}"
     camel = remap_nested_keys(
         {k: v for k, v in p.items() if k != "ContainerDefinitions"}, pascal_to_camelcase
     )
     tags = [{"key": t["key"], "value": str(t["value"])} for t in camel.get("tags", [])]
-    return ecs_backends[account_id][region_name].register_task_definition(
+    return creation.backend(ecs_backends).register_task_definition(
         family=family,
         container_definitions=container_definitions(p),
         volumes=camel.get("volumes"),
@@ -87,36 +88,11 @@ def _register(properties: dict[str, Any], account_id: str, region_name: str) -> 
     )
 
 
-def _create(
-    cls: type[Any],
-    /,
-    resource_name: str,
-    cloudformation_json: dict[str, Any],
-    account_id: str,
-    region_name: str,
-    **kwargs: Any,
-) -> Any:
-    return _register(cloudformation_json.get("Properties") or {}, account_id, region_name)
-
-
-def _update(
-    cls: type[Any],
-    /,
-    original_resource: Any,
-    new_resource_name: str,
-    cloudformation_json: dict[str, Any],
-    account_id: str,
-    region_name: str,
-) -> Any:
-    return _register(cloudformation_json.get("Properties") or {}, account_id, region_name)
-
-
 def _delete(self: Any, account_id: str, region_name: str) -> None:
     with contextlib.suppress(Exception):  # already deregistered or deleted
         ecs_backends[account_id][region_name].deregister_task_definition(self.arn)
 
 
 def install() -> None:
-    patch(TaskDefinition, "create_from_cloudformation_json", classmethod(_create))
-    patch(TaskDefinition, "update_from_cloudformation_json", classmethod(_update))
-    patch(TaskDefinition, "delete", _delete)
+    patch_model(TaskDefinition, create=_register,
+                update=lambda _old, creation: _register(creation), delete=_delete)

@@ -24,6 +24,7 @@ from typing import Any
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 from moto.elbv2.models import FakeLoadBalancer, FakeTargetGroup, elbv2_backends
 
+from fluoride.local.shims._model import Creation, patch_model
 from fluoride.local.shims._patch import original, patch
 
 __all__ = ["ALB_HOSTED_ZONES", "install"]
@@ -51,22 +52,13 @@ def _region(arn: str) -> str:
     return arn.split(":")[3]
 
 
-def _lb_create(
-    cls: type[Any],
-    /,
-    resource_name: str,
-    cloudformation_json: dict[str, Any],
-    account_id: str,
-    region_name: str,
-    **kwargs: Any,
-) -> Any:
-    create = original(FakeLoadBalancer, "create_from_cloudformation_json")
-    lb = create(resource_name, cloudformation_json, account_id, region_name, **kwargs)
-    lb.canonical_hosted_zone_id = ALB_HOSTED_ZONES.get(region_name, lb.canonical_hosted_zone_id)
-    p = cloudformation_json.get("Properties") or {}
-    attributes = _attributes(p.get("LoadBalancerAttributes"))
+def _lb_create(creation: Creation) -> Any:
+    lb = creation.moto_create(FakeLoadBalancer)
+    lb.canonical_hosted_zone_id = ALB_HOSTED_ZONES.get(
+        creation.region_name, lb.canonical_hosted_zone_id)
+    attributes = _attributes(creation.properties.get("LoadBalancerAttributes"))
     if attributes:
-        elbv2_backends[account_id][region_name].modify_load_balancer_attributes(lb.arn, attributes)
+        creation.backend(elbv2_backends).modify_load_balancer_attributes(lb.arn, attributes)
     return lb
 
 
@@ -86,23 +78,12 @@ def _lb_get_attribute(self: Any, attribute_name: str) -> Any:
     return original(FakeLoadBalancer, "get_cfn_attribute")(self, attribute_name)
 
 
-def _tg_create(
-    cls: type[Any],
-    /,
-    resource_name: str,
-    cloudformation_json: dict[str, Any],
-    account_id: str,
-    region_name: str,
-    **kwargs: Any,
-) -> Any:
-    create = original(FakeTargetGroup, "create_from_cloudformation_json")
-    target_group = create(resource_name, cloudformation_json, account_id, region_name, **kwargs)
-    p = cloudformation_json.get("Properties") or {}
-    attributes = _attributes(p.get("TargetGroupAttributes"))
+def _tg_create(creation: Creation) -> Any:
+    target_group = creation.moto_create(FakeTargetGroup)
+    attributes = _attributes(creation.properties.get("TargetGroupAttributes"))
     if attributes:
-        elbv2_backends[account_id][region_name].modify_target_group_attributes(
-            target_group.arn, attributes
-        )
+        backend = creation.backend(elbv2_backends)
+        backend.modify_target_group_attributes(target_group.arn, attributes)
     return target_group
 
 
@@ -133,18 +114,9 @@ def _tg_delete(self: Any, account_id: str, region_name: str) -> None:
         backend.delete_target_group(self.arn)  # in use by a listener: moto retries later
 
 
-def _tg_update(
-    cls: type[Any],
-    /,
-    original_resource: Any,
-    new_resource_name: str,
-    cloudformation_json: dict[str, Any],
-    account_id: str,
-    region_name: str,
-) -> Any:
-    p = cloudformation_json.get("Properties") or {}
-    backend = elbv2_backends[account_id][region_name]
-    tg = original_resource
+def _tg_update(tg: Any, creation: Creation) -> Any:
+    p = creation.properties
+    backend = creation.backend(elbv2_backends)
     with contextlib.suppress(Exception):  # moto validates a few fields differently from AWS
         backend.modify_target_group(
             tg.arn,
@@ -165,10 +137,8 @@ def _tg_update(
 
 
 def install() -> None:
-    patch(FakeLoadBalancer, "create_from_cloudformation_json", classmethod(_lb_create))
+    patch_model(FakeLoadBalancer, create=_lb_create)
     patch(FakeLoadBalancer, "get_cfn_attribute", _lb_get_attribute)
-    patch(FakeTargetGroup, "create_from_cloudformation_json", classmethod(_tg_create))
-    patch(FakeTargetGroup, "update_from_cloudformation_json", classmethod(_tg_update))
+    patch_model(FakeTargetGroup, create=_tg_create, update=_tg_update, delete=_tg_delete)
     patch(FakeTargetGroup, "has_cfn_attr", classmethod(_tg_has_attribute))
     patch(FakeTargetGroup, "get_cfn_attribute", _tg_get_attribute)
-    patch(FakeTargetGroup, "delete", _tg_delete)

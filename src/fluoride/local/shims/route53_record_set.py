@@ -14,28 +14,18 @@ from typing import Any
 
 from moto.route53.models import RecordSet
 
-from fluoride.local.shims._patch import original, patch
+from fluoride.local.shims._model import Creation, patch_model
 
 __all__ = ["install"]
 
 
-def _create(
-    cls: type[Any],
-    /,
-    resource_name: str,
-    cloudformation_json: dict[str, Any],
-    account_id: str,
-    region_name: str,
-    **kwargs: Any,
-) -> Any:
-    properties = dict(cloudformation_json.get("Properties") or {})
+def _create(creation: Creation) -> Any:
+    properties = creation.properties
     name = str(properties.get("Name", ""))
     if name and not name.endswith("."):
         properties["Name"] = name + "."
-    create = original(RecordSet, "create_from_cloudformation_json")
-    return create(resource_name, {**cloudformation_json, "Properties": properties}, account_id,
-                  region_name, **kwargs)
+    return creation.moto_create(RecordSet, properties)
 
 
 def install() -> None:
-    patch(RecordSet, "create_from_cloudformation_json", classmethod(_create))
+    patch_model(RecordSet, create=_create)

@@ -17,8 +17,7 @@ from typing import Any
 from moto.s3.models import FakeBucket, s3_backends
 from moto.utilities.utils import get_partition
 
-from fluoride.local.shims._model import as_bool
-from fluoride.local.shims._patch import original, patch
+from fluoride.local.shims._model import Creation, as_bool, patch_model
 
 __all__ = ["install", "lifecycle_rules"]
 
@@ -55,8 +54,11 @@ def lifecycle_rules(configuration: dict[str, Any]) -> list[dict[str, Any]]:
     return rules
 
 
-def _apply(bucket_name: str, properties: dict[str, Any], account_id: str, region: str) -> None:
-    backend = s3_backends[account_id][get_partition(region)]
+def _apply(bucket: Any, creation: Creation) -> Any:
+    """Put the four configurations moto drops on ``bucket``; return it."""
+    bucket_name = bucket.name
+    properties = creation.properties
+    backend = s3_backends[creation.account_id][get_partition(creation.region_name)]
     versioning = properties.get("VersioningConfiguration")
     if versioning:
         backend.put_bucket_versioning(bucket_name, versioning.get("Status", "Enabled"))
@@ -73,39 +75,16 @@ def _apply(bucket_name: str, properties: dict[str, Any], account_id: str, region
     lifecycle = properties.get("LifecycleConfiguration")
     if lifecycle:
         backend.put_bucket_lifecycle_configuration(bucket_name, lifecycle_rules(lifecycle))
-
-
-def _create(
-    cls: type[Any],
-    /,
-    resource_name: str,
-    cloudformation_json: dict[str, Any],
-    account_id: str,
-    region_name: str,
-    **kwargs: Any,
-) -> Any:
-    create = original(FakeBucket, "create_from_cloudformation_json")
-    bucket = create(resource_name, cloudformation_json, account_id, region_name, **kwargs)
-    _apply(bucket.name, cloudformation_json.get("Properties") or {}, account_id, region_name)
     return bucket
 
 
-def _update(
-    cls: type[Any],
-    /,
-    original_resource: Any,
-    new_resource_name: str,
-    cloudformation_json: dict[str, Any],
-    account_id: str,
-    region_name: str,
-) -> Any:
-    update = original(FakeBucket, "update_from_cloudformation_json")
-    bucket = update(original_resource, new_resource_name, cloudformation_json, account_id,
-                    region_name)
-    _apply(bucket.name, cloudformation_json.get("Properties") or {}, account_id, region_name)
-    return bucket
+def _create(creation: Creation) -> Any:
+    return _apply(creation.moto_create(FakeBucket), creation)
+
+
+def _update(bucket: Any, creation: Creation) -> Any:
+    return _apply(creation.moto_update(FakeBucket, bucket), creation)
 
 
 def install() -> None:
-    patch(FakeBucket, "create_from_cloudformation_json", classmethod(_create))
-    patch(FakeBucket, "update_from_cloudformation_json", classmethod(_update))
+    patch_model(FakeBucket, create=_create, update=_update)

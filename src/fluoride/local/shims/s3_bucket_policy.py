@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 from moto.s3.models import FakeBucket, s3_backends
 from moto.utilities.utils import get_partition
 
-from fluoride.local.shims._model import ShimResource, props
+from fluoride.local.shims._model import Creation, ShimResource
 from fluoride.local.shims._patch import patch, register_model
 
 __all__ = ["BucketPolicyResource", "install", "statements_in_force"]
@@ -36,22 +36,15 @@ class BucketPolicyResource(ShimResource):
     TYPE: ClassVar[str] = "AWS::S3::BucketPolicy"
 
     @classmethod
-    def create_from_cloudformation_json(
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> BucketPolicyResource:
-        p = props(cloudformation_json)
+    def create(cls, creation: Creation) -> BucketPolicyResource:
+        p = creation.properties
         bucket = str(p["Bucket"])
         document = p["PolicyDocument"]
         text = document if isinstance(document, str) else json.dumps(document)
-        s3_backends[account_id][get_partition(region_name)].put_bucket_policy(
+        s3_backends[creation.account_id][get_partition(creation.region_name)].put_bucket_policy(
             bucket, text.encode()
         )
-        return cls(resource_name, bucket=bucket)
+        return cls(creation.resource_name, bucket=bucket)
 
     def delete(self, account_id: str, region_name: str) -> None:
         with contextlib.suppress(Exception):  # the bucket went first: nothing to remove

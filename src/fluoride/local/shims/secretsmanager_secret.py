@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from moto.secretsmanager.models import secretsmanager_backends
 from moto.secretsmanager.utils import random_password
 
-from fluoride.local.shims._model import ShimResource, as_bool, props
+from fluoride.local.shims._model import Creation, ShimResource, as_bool
 from fluoride.local.shims._patch import register_model
 
 __all__ = ["SecretResource", "generate_secret_string", "install"]
@@ -53,17 +53,10 @@ class SecretResource(ShimResource):
     ATTRIBUTES: ClassVar[frozenset[str]] = frozenset({"Id"})
 
     @classmethod
-    def create_from_cloudformation_json(
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> SecretResource:
-        properties = props(cloudformation_json)
-        backend = secretsmanager_backends[account_id][region_name]
-        name = properties.get("Name") or resource_name
+    def create(cls, creation: Creation) -> SecretResource:
+        properties = creation.properties
+        backend = creation.backend(secretsmanager_backends)
+        name = properties.get("Name") or creation.resource_name
         if "SecretString" in properties:
             value = str(properties["SecretString"])
         else:
@@ -86,24 +79,15 @@ class SecretResource(ShimResource):
         return cls(arn, Id=arn, name=name)
 
     @classmethod
-    def update_from_cloudformation_json(
-        cls,
-        original_resource: Any,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> Any:
-        properties = props(cloudformation_json)
-        name = properties.get("Name") or original_resource.attributes["name"]
-        if name != original_resource.attributes["name"]:
-            return super().update_from_cloudformation_json(
-                original_resource, new_resource_name, cloudformation_json, account_id,
-                region_name,
-            )
-        secret: Any = secretsmanager_backends[account_id][region_name].secrets[name]
+    def update(cls, resource: Any, creation: Creation) -> Any:
+        properties = creation.properties
+        name = properties.get("Name") or resource.attributes["name"]
+        if name != resource.attributes["name"]:
+            return super().update(resource, creation)
+        backend = creation.backend(secretsmanager_backends)
+        secret: Any = backend.secrets[name]
         secret.description = properties.get("Description")
-        return original_resource
+        return resource
 
     def delete(self, account_id: str, region_name: str) -> None:
         secretsmanager_backends[account_id][region_name].delete_secret(

@@ -16,6 +16,10 @@ progress as on AWS's rolling update (minimum healthy 100 %, maximum 200 %):
   task definition starts;
 * a deployment alarm in ALARM state fails the deployment the same way.
 
+With ``Timing.derive`` the health check and drain durations are each service's own
+(target group health checks, grace period, deregistration delay, stop timeout: see
+:class:`~fluoride.local._timing.RolloutSettings`), scaled by ``Timing.scale``.
+
 Everything is driven by happenings on :data:`~fluoride.local._world.WORLD`, so the
 progress is the same whoever reads it and however often.
 """
@@ -36,6 +40,7 @@ from moto.moto_api._internal import mock_random
 
 from fluoride.local._context import note_deployment
 from fluoride.local._images import ResolvedImage, resolve_image
+from fluoride.local._timing import RolloutSettings
 from fluoride.local._world import WORLD
 
 __all__ = [
@@ -519,6 +524,51 @@ def _reconcile(sim: ServiceSim, t: float) -> None:
     _notify()
 
 
+# ------------------------------------------------------------------ settings
+
+
+def _number(value: Any, default: float) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _settings(sim: ServiceSim, task: SimTask) -> RolloutSettings | None:
+    """The durations the stack set for ``task``: its service's target group and grace
+    period, its own task definition's stop timeout; AWS's defaults for what is not set.
+    ``None`` unless ``Timing.derive`` is on (nothing is read then)."""
+    if not WORLD.timing.derive:
+        return None
+    aws = RolloutSettings()
+    values: dict[str, Any] = {}
+    backend = elbv2_backends[sim.backend.account_id][sim.backend.region_name]
+    for lb in list(getattr(sim.service, "load_balancers", None) or []):
+        target_group = backend.target_groups.get(lb.get("targetGroupArn") or "")
+        if target_group is None:
+            continue
+        values["interval"] = _number(target_group.health_check_interval_seconds, aws.interval)
+        values["healthy_threshold"] = int(_number(target_group.healthy_threshold_count,
+                                                  aws.healthy_threshold))
+        values["unhealthy_threshold"] = int(_number(target_group.unhealthy_threshold_count,
+                                                    aws.unhealthy_threshold))
+        values["deregistration_delay"] = _number(
+            target_group.attributes.get("deregistration_delay.timeout_seconds"),
+            aws.deregistration_delay)
+        break
+    values["grace_period"] = _number(
+        getattr(sim.service, "health_check_grace_period_seconds", None), aws.grace_period)
+    try:
+        td = _task_definition(sim, task.deployment.task_definition)
+    except Exception:  # deregistered since: the stop timeout is ECS's default
+        td = None
+    if td is not None:
+        essential = [c for c in td.container_definitions if c.get("essential", True)]
+        container = (essential or td.container_definitions or [{}])[0]
+        values["stop_timeout"] = _number(container.get("stopTimeout"), aws.stop_timeout)
+    return RolloutSettings(**values)
+
+
 # ------------------------------------------------------------------ tasks
 
 
@@ -642,7 +692,9 @@ def _task_started(sim: ServiceSim, task: SimTask, t: float) -> None:
     for arn in registered:
         _event(sim, t, f"(service {sim.name}) registered 1 targets in (target-group {arn})")
     if registered or not task.image.healthy:
-        WORLD.schedule(WORLD.timing.health_check, lambda due: _health_checked(sim, task, due), at=t)
+        settings = _settings(sim, task) if task.targets else None
+        verdict = WORLD.timing.health_verdict(settings, healthy=task.image.healthy)
+        WORLD.schedule(verdict, lambda due: _health_checked(sim, task, due), at=t)
     else:
         _mark_healthy(task)
     _reconcile(sim, t)
@@ -712,7 +764,8 @@ def _stop_task(sim: ServiceSim, task: SimTask, t: float, *, reason: str, stop_co
         assert task.ip is not None
         _health_table()[(arn, task.ip)] = (
             "draining", "Target.DeregistrationInProgress", "Target deregistration is in progress")
-    delay = WORLD.timing.drain if (drain and task.targets) else min(WORLD.timing.drain, 0.05)
+    delay = WORLD.timing.stop(_settings(sim, task), drain=drain and was_running,
+                              load_balanced=bool(task.targets))
     WORLD.schedule(delay, lambda due: _task_stopped(sim, task, due), at=t)
 
 

@@ -9,12 +9,60 @@ import time
 
 import attrs
 
-__all__ = ["SimClock", "Timing"]
+__all__ = ["RolloutSettings", "SimClock", "Timing"]
 
 
 def _non_negative(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
     if value < 0:
         raise ValueError(f"Timing.{attribute.name} must be >= 0, got {value!r}")
+
+
+def _positive(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if not value > 0:
+        raise ValueError(f"Timing.{attribute.name} must be > 0, got {value!r}")
+
+
+@attrs.frozen
+class RolloutSettings:
+    """The durations a service's own stack sets, in seconds of AWS time.
+
+    The emulator reads them from the emulated target group, task definition and service
+    when :attr:`Timing.derive` is on. A setting the stack does not make has AWS's default.
+
+    Attributes:
+        interval: the target group's ``HealthCheckIntervalSeconds`` (AWS default 30).
+        healthy_threshold: ``HealthyThresholdCount`` (AWS default 5).
+        unhealthy_threshold: ``UnhealthyThresholdCount`` (AWS default 2).
+        grace_period: the service's ``HealthCheckGracePeriodSeconds`` (default 0).
+        deregistration_delay: the target group's ``deregistration_delay.timeout_seconds``
+            (AWS default 300).
+        stop_timeout: the essential container's ``stopTimeout`` (ECS default 30).
+    """
+
+    interval: float = 30.0
+    healthy_threshold: int = 5
+    unhealthy_threshold: int = 2
+    grace_period: float = 0.0
+    deregistration_delay: float = 300.0
+    stop_timeout: float = 30.0
+
+    @property
+    def healthy_after(self) -> float:
+        """A new target's first check one interval after it registers, then one check per
+        interval until ``healthy_threshold`` consecutive passes."""
+        return self.interval * self.healthy_threshold
+
+    @property
+    def unhealthy_after(self) -> float:
+        """``unhealthy_threshold`` failed checks, one per interval; ECS ignores them until
+        the grace period is over."""
+        return max(self.interval * self.unhealthy_threshold, self.grace_period)
+
+    @property
+    def drain_after(self) -> float:
+        """The deregistration delay, then the whole stop timeout (a container that does not
+        exit on SIGTERM is killed only then)."""
+        return self.deregistration_delay + self.stop_timeout
 
 
 @attrs.frozen
@@ -25,11 +73,24 @@ class Timing:
     tests stay fast. Durations from the template (health check interval, grace period,
     deregistration delay, stop timeout) are not used: these knobs replace them.
 
+    With ``derive=True`` (see :meth:`from_settings`) the durations come from each
+    service's own settings instead (:class:`RolloutSettings`), multiplied by ``scale``:
+    a target is healthy ``interval x healthy_threshold`` after it registers, unhealthy
+    after ``max(interval x unhealthy_threshold, grace period)``, and a stopping task
+    takes ``deregistration delay + stop timeout``. ``task_start`` still times the start
+    (``image_pull x scale`` from :meth:`from_settings`); ``health_check`` is then only used
+    for a service without a load balancer (how long a broken container runs), and
+    ``drain`` not at all.
+
     Attributes:
         task_start: a task's PROVISIONING -> RUNNING (image pull and container start).
         health_check: a registered target's ``initial`` -> ``healthy``/``unhealthy``; for a
             service without a load balancer, how long a broken container runs before it exits.
         drain: a stopping task's deregistration and stop (``draining`` -> gone, STOPPED).
+        derive: take the health check, deregistration and stop durations from each
+            service's settings, times ``scale``.
+        scale: wall-clock seconds per second of modelled AWS time, with ``derive``
+            (0.01: one wall second models 100 s on AWS).
 
     .. versionadded:: 0.1
     """
@@ -37,6 +98,44 @@ class Timing:
     task_start: float = attrs.field(default=0.2, validator=_non_negative)
     health_check: float = attrs.field(default=0.2, validator=_non_negative)
     drain: float = attrs.field(default=0.2, validator=_non_negative)
+    derive: bool = False
+    scale: float = attrs.field(default=1.0, validator=_positive)
+
+    @classmethod
+    def from_settings(cls, scale: float = 0.01, image_pull: float = 20.0) -> Timing:
+        """Durations derived from each service's own settings, ``scale`` wall seconds per
+        modelled second; a task starts ``image_pull`` modelled seconds after launch.
+
+        Example: ``Timing.from_settings(scale=0.01)`` makes a deployment on Fluoride's
+        defaults (health checks every 5 s, 2 passes, deregistration 10 s, stop timeout
+        10 s) take (20 + 5 x 2 + 10 + 10) x 0.01 = 0.5 s of wall-clock time.
+        """
+        if image_pull < 0:
+            raise ValueError(f"image_pull must be >= 0, got {image_pull!r}")
+        return cls(task_start=image_pull * scale, derive=True, scale=scale)
+
+    def health_verdict(self, settings: RolloutSettings | None, *, healthy: bool) -> float:
+        """Wall seconds from a target's registration to its ``healthy``/``unhealthy``
+        verdict (``settings`` is ``None`` for a service without a load balancer)."""
+        if not self.derive or settings is None:
+            return self.health_check
+        return self.scale * (settings.healthy_after if healthy else settings.unhealthy_after)
+
+    def stop(self, settings: RolloutSettings | None, *, drain: bool,
+             load_balanced: bool) -> float:
+        """Wall seconds from a task's stop to STOPPED.
+
+        ``drain``: the task was running and is stopped (it deregisters and gets SIGTERM);
+        otherwise its container already exited or never started, and ECS records the stop
+        a moment later (one modelled second with ``derive``).
+        """
+        if not self.derive or settings is None:
+            return self.drain if (drain and load_balanced) else min(self.drain, 0.05)
+        if not drain:
+            return self.scale * 1.0
+        if load_balanced:
+            return self.scale * settings.drain_after
+        return self.scale * settings.stop_timeout
 
 
 class SimClock:

@@ -78,6 +78,46 @@ UpdateHook = Callable[[Any, Creation], Any]
 DeleteHook = Callable[[Any, str, str], None]
 
 
+def _moto_create(create: Callable[[type[Any], Creation], Any]) -> Any:
+    """A ``create_from_cloudformation_json`` with moto's signature: ``create(cls, creation)``."""
+
+    def create_from_cloudformation_json(
+        cls: type[Any],
+        /,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> Any:
+        return create(
+            cls, Creation(resource_name, cloudformation_json, account_id, region_name, kwargs)
+        )
+
+    return classmethod(create_from_cloudformation_json)
+
+
+def _moto_update(update: Callable[[type[Any], Any, Creation], Any]) -> Any:
+    """An ``update_from_cloudformation_json`` with moto's signature: ``update(cls, ...)``."""
+
+    def update_from_cloudformation_json(
+        cls: type[Any],
+        /,
+        original_resource: Any,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> Any:
+        return update(
+            cls,
+            original_resource,
+            Creation(new_resource_name, cloudformation_json, account_id, region_name),
+        )
+
+    return classmethod(update_from_cloudformation_json)
+
+
 def patch_model(
     model: type[Any],
     *,
@@ -93,38 +133,11 @@ def patch_model(
     deletion). A hook left out keeps moto's own method.
     """
     if create is not None:
-        def create_from_cloudformation_json(
-            cls: type[Any],
-            /,
-            resource_name: str,
-            cloudformation_json: dict[str, Any],
-            account_id: str,
-            region_name: str,
-            **kwargs: Any,
-        ) -> Any:
-            return create(
-                Creation(resource_name, cloudformation_json, account_id, region_name, kwargs)
-            )
-
         patch(model, "create_from_cloudformation_json",
-              classmethod(create_from_cloudformation_json))
+              _moto_create(lambda _cls, creation: create(creation)))
     if update is not None:
-        def update_from_cloudformation_json(
-            cls: type[Any],
-            /,
-            original_resource: Any,
-            new_resource_name: str,
-            cloudformation_json: dict[str, Any],
-            account_id: str,
-            region_name: str,
-        ) -> Any:
-            return update(
-                original_resource,
-                Creation(new_resource_name, cloudformation_json, account_id, region_name),
-            )
-
         patch(model, "update_from_cloudformation_json",
-              classmethod(update_from_cloudformation_json))
+              _moto_update(lambda _cls, resource, creation: update(resource, creation)))
     if delete is not None:
         patch(model, "delete", delete)
 
@@ -182,32 +195,11 @@ class ShimResource(CloudFormationModel):
     def is_created(self) -> bool:
         return True
 
-    @classmethod
-    def create_from_cloudformation_json(
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> ShimResource:
-        return cls.create(
-            Creation(resource_name, cloudformation_json, account_id, region_name, kwargs)
-        )
-
-    @classmethod
-    def update_from_cloudformation_json(
-        cls,
-        original_resource: Any,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> Any:
-        return cls.update(
-            original_resource,
-            Creation(new_resource_name, cloudformation_json, account_id, region_name),
-        )
+    # What moto calls, as patch_model installs it on moto's own models.
+    create_from_cloudformation_json = _moto_create(
+        lambda cls, creation: cls.create(creation))
+    update_from_cloudformation_json = _moto_update(
+        lambda cls, resource, creation: cls.update(resource, creation))
 
     @classmethod
     def delete_from_cloudformation_json(

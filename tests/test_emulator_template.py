@@ -14,7 +14,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import boto3
@@ -258,6 +258,24 @@ def _missing(exc: botocore.exceptions.ClientError, *codes: str) -> bool:
     return code in codes or (status == 404 and "404" in codes)
 
 
+T = TypeVar("T")
+
+
+def _found(describe: Callable[[], T], *codes: str) -> T | None:
+    """``describe()``, or ``None`` where it fails with one of ``codes`` (no such resource)."""
+    try:
+        return describe()
+    except botocore.exceptions.ClientError as exc:
+        if _missing(exc, *codes):
+            return None
+        raise
+
+
+def _attributes(response: dict[str, Any]) -> dict[str, str]:
+    """An ELBv2 ``Describe...Attributes`` answer as a dict."""
+    return {a["Key"]: a["Value"] for a in response["Attributes"]}
+
+
 Check = Callable[[Stack, str, str], bool]
 CHECKS: dict[str, Check] = {}
 
@@ -291,12 +309,10 @@ def _log_group(stack: Stack, logical: str, physical: str) -> bool:
 
 @check("AWS::IAM::Role")
 def _role(stack: Stack, logical: str, physical: str) -> bool:
-    try:
-        role = stack.clients("iam").get_role(RoleName=physical)["Role"]
-    except botocore.exceptions.ClientError as exc:
-        if _missing(exc, "NoSuchEntity"):
-            return False
-        raise
+    role = _found(lambda: stack.clients("iam").get_role(RoleName=physical)["Role"],
+                  "NoSuchEntity")
+    if role is None:
+        return False
     boundary = stack.param("PermissionsBoundaryArn")
     if boundary:
         assert role["PermissionsBoundary"]["PermissionsBoundaryArn"] == boundary
@@ -308,13 +324,9 @@ def _role(stack: Stack, logical: str, physical: str) -> bool:
 def _inline_policy(stack: Stack, logical: str, physical: str) -> bool:
     name = RESOURCES[logical]["Properties"]["PolicyName"]
     role = stack.physical["TaskRole"]
-    try:
-        names = stack.clients("iam").list_role_policies(RoleName=role)["PolicyNames"]
-    except botocore.exceptions.ClientError as exc:
-        if _missing(exc, "NoSuchEntity"):
-            return False
-        raise
-    return name in names
+    names = _found(lambda: stack.clients("iam").list_role_policies(RoleName=role)["PolicyNames"],
+                   "NoSuchEntity")
+    return names is not None and name in names
 
 
 @check("AWS::ECS::TaskDefinition")
@@ -424,12 +436,10 @@ def _alarm(stack: Stack, logical: str, physical: str) -> bool:
 
 @check("AWS::EC2::SecurityGroup")
 def _security_group(stack: Stack, logical: str, physical: str) -> bool:
-    try:
-        groups = stack.clients("ec2").describe_security_groups(GroupIds=[physical])
-    except botocore.exceptions.ClientError as exc:
-        if _missing(exc, "InvalidGroup.NotFound"):
-            return False
-        raise
+    groups = _found(lambda: stack.clients("ec2").describe_security_groups(GroupIds=[physical]),
+                    "InvalidGroup.NotFound")
+    if groups is None:
+        return False
     assert groups["SecurityGroups"][0]["VpcId"] == stack.param("VpcId")
     return True
 
@@ -439,24 +449,16 @@ def _ingress(stack: Stack, logical: str, physical: str) -> bool:
     assert physical.startswith("sgr-")
     group = stack.physical["TaskSecurityGroup"] if logical == "TaskIngressFromAlb" \
         else stack.physical["AlbSecurityGroup"]
-    try:
-        rules = stack.clients("ec2").describe_security_group_rules(
-            Filters=[{"Name": "group-id", "Values": [group]}])["SecurityGroupRules"]
-    except botocore.exceptions.ClientError as exc:
-        if _missing(exc, "InvalidGroup.NotFound"):
-            return False
-        raise
-    return any(r["SecurityGroupRuleId"] == physical and not r["IsEgress"] for r in rules)
+    rules = _found(lambda: stack.clients("ec2").describe_security_group_rules(
+        Filters=[{"Name": "group-id", "Values": [group]}])["SecurityGroupRules"],
+        "InvalidGroup.NotFound")
+    return rules is not None and any(
+        r["SecurityGroupRuleId"] == physical and not r["IsEgress"] for r in rules)
 
 
 def _bucket_exists(stack: Stack, bucket: str) -> bool:
-    try:
-        stack.clients("s3").head_bucket(Bucket=bucket)
-    except botocore.exceptions.ClientError as exc:
-        if _missing(exc, "404", "NoSuchBucket"):
-            return False
-        raise
-    return True
+    return _found(lambda: stack.clients("s3").head_bucket(Bucket=bucket),
+                  "404", "NoSuchBucket") is not None
 
 
 @check("AWS::S3::Bucket")
@@ -491,12 +493,11 @@ def _bucket_policy(stack: Stack, logical: str, physical: str) -> bool:
     bucket = _resolve(stack, RESOURCES[logical]["Properties"]["Bucket"])
     if not _bucket_exists(stack, bucket):
         return False
-    try:
-        policy = json.loads(stack.clients("s3").get_bucket_policy(Bucket=bucket)["Policy"])
-    except botocore.exceptions.ClientError as exc:
-        if _missing(exc, "NoSuchBucketPolicy"):
-            return False
-        raise
+    text = _found(lambda: stack.clients("s3").get_bucket_policy(Bucket=bucket)["Policy"],
+                  "NoSuchBucketPolicy")
+    if text is None:
+        return False
+    policy = json.loads(text)
     sids = {s.get("Sid") for s in policy["Statement"]}
     assert "TlsOnly" in sids
     # The TLS-only policy lets a caller over TLS in (the emulator's endpoint stands for it).
@@ -508,15 +509,12 @@ def _bucket_policy(stack: Stack, logical: str, physical: str) -> bool:
 @check("AWS::ElasticLoadBalancingV2::LoadBalancer")
 def _load_balancer(stack: Stack, logical: str, physical: str) -> bool:
     elbv2 = stack.clients("elbv2")
-    try:
-        lb = elbv2.describe_load_balancers(LoadBalancerArns=[physical])["LoadBalancers"][0]
-    except botocore.exceptions.ClientError as exc:
-        if _missing(exc, "LoadBalancerNotFound"):
-            return False
-        raise
+    lb = _found(lambda: elbv2.describe_load_balancers(LoadBalancerArns=[physical])
+                ["LoadBalancers"][0], "LoadBalancerNotFound")
+    if lb is None:
+        return False
     assert lb["Scheme"] == ("internet-facing" if stack.conditions["IsPublic"] else "internal")
-    attributes = {a["Key"]: a["Value"] for a in elbv2.describe_load_balancer_attributes(
-        LoadBalancerArn=physical)["Attributes"]}
+    attributes = _attributes(elbv2.describe_load_balancer_attributes(LoadBalancerArn=physical))
     assert attributes["idle_timeout.timeout_seconds"] == stack.param("IdleTimeout")
     assert attributes["access_logs.s3.enabled"] == "true"
     assert attributes["access_logs.s3.bucket"] == stack.physical["AccessLogBucket"]
@@ -527,16 +525,13 @@ def _load_balancer(stack: Stack, logical: str, physical: str) -> bool:
 @check("AWS::ElasticLoadBalancingV2::TargetGroup")
 def _target_group(stack: Stack, logical: str, physical: str) -> bool:
     elbv2 = stack.clients("elbv2")
-    try:
-        tg = elbv2.describe_target_groups(TargetGroupArns=[physical])["TargetGroups"][0]
-    except botocore.exceptions.ClientError as exc:
-        if _missing(exc, "TargetGroupNotFound"):
-            return False
-        raise
+    tg = _found(lambda: elbv2.describe_target_groups(TargetGroupArns=[physical])
+                ["TargetGroups"][0], "TargetGroupNotFound")
+    if tg is None:
+        return False
     assert tg["TargetType"] == "ip"
     assert tg["HealthCheckPath"] == stack.param("HealthCheckPath")
-    attributes = {a["Key"]: a["Value"] for a in elbv2.describe_target_group_attributes(
-        TargetGroupArn=physical)["Attributes"]}
+    attributes = _attributes(elbv2.describe_target_group_attributes(TargetGroupArn=physical))
     assert attributes["deregistration_delay.timeout_seconds"] == stack.param("DeregistrationDelay")
     health = elbv2.describe_target_health(TargetGroupArn=physical)["TargetHealthDescriptions"]
     expected = int(stack.param("MinCount")) if stack.conditions["HasImage"] else 0
@@ -547,12 +542,10 @@ def _target_group(stack: Stack, logical: str, physical: str) -> bool:
 @check("AWS::ElasticLoadBalancingV2::Listener")
 def _listener(stack: Stack, logical: str, physical: str) -> bool:
     elbv2 = stack.clients("elbv2")
-    try:
-        listener = elbv2.describe_listeners(ListenerArns=[physical])["Listeners"][0]
-    except botocore.exceptions.ClientError as exc:
-        if _missing(exc, "ListenerNotFound", "LoadBalancerNotFound"):
-            return False
-        raise
+    listener = _found(lambda: elbv2.describe_listeners(ListenerArns=[physical])["Listeners"][0],
+                      "ListenerNotFound", "LoadBalancerNotFound")
+    if listener is None:
+        return False
     action = listener["DefaultActions"][0]
     if logical == "HttpsListener":
         assert (listener["Port"], listener["Protocol"]) == (443, "HTTPS")
@@ -566,12 +559,10 @@ def _listener(stack: Stack, logical: str, physical: str) -> bool:
 
 @check("AWS::CertificateManager::Certificate")
 def _certificate(stack: Stack, logical: str, physical: str) -> bool:
-    try:
-        cert = stack.clients("acm").describe_certificate(CertificateArn=physical)["Certificate"]
-    except botocore.exceptions.ClientError as exc:
-        if _missing(exc, "ResourceNotFoundException"):
-            return False
-        raise
+    cert = _found(lambda: stack.clients("acm").describe_certificate(
+        CertificateArn=physical)["Certificate"], "ResourceNotFoundException")
+    if cert is None:
+        return False
     assert cert["Status"] == "ISSUED"
     assert cert["DomainName"] == f"{stack.param('Subdomain')}.{stack.param('HostedZoneName')}"
     return True
@@ -592,12 +583,10 @@ def _record(stack: Stack, logical: str, physical: str) -> bool:
 @check("AWS::ECR::Repository")
 def _repository(stack: Stack, logical: str, physical: str) -> bool:
     ecr = stack.clients("ecr")
-    try:
-        repo = ecr.describe_repositories(repositoryNames=[physical])["repositories"][0]
-    except botocore.exceptions.ClientError as exc:
-        if _missing(exc, "RepositoryNotFoundException"):
-            return False
-        raise
+    repo = _found(lambda: ecr.describe_repositories(repositoryNames=[physical])
+                  ["repositories"][0], "RepositoryNotFoundException")
+    if repo is None:
+        return False
     assert repo["imageScanningConfiguration"]["scanOnPush"] is True
     assert "lifecyclePolicyText" in ecr.get_lifecycle_policy(repositoryName=physical)
     return True
@@ -606,12 +595,10 @@ def _repository(stack: Stack, logical: str, physical: str) -> bool:
 @check("AWS::DynamoDB::Table")
 def _table(stack: Stack, logical: str, physical: str) -> bool:
     dynamodb = stack.clients("dynamodb")
-    try:
-        table = dynamodb.describe_table(TableName=physical)["Table"]
-    except botocore.exceptions.ClientError as exc:
-        if _missing(exc, "ResourceNotFoundException"):
-            return False
-        raise
+    table = _found(lambda: dynamodb.describe_table(TableName=physical)["Table"],
+                   "ResourceNotFoundException")
+    if table is None:
+        return False
     assert table["KeySchema"] == [{"AttributeName": stack.param("TablePartitionKey"),
                                    "KeyType": "HASH"}]
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
@@ -623,12 +610,10 @@ def _table(stack: Stack, logical: str, physical: str) -> bool:
 @check("AWS::SecretsManager::Secret")
 def _secret(stack: Stack, logical: str, physical: str) -> bool:
     secrets = stack.clients("secretsmanager")
-    try:
-        value = secrets.get_secret_value(SecretId=physical)["SecretString"]
-    except botocore.exceptions.ClientError as exc:
-        if _missing(exc, "ResourceNotFoundException"):
-            return False
-        raise
+    value = _found(lambda: secrets.get_secret_value(SecretId=physical)["SecretString"],
+                   "ResourceNotFoundException")
+    if value is None:
+        return False
     described = secrets.describe_secret(SecretId=physical)
     assert described["Name"] == (stack.param("SecretName") or "fluoride/walk")
     assert described["ARN"] == physical

@@ -392,7 +392,8 @@ def main(argv: list[str] | None = None) -> int:
     print("Modelled seconds come from each stack's own settings through the emulator's "
           "timing model, NOT from AWS:\nmodelled = rollout wall seconds / scale. 'start' is "
           "the emulator's CPU time for the change set (simulated time held: not modelled).\n"
-          "'predict' is the settings' arithmetic alone; the difference is the SDK's polling.\n")
+          "'predict' is the settings' arithmetic alone; the rest is the SDK noticing the "
+          "outcome\n(it polls every 3 modelled seconds) and the emulator's own latency.\n")
     print(table(scenarios))
     side = {s.side: s for s in scenarios if s.name == BREAKER}
     cb = circuit_breaker_threshold(FLUORIDE.min_count)

@@ -18,7 +18,7 @@ from moto.core.common_models import CloudFormationModel
 
 from fluoride.local.shims._patch import original, patch
 
-__all__ = ["Creation", "ShimResource", "as_bool", "patch_model"]
+__all__ = ["Creation", "ShimResource", "as_bool", "ecs_tags", "patch_model", "tags"]
 
 
 def as_bool(value: object, default: bool = False) -> bool:
@@ -28,6 +28,16 @@ def as_bool(value: object, default: bool = False) -> bool:
     if isinstance(value, str):
         return value.strip().lower() == "true"
     return bool(value)
+
+
+def tags(raw: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """CloudFormation ``Tags`` as most APIs take them: ``Key`` and ``Value`` as strings."""
+    return [{"Key": str(t["Key"]), "Value": str(t["Value"])} for t in raw]
+
+
+def ecs_tags(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Tags (their keys already camelCased) as ECS takes them: the value as a string."""
+    return [{"key": t["key"], "value": str(t["value"])} for t in raw]
 
 
 @dataclass(frozen=True)

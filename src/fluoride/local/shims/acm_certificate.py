@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 from moto.acm.models import acm_backends
 
-from fluoride.local.shims._model import Creation, ShimResource
+from fluoride.local.shims._model import Creation, ShimResource, tags
 from fluoride.local.shims._patch import register_model
 
 __all__ = ["CertificateResource", "install"]
@@ -30,12 +30,11 @@ class CertificateResource(ShimResource):
     def create(cls, creation: Creation) -> CertificateResource:
         p = creation.properties
         backend: Any = creation.backend(acm_backends)
-        tags = [{"Key": str(t["Key"]), "Value": str(t["Value"])} for t in p.get("Tags", [])]
         arn = backend.request_certificate(
             domain_name=p["DomainName"],
             idempotency_token=None,
             subject_alt_names=list(p.get("SubjectAlternativeNames") or [p["DomainName"]]),
-            tags=tags,
+            tags=tags(p.get("Tags", [])),
             cert_authority_arn=p.get("CertificateAuthorityArn"),
         )
         backend.get_certificate(arn).status = "ISSUED"

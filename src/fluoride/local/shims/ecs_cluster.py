@@ -18,17 +18,16 @@ from typing import Any
 from moto.core.utils import pascal_to_camelcase, remap_nested_keys
 from moto.ecs.models import Cluster, ecs_backends
 
-from fluoride.local.shims._model import Creation, patch_model
+from fluoride.local.shims._model import Creation, ecs_tags, patch_model
 
 __all__ = ["install"]
 
 
 def _create(creation: Creation) -> Any:
     p = remap_nested_keys(creation.properties, pascal_to_camelcase)
-    tags = [{"key": t["key"], "value": str(t["value"])} for t in p.get("tags", [])]
     return creation.backend(ecs_backends).create_cluster(
         cluster_name=p.get("clusterName") or creation.resource_name,
-        tags=tags or None,
+        tags=ecs_tags(p.get("tags", [])) or None,
         cluster_settings=p.get("clusterSettings"),
         configuration=p.get("configuration"),
         capacity_providers=p.get("capacityProviders"),

@@ -29,7 +29,7 @@ from moto.ecs.models import Cluster, EC2ContainerServiceBackend, Service, ecs_ba
 from moto.ecs.responses import EC2ContainerServiceResponse
 
 from fluoride.local import _ecs
-from fluoride.local.shims._model import Creation, as_bool, patch_model
+from fluoride.local.shims._model import Creation, as_bool, ecs_tags, patch_model
 from fluoride.local.shims._patch import original, patch
 
 __all__ = ["DEFAULT_DEPLOYMENT_CONFIGURATION", "apply_service_settings", "install"]
@@ -89,7 +89,7 @@ def _camel(properties: dict[str, Any]) -> dict[str, Any]:
         if "containerPort" in lb:
             lb["containerPort"] = int(lb["containerPort"])
     if camel.get("tags"):
-        camel["tags"] = [{"key": t["key"], "value": str(t["value"])} for t in camel["tags"]]
+        camel["tags"] = ecs_tags(camel["tags"])
     return camel
 
 

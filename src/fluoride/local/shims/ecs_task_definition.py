@@ -27,7 +27,7 @@ from moto.core.utils import pascal_to_camelcase, remap_nested_keys
 from moto.ecs.models import TaskDefinition, ecs_backends
 from moto.moto_api._internal import mock_random
 
-from fluoride.local.shims._model import Creation, patch_model
+from fluoride.local.shims._model import Creation, ecs_tags, patch_model
 
 __all__ = ["container_definitions", "install"]
 
@@ -66,13 +66,12 @@ def _register(creation: Creation) -> Any:
     camel = remap_nested_keys(
         {k: v for k, v in p.items() if k != "ContainerDefinitions"}, pascal_to_camelcase
     )
-    tags = [{"key": t["key"], "value": str(t["value"])} for t in camel.get("tags", [])]
     return creation.backend(ecs_backends).register_task_definition(
         family=family,
         container_definitions=container_definitions(p),
         volumes=camel.get("volumes"),
         network_mode=camel.get("networkMode"),
-        tags=tags or None,
+        tags=ecs_tags(camel.get("tags", [])) or None,
         placement_constraints=camel.get("placementConstraints"),
         requires_compatibilities=camel.get("requiresCompatibilities"),
         cpu=None if camel.get("cpu") is None else str(camel["cpu"]),

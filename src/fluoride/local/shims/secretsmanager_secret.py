@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from moto.secretsmanager.models import secretsmanager_backends
 from moto.secretsmanager.utils import random_password
 
-from fluoride.local.shims._model import Creation, ShimResource, as_bool
+from fluoride.local.shims._model import Creation, ShimResource, as_bool, tags
 from fluoride.local.shims._patch import register_model
 
 __all__ = ["SecretResource", "generate_secret_string", "install"]
@@ -61,15 +61,12 @@ class SecretResource(ShimResource):
             value = str(properties["SecretString"])
         else:
             value = generate_secret_string(properties.get("GenerateSecretString") or {})
-        tags = [
-            {"Key": str(t["Key"]), "Value": str(t["Value"])} for t in properties.get("Tags", [])
-        ]
         backend.create_secret(
             name=name,
             secret_string=value,
             secret_binary=None,
             description=properties.get("Description"),
-            tags=tags or None,
+            tags=tags(properties.get("Tags", [])) or None,
             kms_key_id=properties.get("KmsKeyId"),
             client_request_token=None,
             replica_regions=[],

@@ -42,6 +42,16 @@ def _stack(aws: Any, name: str, resources: dict[str, Any], **extra: Any) -> str:
     return status
 
 
+def _attempt(call: Callable[[], object], ok: Any,
+             failed: Callable[[Exception], Any] = lambda exc: type(exc).__name__) -> Any:
+    """``ok`` if ``call()`` succeeds, else ``failed(error)``: an outcome a probe records."""
+    try:
+        call()
+    except Exception as exc:
+        return failed(exc)
+    return ok
+
+
 def _network(aws: Any) -> tuple[str, list[str]]:
     ec2 = aws("ec2")
     vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
@@ -78,21 +88,15 @@ def _bucket_policy(aws: Any) -> Any:
         "Bucket": "probe-policy", "PolicyDocument": {"Statement": [
             {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
              "Resource": "arn:aws:s3:::probe-policy/*"}]}}}})
-    try:
-        s3.get_bucket_policy(Bucket="probe-policy")
-        stored = True
-    except Exception:
-        stored = False
+    stored = _attempt(lambda: s3.get_bucket_policy(Bucket="probe-policy"), True,
+                      lambda _exc: False)
     tls_only = {"Version": "2012-10-17", "Statement": [{
         "Effect": "Deny", "Principal": "*", "Action": "s3:*",
         "Resource": ["arn:aws:s3:::probe-policy", "arn:aws:s3:::probe-policy/*"],
         "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}
     s3.put_bucket_policy(Bucket="probe-policy", Policy=json.dumps(tls_only))
-    try:
-        s3.put_object(Bucket="probe-policy", Key="k", Body=b"x")
-        put = "allowed"
-    except Exception as exc:
-        put = type(exc).__name__ + ":" + str(exc).split("operation: ")[-1]
+    put = _attempt(lambda: s3.put_object(Bucket="probe-policy", Key="k", Body=b"x"), "allowed",
+                   lambda exc: type(exc).__name__ + ":" + str(exc).split("operation: ")[-1])
     return [stored, put]
 
 
@@ -139,11 +143,8 @@ def _repository(aws: Any) -> Any:
         "RepositoryName": "probe", "ImageScanningConfiguration": {"ScanOnPush": True},
         "LifecyclePolicy": {"LifecyclePolicyText": json.dumps(rules)}}}})
     repo = aws("ecr").describe_repositories(repositoryNames=["probe"])["repositories"][0]
-    try:
-        aws("ecr").get_lifecycle_policy(repositoryName="probe")
-        lifecycle = True
-    except Exception:
-        lifecycle = False
+    lifecycle = _attempt(lambda: aws("ecr").get_lifecycle_policy(repositoryName="probe"), True,
+                         lambda _exc: False)
     return [repo["imageScanningConfiguration"].get("scanOnPush"), lifecycle]
 
 
@@ -180,14 +181,11 @@ def _elbv2(aws: Any) -> Any:
     arn = aws("elbv2").describe_load_balancers()["LoadBalancers"][0]["LoadBalancerArn"]
     attributes = {a["Key"]: a["Value"] for a in aws("elbv2").describe_load_balancer_attributes(
         LoadBalancerArn=arn)["Attributes"]}
-    try:
-        _stack(aws, "tg", {"TG": {"Type": "AWS::ElasticLoadBalancingV2::TargetGroup",
-                                  "Properties": {"Port": 80, "Protocol": "HTTP", "VpcId": vpc}},
-                           "Q": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": {
-                               "Fn::GetAtt": ["TG", "TargetGroupFullName"]}}}})
-        target_group = "created"
-    except Exception as exc:
-        target_group = type(exc).__name__
+    target_group = _attempt(lambda: _stack(aws, "tg", {
+        "TG": {"Type": "AWS::ElasticLoadBalancingV2::TargetGroup",
+               "Properties": {"Port": 80, "Protocol": "HTTP", "VpcId": vpc}},
+        "Q": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": {
+            "Fn::GetAtt": ["TG", "TargetGroupFullName"]}}}}), "created")
     return [status, full.startswith("app/"), attributes.get("idle_timeout.timeout_seconds"),
             target_group]
 
@@ -364,21 +362,16 @@ def _resources(aws: Any) -> Any:
 @probe("cloudformation_lifecycle")
 def _lifecycle(aws: Any) -> Any:
     cfn = aws("cloudformation")
-    try:
-        cfn.create_stack(StackName="fails", TemplateBody=json.dumps({"Resources": {"S": {
+    create = _attempt(  # the API call itself fails, with the ECS error
+        lambda: cfn.create_stack(StackName="fails", TemplateBody=json.dumps({"Resources": {"S": {
             "Type": "AWS::ECS::Service", "Properties": {
-                "Cluster": "no-such-cluster", "ServiceName": "x", "TaskDefinition": "x"}}}}))
-        create = "accepted"
-    except Exception as exc:  # the API call itself fails, with the ECS error
-        create = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
+                "Cluster": "no-such-cluster", "ServiceName": "x", "TaskDefinition": "x"}}}})),
+        "accepted",
+        lambda exc: getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__))
     left = cfn.describe_stacks(StackName="fails")["Stacks"][0]["StackStatus"]
     cfn.create_stack(StackName="ok", TemplateBody=json.dumps({"Resources": {
         "Q": {"Type": "AWS::SQS::Queue"}}}))
-    try:
-        cfn.cancel_update_stack(StackName="ok")
-        cancel = "accepted"
-    except Exception as exc:
-        cancel = type(exc).__name__
+    cancel = _attempt(lambda: cfn.cancel_update_stack(StackName="ok"), "accepted")
     return [create, left, cancel]
 
 

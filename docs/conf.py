@@ -10,7 +10,7 @@ sys.path.insert(0, str(Path(__file__).parent.parent / "src"))
 
 project = "Fluoride"
 author = "Fluoride developers"
-copyright = "2026, Fluoride developers"  # noqa: A001  (Sphinx's own setting name)
+copyright = "2026, Fluoride developers"
 release = _version("fluoride")
 
 extensions = [

@@ -32,6 +32,10 @@ from fluoride.local.shims._model import Creation, ecs_tags, patch_model
 __all__ = ["container_definitions", "install"]
 
 
+def _string_map(mapping: dict[Any, Any]) -> dict[str, str]:
+    return {str(k): str(v) for k, v in mapping.items()}
+
+
 def _stringify_environment(container: dict[str, Any]) -> dict[str, Any]:
     for key in ("environment",):
         if key in container:
@@ -40,7 +44,7 @@ def _stringify_environment(container: dict[str, Any]) -> dict[str, Any]:
                 for e in container[key]
             ]
     if "dockerLabels" in container:
-        container["dockerLabels"] = {str(k): str(v) for k, v in container["dockerLabels"].items()}
+        container["dockerLabels"] = _string_map(container["dockerLabels"])
     return container
 
 
@@ -53,9 +57,9 @@ def container_definitions(properties: dict[str, Any]) -> list[dict[str, Any]]:
     # Log options and docker labels are free-form maps: keep their keys as written.
     for container, option, label in zip(containers, options, labels, strict=True):
         if option is not None:
-            container["logConfiguration"]["options"] = {str(k): str(v) for k, v in option.items()}
+            container["logConfiguration"]["options"] = _string_map(option)
         if label is not None:
-            container["dockerLabels"] = {str(k): str(v) for k, v in label.items()}
+            container["dockerLabels"] = _string_map(label)
     return containers
 
 

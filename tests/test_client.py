@@ -60,3 +60,16 @@ def test_clients_are_cached_and_use_endpoint() -> None:
                            endpoint_url="http://127.0.0.1:1")
     assert aws.client("ecs") is aws.client("ecs")
     assert aws.client("ecs").meta.endpoint_url == "http://127.0.0.1:1"
+
+
+def test_poll_interval_reaches_the_deployments_and_is_bounded_on_aws() -> None:
+    from fluoride.deployment import AWS_POLL_INTERVAL
+
+    session = _session(aws_access_key_id="a", aws_secret_access_key="b", region_name="eu-west-1")
+    assert Fluoride(session=session).service("x").deployments.poll_interval == AWS_POLL_INTERVAL
+    fl = Fluoride(session=session, poll_interval=10)
+    assert fl.service("x").deployments.poll_interval == 10
+    with pytest.raises(ConfigError, match="throttling"):
+        Fluoride(session=session, poll_interval=0.2)
+    local = Fluoride(session=session, endpoint_url="http://127.0.0.1:5000", poll_interval=0.05)
+    assert local.service("x").deployments.poll_interval == 0.05

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 import boto3
 
 from fluoride.aws import Aws
+from fluoride.deployment import default_poll_interval
+from fluoride.errors import ConfigError
 from fluoride.events import Reporter, default_reporter
 from fluoride.service import Service, ServiceStatus
 from fluoride.stack import SERVICE_TAG, list_service_stacks
@@ -33,7 +35,9 @@ class Fluoride:
     a session you made (it wins over ``profile``). ``endpoint_url`` sends every call
     elsewhere (an emulator). :meth:`local` starts the embedded emulator.
 
-    Progress of long operations goes to ``reporter`` (default: the ``fluoride`` logger).
+    Progress of long operations goes to ``reporter`` (default: the ``fluoride`` logger, or
+    live HTML in a notebook). ``poll_interval`` sets the seconds between looks while a
+    deployment is followed (default 3 s on AWS; at least 1 s there, for API rate limits).
 
     Example::
 
@@ -52,6 +56,7 @@ class Fluoride:
         config: botocore.config.Config | None = None,
         reporter: Reporter | None = None,
         clock: Clock | None = None,
+        poll_interval: float | None = None,
     ) -> None:
         self.aws = Aws.from_options(
             session=session,
@@ -63,6 +68,14 @@ class Fluoride:
         self.reporter: Reporter = reporter or default_reporter()
         self.clock: Clock = clock or SystemClock()
         self.emulator: Emulator | None = None
+        # Sub-second polling is for the emulator, whose own default is 0.1 s.
+        if poll_interval is not None and poll_interval < 1 <= default_poll_interval(self.aws):
+            raise ConfigError(
+                f"poll_interval={poll_interval} would poll AWS more than once a second per "
+                "service and run into API throttling.",
+                hint="Use 1 s or more (the default is 3 s on AWS).",
+            )
+        self.poll_interval = poll_interval
 
     @classmethod
     def local(
@@ -108,7 +121,8 @@ class Fluoride:
 
     def service(self, name: str) -> Service:
         """A handle on the service ``name``; validates the name, makes no AWS call."""
-        return Service(name=name, aws=self.aws, reporter=self.reporter, clock=self.clock)
+        return Service(name=name, aws=self.aws, reporter=self.reporter, clock=self.clock,
+                       poll_interval=self.poll_interval)
 
     def services(self) -> list[Service]:
         """Every Fluoride service in the account and region (found by the stack tag)."""

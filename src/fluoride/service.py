@@ -98,6 +98,9 @@ class Service:
     aws: Aws = attrs.field(repr=False)
     reporter: Reporter = attrs.field(repr=False)
     clock: Clock = attrs.field(repr=False)
+    #: seconds between looks while waiting for a deployment; ``None``: 3 s on AWS, 0.1 s on
+    #: a loopback endpoint (the emulator)
+    poll_interval: float | None = attrs.field(default=None, repr=False)
 
     def __attrs_post_init__(self) -> None:
         validate_service_name(self.name)
@@ -451,7 +454,7 @@ class Service:
 
         return Deployments(aws=self.aws, stack=self.stack, service=self.name,
                            reporter=self.reporter, clock=self.clock,
-                           poll_interval=default_poll_interval(self.aws))
+                           poll_interval=self.poll_interval or default_poll_interval(self.aws))
 
     def deploy(
         self, image: str | None = None, *, wait: bool = True, timeout: float = 900

@@ -59,6 +59,8 @@ def test_template_prints_the_template(run) -> None:  # type: ignore[no-untyped-d
     result = run("template")
     assert result.exit_code == 0
     assert "AWS::ECS::Service" in result.stdout
+    assert "\n  # " in result.stdout  # the comments that explain the resources are kept
+    assert "# fluoride:user-environment" not in result.stdout
 
 
 def test_local_serves_the_emulator_to_other_tools() -> None:

@@ -61,13 +61,15 @@ def _environment_item(name: str, value: str) -> str:
     return f"- {{Name: {_yaml_quote(name)}, Value: {_yaml_quote(value)}}}"
 
 
-def render_environment(template_body: str, environment: Mapping[str, str]) -> str:
+def render_environment(
+    template_body: str, environment: Mapping[str, str], *, keep_comments: bool = False
+) -> str:
     """The template with its ``# fluoride:user-environment`` line replaced by one
     ``- {Name: ..., Value: ...}`` item per variable, at that line's indentation.
 
     With no variables the marker line is simply removed. The template's other full-line
-    comments are dropped too: this is the body sent to CloudFormation, which limits it to
-    51,200 bytes.
+    comments are dropped too (unless ``keep_comments``, for people reading it): this is the
+    body sent to CloudFormation, which limits it to 51,200 bytes.
 
     Raises:
         FluorideError: the template has no marker line, or more than one (a bug in
@@ -75,7 +77,8 @@ def render_environment(template_body: str, environment: Mapping[str, str]) -> st
 
     .. versionadded:: 0.1.0
     """
-    template_body = _without_comment_lines(template_body)
+    if not keep_comments:
+        template_body = _without_comment_lines(template_body)
     matches = list(_MARKER_LINE.finditer(template_body))
     if len(matches) != 1:
         raise FluorideError(

@@ -163,7 +163,9 @@ def template(config: Path | None) -> None:
         from fluoride.spec import render_environment
 
         spec = ServiceSpec() if config is None else load_config(config)[1]
-        click.echo(render_environment(load_template(), spec.environment), nl=False)
+        # With its comments: they say why each resource is there (the SDK sends it without).
+        click.echo(render_environment(load_template(), spec.environment, keep_comments=True),
+                   nl=False)
     run(body)
 
 

@@ -6,13 +6,12 @@ change that adds a call fails here; raise a budget only with a reason beside it.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+
+from ._bench import load_benchmark
 
 #: operation -> the most calls allowed.
 BUDGET = {
@@ -28,14 +27,7 @@ BUDGET = {
 
 
 def _load_benchmark() -> ModuleType:
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "api_calls.py"
-    spec = importlib.util.spec_from_file_location("fluoride_bench_api_calls", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("api_calls")
 
 
 @pytest.fixture(scope="module")

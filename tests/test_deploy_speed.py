@@ -11,10 +11,7 @@ wall-clock time; its specs and predictions are the ones checked here.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -25,6 +22,8 @@ from fluoride.local import RolloutHold, SimulatedClock, Timing
 from fluoride.local._timing import RolloutSettings
 from fluoride.service import Service
 
+from ._bench import load_benchmark
+
 SCALE = 0.01
 PULL = 20.0
 #: One modelled second, in simulated (wall) seconds: how sharp the checks below are.
@@ -32,14 +31,7 @@ TICK = 1.0 * SCALE
 
 
 def _load_benchmark() -> ModuleType:
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "deploy_speed.py"
-    spec = importlib.util.spec_from_file_location("fluoride_bench_deploy_speed", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("deploy_speed")
 
 
 BENCH = _load_benchmark()

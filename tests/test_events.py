@@ -53,3 +53,20 @@ def test_html_reporter_updates_one_block_and_escapes() -> None:
     assert "step 0" not in shown[-1]  # only the newest two lines stay
     assert "step 2 &lt;b&gt;" in shown[-1]
     assert describe(Note("x")) == "x"
+
+
+def test_status_shows_as_a_table_in_notebooks() -> None:
+    from fluoride.service import ServiceStatus
+    from fluoride.stack import StackState
+
+    status = ServiceStatus(
+        name="hello<1>", state=StackState.ROLLED_BACK, stack_status="UPDATE_ROLLBACK_COMPLETE",
+        desired=2, running=1, pending=1, url="http://x", outputs={}, image=None,
+        reason="Resource update cancelled",
+    )
+    html = status._repr_html_()
+    assert "<caption>hello&lt;1&gt;</caption>" in html
+    assert "rolled back (UPDATE_ROLLBACK_COMPLETE)" in html
+    assert "1 / 2 / 1" in html
+    assert "none yet" in html
+    assert "Resource update cancelled" in html

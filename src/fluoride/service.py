@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from html import escape as html_escape
 from typing import TYPE_CHECKING
 
 import attrs
@@ -19,7 +20,7 @@ from fluoride.data import (
 )
 from fluoride.ecs import EcsService, describe_service
 from fluoride.errors import ConfigError, ServiceExists, StoresRetained
-from fluoride.events import DeploymentProgress, Note, Reporter
+from fluoride.events import DeploymentProgress, Note, Reporter, describe
 from fluoride.history import Release
 from fluoride.network import resolve_network
 from fluoride.retention import (
@@ -73,6 +74,26 @@ class ServiceStatus:
     reason: str | None = None
     release: Release | None = None
     deployment: DeploymentProgress | None = None
+
+    def _repr_html_(self) -> str:
+        """A small table for notebooks (Jupyter calls this to show the value)."""
+        rows = [
+            ("state", f"{self.state.value} ({self.stack_status})"),
+            ("tasks running / desired / pending", f"{self.running} / {self.desired} / "
+                                                  f"{self.pending}"),
+            ("url", self.url or ""),
+            ("release", self.release.short if self.release else (self.image or "none yet")),
+        ]
+        if self.deployment is not None:
+            rows.append(("deployment", describe(self.deployment)))
+        if self.reason:
+            rows.append(("reason", self.reason))
+        body = "".join(
+            f"<tr><th style='text-align:left'>{html_escape(k)}</th>"
+            f"<td style='text-align:left'>{html_escape(v)}</td></tr>"
+            for k, v in rows
+        )
+        return f"<table><caption>{html_escape(self.name)}</caption>{body}</table>"
 
 
 @attrs.frozen

@@ -297,5 +297,38 @@ def push(opts: Options, name: str, image: str, tag: str | None) -> None:
     run(body)
 
 
+# -- logs --------------------------------------------------------------------------------
+# One line per event, as it arrives; Ctrl-C ends --follow.
+
+
+@main.command()
+@click.argument("name")
+@click.option("--since", default="10m", show_default=True,
+              help="How far back: 30s, 10m, 2h or 1d.")
+@click.option("--follow", "-f", is_flag=True, help="Keep showing new lines until Ctrl-C.")
+@click.option("--filter", "pattern", metavar="PATTERN",
+              help="A CloudWatch Logs filter pattern, e.g. ERROR or '\"exact phrase\"'.")
+@click.pass_obj
+def logs(opts: Options, name: str, since: str, follow: bool, pattern: str | None) -> None:
+    """Show what NAME's containers wrote: time (UTC), task id, message."""
+    import json
+
+    from fluoride.render import to_jsonable
+
+    def body() -> None:
+        with client(opts) as fl:
+            lines = fl.service(name).logs(since, follow=follow, pattern=pattern)
+            try:
+                for line in lines:
+                    if opts.output == "json":
+                        click.echo(json.dumps(to_jsonable(line), sort_keys=True))
+                    else:
+                        click.echo(f"{line.timestamp.isoformat(timespec='milliseconds')} "
+                                   f"{line.task_id} {line.message}")
+            except KeyboardInterrupt:  # the way to end --follow: not an error
+                pass
+    run(body)
+
+
 if __name__ == "__main__":  # python -m fluoride.cli
     main()

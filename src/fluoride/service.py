@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from html import escape as html_escape
 from typing import TYPE_CHECKING
 
@@ -40,6 +40,7 @@ from fluoride.stack import SERVICE_TAG, VERSION_TAG, Stack, StackInfo, StackStat
 if TYPE_CHECKING:
     from fluoride.aws import Aws
     from fluoride.deployment import Deployments
+    from fluoride.logs import LogLine, TimeSpec
     from fluoride.waiting import Clock
 
 __all__ = ["DeleteResult", "Service", "ServiceStatus"]
@@ -463,6 +464,40 @@ class Service:
                 return False
             raise
         return True
+
+    # -- logs ----------------------------------------------------------------------------
+    # Thin: the work is in logs.py.
+
+    def logs(
+        self, since: TimeSpec = "10m", *, follow: bool = False, pattern: str | None = None
+    ) -> Iterator[LogLine]:
+        """What the service's containers wrote, every task's lines interleaved, oldest
+        first, as :class:`~fluoride.logs.LogLine` values (``timestamp``, ``task_id``,
+        ``message``).
+
+        ``since`` is ``"30s"``, ``"10m"``, ``"2h"``, ``"1d"``, a ``timedelta`` (that long
+        ago) or a ``datetime``. With ``follow=True`` the iterator keeps looking for new
+        lines (every 2 s) until you stop iterating; ``pattern`` is a CloudWatch Logs filter
+        pattern such as ``"ERROR"``.
+
+        Raises :class:`ConfigError` for a bad ``since`` (before any AWS call) and
+        :class:`ServiceNotFound` at once; while iterating, :class:`AwsError`.
+
+        Example::
+
+            for line in svc.logs(since="1h", pattern="ERROR"):
+                print(line.timestamp, line.task_id, line.message)
+
+        .. versionadded:: 0.1
+        """
+        from fluoride.logs import follow_logs, parse_time, read_logs
+
+        parse_time(since)  # a bad value fails before the stack is looked up
+        log_group = self.outputs().get("LogGroupName") or f"/fluoride/{self.name}"
+        if follow:
+            return follow_logs(self.aws, log_group, since=since, clock=self.clock,
+                               pattern=pattern)
+        return read_logs(self.aws, log_group, since=since, pattern=pattern)
 
     # -- releases ------------------------------------------------------------------------
     # Thin: the work is in deployment.py (deploy, follow, roll back), registry.py,

@@ -40,6 +40,7 @@ from moto.moto_api._internal import mock_random
 
 from fluoride.local._context import note_deployment
 from fluoride.local._images import ResolvedImage, resolve_image
+from fluoride.local._task_logs import write_task_line
 from fluoride.local._timing import RolloutSettings
 from fluoride.local._world import WORLD
 
@@ -235,6 +236,12 @@ def _event(sim: ServiceSim, t: float, message: str) -> None:
         0, {"id": str(uuid.uuid4()), "createdAt": WORLD.clock.wall(t), "message": message}
     )
     del sim.service.events[MAX_EVENTS:]
+
+
+def _log_line(sim: ServiceSim, task: SimTask, t: float, what: str) -> None:
+    """What the task "wrote" (no container runs): see :mod:`fluoride.local._task_logs`."""
+    write_task_line(sim.backend, task.deployment.task_definition, task.short_id,
+                    WORLD.clock.wall(t), f"task {task.short_id} {what}")
 
 
 def _tasks_text(tasks: list[SimTask]) -> str:
@@ -671,6 +678,7 @@ def _task_started(sim: ServiceSim, task: SimTask, t: float) -> None:
     for container in moto_task.containers:
         container.last_status = "RUNNING"
         container.runtime_id = f"{moto_task.id}-{mock_random.randint(10**9, 10**10 - 1)}"
+    _log_line(sim, task, t, f"started from {task.image.reference}")
     load_balancers = list(getattr(sim.service, "load_balancers", None) or [])
     registered: list[str] = []
     for lb in load_balancers:
@@ -780,6 +788,7 @@ def _task_stopped(sim: ServiceSim, task: SimTask, t: float) -> None:
     moto_task.connectivity = None
     for container in moto_task.containers:
         container.last_status = "STOPPED"
+    _log_line(sim, task, t, f"stopped: {moto_task.stopped_reason or 'no reason given'}")
     account, region = sim.backend.account_id, sim.backend.region_name
     for arn, _ in task.targets:
         assert task.ip is not None

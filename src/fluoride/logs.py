@@ -1,0 +1,253 @@
+"""CloudWatch Logs: a service's container output as :class:`LogLine` values, read or followed.
+
+Each task's container writes to the service's log group through the ``awslogs`` driver,
+one stream per task named ``<prefix>/<container>/<task-id>``; the lines of every task are
+read together, oldest first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+import attrs
+import botocore.exceptions
+
+from fluoride.aws import Aws, client_error_code, translate
+from fluoride.errors import AwsError, ConfigError
+
+if TYPE_CHECKING:
+    from mypy_boto3_logs import CloudWatchLogsClient
+
+    from fluoride.waiting import Clock
+
+__all__ = ["LogLine", "TimeSpec", "follow_logs", "parse_time", "read_logs"]
+
+#: What ``since`` and ``until`` accept: ``"30s"``, ``"10m"``, ``"2h"``, ``"1d"``, a
+#: :class:`~datetime.datetime` or a :class:`~datetime.timedelta` (how long ago).
+TimeSpec: TypeAlias = str | dt.datetime | dt.timedelta
+
+ALLOWED_FORMS = (
+    "a duration such as '30s', '10m', '2h' or '1d' (that long ago), "
+    "a datetime, or a timedelta"
+)
+
+_DURATION = re.compile(r"\s*(\d+)\s*([smhd])\s*")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+#: FilterLogEvents returns at most this many events per call.
+_MAX_PAGE = 10_000
+
+#: While following, each poll reads again from this long before the newest line shown:
+#: CloudWatch may ingest one task's line after a newer line of another task, and the
+#: overlap catches it (lines already shown are recognised by their event id).
+FOLLOW_OVERLAP = dt.timedelta(seconds=10)
+
+
+@attrs.frozen
+class LogLine:
+    """One line a service's container wrote.
+
+    Attributes:
+        timestamp: when the container wrote it (UTC, aware).
+        task_id: the ECS task that wrote it (the last part of the log stream's name,
+            ``<prefix>/<container>/<task-id>``).
+        message: the line, without its trailing newline.
+
+    .. versionadded:: 0.1
+    """
+
+    timestamp: dt.datetime
+    task_id: str
+    message: str
+
+    @classmethod
+    def from_event(cls, event: Mapping[str, Any]) -> LogLine:
+        """A line from one event of FilterLogEvents."""
+        return cls(
+            timestamp=dt.datetime.fromtimestamp(event["timestamp"] / 1000, tz=dt.timezone.utc),
+            task_id=str(event.get("logStreamName", "")).rsplit("/", 1)[-1],
+            message=str(event.get("message", "")).rstrip("\r\n"),
+        )
+
+
+def parse_time(value: TimeSpec, *, name: str = "since",
+               now: dt.datetime | None = None) -> dt.datetime:
+    """The point in time ``value`` means, as an aware UTC datetime.
+
+    ``value`` is a duration string (``"30s"``, ``"10m"``, ``"2h"``, ``"1d"``) or a
+    :class:`~datetime.timedelta`, both meaning that long before ``now`` (default: the
+    present), or a :class:`~datetime.datetime` (a naive one is local time, as
+    :meth:`datetime.datetime.timestamp` reads it).
+
+    Raises :class:`ConfigError` naming ``name`` and the allowed forms for anything else.
+
+    Example::
+
+        parse_time("10m")   # ten minutes ago
+    """
+    now = now or dt.datetime.now(dt.timezone.utc)
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.astimezone()  # local time, as datetime.timestamp() reads it
+        return value.astimezone(dt.timezone.utc)
+    if isinstance(value, dt.timedelta):
+        if value < dt.timedelta(0):
+            raise _bad_time(name, value, "a negative timedelta would be in the future")
+        return now - value
+    if isinstance(value, str):
+        match = _DURATION.fullmatch(value)
+        if match:
+            amount, unit = int(match.group(1)), match.group(2)
+            return now - dt.timedelta(**{_UNITS[unit]: amount})
+    raise _bad_time(name, value)
+
+
+def _bad_time(name: str, value: object, why: str | None = None) -> ConfigError:
+    return ConfigError(
+        f"{name}={value!r} is not a time Fluoride understands"
+        + (f" ({why})" if why else "")
+        + f": use {ALLOWED_FORMS}.",
+        hint=f"For example {name}='10m' for the last ten minutes.",
+    )
+
+
+def _millis(when: dt.datetime) -> int:
+    return int(when.timestamp() * 1000)
+
+
+def read_logs(
+    aws: Aws,
+    log_group: str,
+    *,
+    since: TimeSpec,
+    until: TimeSpec | None = None,
+    pattern: str | None = None,
+    limit: int | None = None,
+) -> Iterator[LogLine]:
+    """The lines in ``log_group`` from ``since`` up to ``until`` (default: now), every
+    task's interleaved, oldest first, fetched page by page as you iterate.
+
+    ``pattern`` is a CloudWatch Logs filter pattern (``"ERROR"``, ``'"exact phrase"'``,
+    ``"?ERROR ?WARN"``); ``limit`` stops after that many lines.
+
+    Raises :class:`ConfigError` for a bad ``since``, ``until`` or ``limit`` at once,
+    before any AWS call; while iterating, :class:`AwsError` when the log group does not
+    exist or the call fails.
+
+    Example::
+
+        for line in read_logs(aws, "/fluoride/hello", since="1h", pattern="ERROR"):
+            print(line.timestamp, line.task_id, line.message)
+
+    .. versionadded:: 0.1
+    """
+    start = _millis(parse_time(since, name="since"))
+    end = None if until is None else _millis(parse_time(until, name="until"))
+    if limit is not None and (isinstance(limit, bool) or limit < 1):
+        raise ConfigError(f"limit={limit!r} must be a positive number of lines.")
+    return _read(aws, log_group, start=start, end=end, pattern=pattern, limit=limit)
+
+
+def _read(aws: Aws, log_group: str, *, start: int, end: int | None, pattern: str | None,
+          limit: int | None) -> Iterator[LogLine]:
+    events = _events(aws, log_group, start=start, end=end, pattern=pattern, limit=limit)
+    for shown, event in enumerate(events, start=1):
+        yield LogLine.from_event(event)
+        if limit is not None and shown >= limit:
+            return
+
+
+def follow_logs(
+    aws: Aws,
+    log_group: str,
+    *,
+    since: TimeSpec,
+    clock: Clock,
+    poll_interval: float = 2.0,
+    stop: Callable[[], bool] | None = None,
+    pattern: str | None = None,
+) -> Iterator[LogLine]:
+    """The lines in ``log_group`` from ``since`` on, then each new line as it arrives
+    (``tail -f``): looks again every ``poll_interval`` seconds, sleeping on ``clock``.
+
+    Never ends by itself: it ends when ``stop()`` returns true (asked after each look),
+    or when you stop iterating (``break``, Ctrl-C). A line is shown once, even when a
+    later look reads it again.
+
+    Raises :class:`ConfigError` for a bad ``since`` or ``poll_interval`` at once, before
+    any AWS call; while iterating, the errors of :func:`read_logs`.
+
+    .. versionadded:: 0.1
+    """
+    start = _millis(parse_time(since, name="since"))
+    if not poll_interval > 0:
+        raise ConfigError(f"poll_interval={poll_interval!r} must be more than 0 seconds.")
+    return _follow(aws, log_group, start=start, clock=clock, poll_interval=poll_interval,
+                   stop=stop, pattern=pattern)
+
+
+def _follow(aws: Aws, log_group: str, *, start: int, clock: Clock, poll_interval: float,
+            stop: Callable[[], bool] | None, pattern: str | None) -> Iterator[LogLine]:
+    overlap = int(FOLLOW_OVERLAP.total_seconds() * 1000)
+    seen: dict[str, int] = {}  # event id -> timestamp, for the events since `start`
+    while True:
+        for event in _events(aws, log_group, start=start, end=None, pattern=pattern,
+                             limit=None):
+            event_id = str(event.get("eventId", ""))
+            if event_id in seen:
+                continue
+            seen[event_id] = int(event["timestamp"])
+            yield LogLine.from_event(event)
+        if seen:
+            start = max(start, max(seen.values()) - overlap)
+            seen = {k: ts for k, ts in seen.items() if ts >= start}
+        if stop is not None and stop():
+            return
+        clock.sleep(poll_interval)
+
+
+def _events(aws: Aws, log_group: str, *, start: int, end: int | None, pattern: str | None,
+            limit: int | None) -> Iterator[Mapping[str, Any]]:
+    """Every event of FilterLogEvents, following ``nextToken`` lazily."""
+    client = aws.client("logs")
+    request: dict[str, Any] = {
+        "logGroupName": log_group,
+        "startTime": start,
+        # Deprecated (AWS always interleaves now) but still honoured by older endpoints.
+        "interleaved": True,
+    }
+    if end is not None:
+        request["endTime"] = end
+    if pattern:
+        request["filterPattern"] = pattern
+    if limit is not None:
+        request["limit"] = min(limit, _MAX_PAGE)
+    while True:
+        page = _filter(client, log_group, request)
+        yield from page.get("events", [])
+        token = page.get("nextToken")
+        if not token:
+            return
+        request["nextToken"] = token
+
+
+def _filter(client: CloudWatchLogsClient, log_group: str,
+            request: dict[str, Any]) -> Mapping[str, Any]:
+    with translate("FilterLogEvents", log_group):
+        try:
+            return client.filter_log_events(**request)
+        except botocore.exceptions.ClientError as exc:
+            if client_error_code(exc) == "ResourceNotFoundException":
+                raise AwsError(
+                    f"The log group {log_group} does not exist; the service has not run "
+                    "any task yet?",
+                    operation="FilterLogEvents",
+                    resource=log_group,
+                    code="ResourceNotFoundException",
+                    hint="The service's stack creates it: `fluoride status` shows whether the "
+                    "service exists and runs tasks.",
+                ) from exc
+            raise

@@ -243,3 +243,27 @@ def test_cli_prints_one_line_per_event(fl: Any, deployed: Any,
     result = runner.invoke(main, [*base, "logs", "logs-demo", "--since", "soon"])
     assert result.exit_code == 1
     assert "'10m'" in result.output
+
+
+def test_ctrl_c_ends_follow_cleanly(fl: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from fluoride.cli import main
+    from fluoride.service import Service
+
+    asked = {}
+
+    def logs(self: Service, since: str, *, follow: bool, pattern: str | None) -> Any:
+        asked.update(name=self.name, since=since, follow=follow, pattern=pattern)
+        yield LogLine(timestamp=NOW, task_id="t1", message="hello")
+        raise KeyboardInterrupt  # what Ctrl-C does during the follow loop's sleep
+
+    monkeypatch.setattr(Service, "logs", logs)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", fl.region)
+    result = CliRunner().invoke(main, ["--endpoint-url", str(fl.endpoint_url), "logs", "web",
+                                       "--follow", "--filter", "ERROR"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "2024-05-01T12:00:00.000+00:00 t1 hello\n"
+    assert asked == {"name": "web", "since": "10m", "follow": True, "pattern": "ERROR"}

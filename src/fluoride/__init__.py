@@ -33,6 +33,7 @@ except PackageNotFoundError:  # running from a source tree without installing
 
 from fluoride.client import Fluoride
 from fluoride.history import Outcome, Release
+from fluoride.logs import LogLine
 from fluoride.service import Service, ServiceStatus
 from fluoride.spec import ServiceSpec
 
@@ -48,6 +49,7 @@ __all__ = [
     "Fluoride",
     "FluorideError",
     "ImageNotFound",
+    "LogLine",
     "NoContainerEngine",
     "NoDefaultVpc",
     "Outcome",

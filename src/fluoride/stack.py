@@ -201,16 +201,8 @@ class Stack:
 
     def describe(self) -> StackInfo | None:
         """The stack as it is now, or ``None`` when there is none (deleted stacks included)."""
-        with translate("DescribeStacks", self.name):
-            try:
-                raw = self._cfn.describe_stacks(StackName=self.name)["Stacks"]
-            except botocore.exceptions.ClientError as exc:
-                if client_error_code(exc) == "ValidationError":
-                    return None
-                raise
-        if not raw or raw[0]["StackStatus"] == "DELETE_COMPLETE":
-            return None
-        return StackInfo.from_api(raw[0])
+        info = self._describe_ref(self.name)
+        return None if info is None or info.status == "DELETE_COMPLETE" else info
 
     def require(self) -> StackInfo:
         """Like :meth:`describe`, but a missing stack is :class:`ServiceNotFound`."""

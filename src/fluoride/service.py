@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from html import escape as html_escape
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import attrs
 
@@ -24,6 +24,7 @@ from fluoride.events import DeploymentProgress, Note, Reporter, describe
 from fluoride.history import Release
 from fluoride.network import resolve_network
 from fluoride.retention import (
+    Purged,
     RetainedStores,
     bucket_policy,
     default_store_names,
@@ -422,22 +423,27 @@ class Service:
             ))
         return DeleteResult(kept=stores, removed={})
 
-    def _purge(self, stores: Mapping[str, str], *, recovery_days: int) -> DeleteResult:
+    def _purge(
+        self, stores: Mapping[str, str], *, recovery_days: int | Literal["tagged"]
+    ) -> DeleteResult:
         removed: dict[str, str] = {}
-        purges = {
+        restorable: int | None = None
+        purges: dict[str, Callable[[str], Purged | None]] = {
             "table": lambda n: purge_table(self.aws, n),
             "bucket": lambda n: purge_bucket(self.aws, n),
             "secret": lambda n: purge_secret(self.aws, n, recovery_days=recovery_days),
             "repository": lambda n: purge_repository(self.aws, n),
         }
         for kind, name in stores.items():
-            if purges[kind](name) is not None:
+            purged = purges[kind](name)
+            if purged is not None:
                 removed[kind] = name
+                if kind == "secret":
+                    restorable = purged.recovery_days
         self.reporter(Note(
             f"Deleted {self.name} and its data: "
             + (", ".join(f"{k} {v}" for k, v in removed.items()) or "nothing was left")
-            + (f" (the secret stays restorable for {recovery_days} days)"
-               if "secret" in removed and recovery_days else "")
+            + (f" (the secret stays restorable for {restorable} days)" if restorable else "")
         ))
         return DeleteResult(kept={}, removed=removed)
 
@@ -451,7 +457,8 @@ class Service:
             stores["repository"] = f"fluoride/{self.name}"
         if not stores:
             self.stack.require()  # neither a stack nor kept data: ServiceNotFound
-        return self._purge(stores, recovery_days=30)
+        # No stack is left to read the window from: the secret's own tag carries it.
+        return self._purge(stores, recovery_days="tagged")
 
     def _repository_exists(self) -> bool:
         from fluoride.aws import client_error_code

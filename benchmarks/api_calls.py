@@ -19,8 +19,8 @@ from typing import Any
 import attrs
 
 from fluoride import Fluoride, ServiceSpec
-from fluoride.deployment import AWS_POLL_INTERVAL, ServiceOutputs, _Before, _Follower
-from fluoride.ecs import describe_service
+from fluoride.releases.deployment import AWS_POLL_INTERVAL, ServiceOutputs, _Before, _Follower
+from fluoride.releases.ecs import describe_service
 
 #: The fewest calls each operation can make, and why.
 MINIMUM: dict[str, tuple[int, str]] = {

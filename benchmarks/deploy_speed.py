@@ -56,10 +56,10 @@ from typing import Any
 import attrs
 
 from fluoride import Fluoride, RolledBack, Service, ServiceSpec
-from fluoride.deployment import AWS_POLL_INTERVAL
 from fluoride.local import Timing
 from fluoride.local._ecs import circuit_breaker_threshold
 from fluoride.local._timing import RolloutSettings
+from fluoride.releases.deployment import AWS_POLL_INTERVAL
 from fluoride.spec import HealthCheck
 
 #: Modelled seconds from a task's launch until it runs (image pull, container start).

@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from fluoride.policy_report import parse_template, template_text
+from fluoride.infra.policy_report import parse_template, template_text
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"

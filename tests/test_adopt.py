@@ -17,8 +17,8 @@ import pytest
 from fluoride import Fluoride, ServiceSpec
 from fluoride.errors import ConfigError, StoresRetained
 from fluoride.events import Note
-from fluoride.retention import ExistingStore, RetainedStores
 from fluoride.spec import Stores, to_parameters
+from fluoride.stores.retention import ExistingStore, RetainedStores
 
 from .conftest import Recorder
 

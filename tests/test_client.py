@@ -63,7 +63,7 @@ def test_clients_are_cached_and_use_endpoint() -> None:
 
 
 def test_poll_interval_reaches_the_deployments_and_is_bounded_on_aws() -> None:
-    from fluoride.deployment import AWS_POLL_INTERVAL
+    from fluoride.releases.deployment import AWS_POLL_INTERVAL
 
     session = _session(aws_access_key_id="a", aws_secret_access_key="b", region_name="eu-west-1")
     assert Fluoride(session=session).service("x").deployments.poll_interval == AWS_POLL_INTERVAL

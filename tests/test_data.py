@@ -1,4 +1,5 @@
-"""Data handles (fluoride.data) and store retention (fluoride.retention) against moto's server.
+"""Data handles (fluoride.stores.data) and store retention (fluoride.stores.retention),
+against moto's server.
 
 The server runs in a thread on a free loopback port; every test uses its own store names,
 so tests do not see each other's data.
@@ -20,7 +21,8 @@ from boto3.dynamodb.conditions import Key
 from moto.server import ThreadedMotoServer
 
 from fluoride.aws import Aws
-from fluoride.data import (
+from fluoride.errors import AwsError, FluorideError, StoreNotFound, StoreNotProvisioned
+from fluoride.stores.data import (
     Bucket,
     ObjectSummary,
     Secret,
@@ -31,8 +33,7 @@ from fluoride.data import (
     stores_from_outputs,
     table_from_outputs,
 )
-from fluoride.errors import AwsError, FluorideError, StoreNotFound, StoreNotProvisioned
-from fluoride.retention import (
+from fluoride.stores.retention import (
     ExistingStore,
     Purged,
     default_store_names,

@@ -12,8 +12,8 @@ import pytest
 from fluoride import Fluoride, ServiceSpec
 from fluoride.errors import DeploymentInProgress, DeploymentTimeout, ImageNotFound, RolledBack
 from fluoride.events import DeploymentProgress, Note, ProgressEvent, ServiceEventSeen
-from fluoride.history import Outcome, Release
 from fluoride.local import Timing
+from fluoride.releases.history import Outcome, Release
 from fluoride.service import Service
 
 from .conftest import Recorder

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from fluoride.demo import run_demo
+from fluoride.cli.demo import run_demo
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 

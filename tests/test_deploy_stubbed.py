@@ -17,7 +17,6 @@ from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 
 from fluoride.aws import Aws
-from fluoride.deployment import Deployments
 from fluoride.errors import (
     DeploymentFailed,
     DeploymentInProgress,
@@ -26,8 +25,9 @@ from fluoride.errors import (
     RolledBack,
 )
 from fluoride.events import DeploymentProgress, Note, ServiceEventSeen
-from fluoride.history import Outcome, Release
-from fluoride.stack import Stack
+from fluoride.infra.stack import Stack
+from fluoride.releases.deployment import Deployments
+from fluoride.releases.history import Outcome, Release
 from fluoride.waiting import FakeClock
 
 from .conftest import Recorder

@@ -15,7 +15,6 @@ import itertools
 import json
 import time
 from collections.abc import Iterator
-from importlib import resources
 from typing import Any
 
 import attrs
@@ -23,10 +22,11 @@ import boto3
 import botocore.exceptions
 import pytest
 
+from fluoride.infra.template import load_template
 from fluoride.local import Emulator, Timing, start_emulator
 
 TIMING = Timing(task_start=0.05, health_check=0.05, drain=0.05)
-TEMPLATE = resources.files("fluoride").joinpath("templates/fluoride.yaml").read_text("utf-8")
+TEMPLATE = load_template()
 IMAGES = "images/app"  # a repository outside any stack, for the images the tests deploy
 _names = itertools.count(1)
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
-from importlib import resources
 from typing import Any, TypeVar
 
 import attrs
@@ -22,6 +21,7 @@ import botocore.exceptions
 import pytest
 import yaml
 
+from fluoride.infra.template import load_template
 from fluoride.local import Emulator, Timing, start_emulator
 
 # ---------------------------------------------------------------- the template
@@ -48,7 +48,7 @@ class _Loader(yaml.SafeLoader):
 
 _Loader.add_multi_constructor("!", _yaml_tags)
 
-TEMPLATE_BODY = resources.files("fluoride").joinpath("templates/fluoride.yaml").read_text("utf-8")
+TEMPLATE_BODY = load_template()
 TEMPLATE: dict[str, Any] = yaml.load(TEMPLATE_BODY, Loader=_Loader)  # SafeLoader subclass
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
 RETAINED = {name for name, body in RESOURCES.items() if body.get("DeletionPolicy") == "Retain"}

@@ -56,8 +56,8 @@ def test_html_reporter_updates_one_block_and_escapes() -> None:
 
 
 def test_status_shows_as_a_table_in_notebooks() -> None:
+    from fluoride.infra.stack import StackState
     from fluoride.service import ServiceStatus
-    from fluoride.stack import StackState
 
     status = ServiceStatus(
         name="hello<1>", state=StackState.ROLLED_BACK, stack_status="UPDATE_ROLLBACK_COMPLETE",

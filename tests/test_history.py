@@ -12,7 +12,7 @@ import pytest
 from fluoride import Fluoride
 from fluoride.aws import Aws
 from fluoride.errors import AwsError
-from fluoride.history import HISTORY_KEY, Outcome, Release, ReleaseHistory
+from fluoride.releases.history import HISTORY_KEY, Outcome, Release, ReleaseHistory
 
 _buckets = itertools.count()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-from fluoride.policy_report import main, parse_template, render_operations_page, template_text
+from fluoride.infra.policy_report import main, parse_template, render_operations_page, template_text
 
 PAGE = Path(__file__).parent.parent / "docs" / "operations.md"
 
@@ -13,7 +13,7 @@ PAGE = Path(__file__).parent.parent / "docs" / "operations.md"
 def test_operations_page_matches_the_template() -> None:
     expected = render_operations_page(parse_template(template_text()))
     assert PAGE.read_text("utf-8") == expected, (
-        "docs/operations.md is stale: run `python -m fluoride.policy_report`"
+        "docs/operations.md is stale: run `python -m fluoride.infra.policy_report`"
     )
 
 

@@ -14,9 +14,9 @@ import pytest
 from botocore.stub import Stubber
 
 from fluoride.aws import Aws
-from fluoride.containers import find_engine, push_image
 from fluoride.errors import ImageNotFound, NoContainerEngine, PushFailed
-from fluoride.registry import ImageReference, Registry, parse_reference
+from fluoride.releases.containers import find_engine, push_image
+from fluoride.releases.registry import ImageReference, Registry, parse_reference
 
 ACCOUNT = "123456789012"
 URI = f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/fluoride/web"

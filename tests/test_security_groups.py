@@ -15,8 +15,8 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from fluoride.aws import Aws
-from fluoride.callers import caller_security_groups
 from fluoride.errors import ConfigError
+from fluoride.infra.callers import caller_security_groups
 from fluoride.spec import Domain, Network, ServiceSpec, to_parameters
 from tests._cfn import Rendered, render
 

@@ -8,7 +8,7 @@ import pytest
 from fluoride import Fluoride, ServiceExists, ServiceNotFound, ServiceSpec
 from fluoride.errors import ConfigError
 from fluoride.events import Note, PlanReady
-from fluoride.stack import StackState
+from fluoride.infra.stack import StackState
 
 from .conftest import Recorder
 

@@ -11,7 +11,7 @@ from botocore.stub import ANY, Stubber
 from fluoride.aws import Aws
 from fluoride.errors import AwsError, ServiceExists, StackFailed
 from fluoride.events import PlanReady
-from fluoride.stack import _STATUS_STATES, Stack, StackState, reduce_status
+from fluoride.infra.stack import _STATUS_STATES, Stack, StackState, reduce_status
 from fluoride.waiting import FakeClock
 
 from .conftest import Recorder

@@ -36,7 +36,7 @@ from cfnlint.runner.cli import Runner
 from fluoride.spec import render_environment
 
 ROOT = Path(__file__).resolve().parents[1]
-TEMPLATE = ROOT / "src" / "fluoride" / "templates" / "fluoride.yaml"
+TEMPLATE = ROOT / "templates" / "fluoride.yaml"
 CONTRACT = ROOT / "docs" / "template-parameters.md"
 MAX_BYTES = 51_200  # CloudFormation's limit for a TemplateBody
 MARKER = "# fluoride:user-environment"

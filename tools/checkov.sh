@@ -7,11 +7,11 @@
 # Exit status: non-zero when any check fails (each accepted finding is skipped in the
 # template's resource Metadata, with the reason).
 #
-# Usage: tools/checkov.sh [TEMPLATE]   (default: src/fluoride/templates/fluoride.yaml)
+# Usage: tools/checkov.sh [TEMPLATE]   (default: templates/fluoride.yaml)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-template="${1:-$root/src/fluoride/templates/fluoride.yaml}"
+template="${1:-$root/templates/fluoride.yaml}"
 venv="${CHECKOV_VENV:-$root/.venv-checkov}"
 version="${CHECKOV_VERSION:-3.2.533}"
 python="${PYTHON:-python3}"

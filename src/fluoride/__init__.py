@@ -1,41 +1,77 @@
-"""Fluoride: a microservice in a box on AWS, from Python."""
+"""Fluoride: a microservice in a box on AWS, from Python.
+
+Every public name is imported on first use (PEP 562), so ``import fluoride`` and the CLI's
+``--help`` do not pay for boto3 and the whole SDK before they need them. Type checkers
+see ordinary imports.
+"""
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from fluoride.errors import (
-    AwsError,
-    ConfigError,
-    CredentialsError,
-    DeploymentFailed,
-    DeploymentInProgress,
-    DeploymentTimeout,
-    EmulatorError,
-    FieldError,
-    FluorideError,
-    ImageNotFound,
-    NoContainerEngine,
-    NoDefaultVpc,
-    PushFailed,
-    RollbackFailed,
-    RolledBack,
-    ServiceExists,
-    ServiceNotFound,
-    StackFailed,
-    StoreNotProvisioned,
-)
+if TYPE_CHECKING:
+    from fluoride._release import Outcome, Release
+    from fluoride.client import Fluoride
+    from fluoride.errors import (
+        AwsError,
+        ConfigError,
+        CredentialsError,
+        DeploymentFailed,
+        DeploymentInProgress,
+        DeploymentTimeout,
+        EmulatorError,
+        FieldError,
+        FluorideError,
+        ImageNotFound,
+        NoContainerEngine,
+        NoDefaultVpc,
+        PushFailed,
+        RollbackFailed,
+        RolledBack,
+        ServiceExists,
+        ServiceNotFound,
+        StackFailed,
+        StoreNotProvisioned,
+    )
+    from fluoride.logs import LogLine
+    from fluoride.service import Service, ServiceStatus
+    from fluoride.spec import ServiceSpec
 
-try:
-    __version__ = version("fluoride")
-except PackageNotFoundError:  # running from a source tree without installing
-    __version__ = "0.0.0"
-
-from fluoride.client import Fluoride
-from fluoride.history import Outcome, Release
-from fluoride.logs import LogLine
-from fluoride.service import Service, ServiceStatus
-from fluoride.spec import ServiceSpec
+# public name -> the module that defines it
+_WHERE: dict[str, str] = {
+    "Fluoride": "fluoride.client",
+    "Outcome": "fluoride._release",
+    "Release": "fluoride._release",
+    "LogLine": "fluoride.logs",
+    "Service": "fluoride.service",
+    "ServiceStatus": "fluoride.service",
+    "ServiceSpec": "fluoride.spec",
+    **dict.fromkeys(
+        (
+            "AwsError",
+            "ConfigError",
+            "CredentialsError",
+            "DeploymentFailed",
+            "DeploymentInProgress",
+            "DeploymentTimeout",
+            "EmulatorError",
+            "FieldError",
+            "FluorideError",
+            "ImageNotFound",
+            "NoContainerEngine",
+            "NoDefaultVpc",
+            "PushFailed",
+            "RollbackFailed",
+            "RolledBack",
+            "ServiceExists",
+            "ServiceNotFound",
+            "StackFailed",
+            "StoreNotProvisioned",
+        ),
+        "fluoride.errors",
+    ),
+}
 
 __all__ = [
     "AwsError",
@@ -66,3 +102,20 @@ __all__ = [
     "StoreNotProvisioned",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from fluoride._version import version
+
+        return version()
+    where = _WHERE.get(name)
+    if where is None:
+        raise AttributeError(f"module 'fluoride' has no attribute {name!r}")
+    value = getattr(importlib.import_module(where), name)
+    globals()[name] = value  # the next lookup is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

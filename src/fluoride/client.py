@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING
 import boto3
 
 from fluoride.aws import Aws
-from fluoride.deployment import default_poll_interval
 from fluoride.errors import ConfigError
 from fluoride.events import Reporter, default_reporter
+from fluoride.infra.stack import list_service_stacks
+from fluoride.names import SERVICE_TAG
+from fluoride.releases.deployment import default_poll_interval
 from fluoride.service import Service, ServiceStatus
-from fluoride.stack import SERVICE_TAG, list_service_stacks
 from fluoride.waiting import Clock, SystemClock
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ __all__ = ["Fluoride"]
 
 #: Credentials the emulator accepts (it checks none); never real ones.
 LOCAL_KEY = "testing"
-LOCAL_REGION = "us-east-1"
+
 
 
 class Fluoride:

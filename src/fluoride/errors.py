@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from fluoride.history import Release
+    from fluoride._release import Release
 
 __all__ = [
     "AwsError",

@@ -8,9 +8,29 @@ from typing import TYPE_CHECKING, Literal
 
 import attrs
 
-from fluoride import __version__
-from fluoride.callers import caller_security_groups
-from fluoride.data import (
+from fluoride._version import version
+from fluoride.errors import ConfigError, ServiceExists, StoresRetained
+from fluoride.events import DeploymentProgress, Note, Reporter, describe
+from fluoride.infra.callers import caller_security_groups
+from fluoride.infra.network import resolve_network
+from fluoride.infra.stack import (
+    Stack,
+    StackInfo,
+    StackState,
+)
+from fluoride.infra.template import load_template
+from fluoride.names import (
+    DEFAULT_TIMEOUT,
+    SERVICE_TAG,
+    VERSION_TAG,
+    log_group_name,
+    repository_name,
+    stack_name,
+)
+from fluoride.releases.ecs import EcsService, describe_service
+from fluoride.releases.history import Release
+from fluoride.spec import ServiceSpec, render_environment, to_parameters, validate_service_name
+from fluoride.stores.data import (
     Bucket,
     Secret,
     Table,
@@ -18,12 +38,7 @@ from fluoride.data import (
     secret_from_outputs,
     table_from_outputs,
 )
-from fluoride.ecs import EcsService, describe_service
-from fluoride.errors import ConfigError, ServiceExists, StoresRetained
-from fluoride.events import DeploymentProgress, Note, Reporter, describe
-from fluoride.history import Release
-from fluoride.network import resolve_network
-from fluoride.retention import (
+from fluoride.stores.retention import (
     Purged,
     RetainedStores,
     bucket_policy,
@@ -35,13 +50,11 @@ from fluoride.retention import (
     purge_secret,
     purge_table,
 )
-from fluoride.spec import ServiceSpec, render_environment, to_parameters, validate_service_name
-from fluoride.stack import SERVICE_TAG, VERSION_TAG, Stack, StackInfo, StackState, load_template
 
 if TYPE_CHECKING:
     from fluoride.aws import Aws
-    from fluoride.deployment import Deployments
     from fluoride.logs import LogLine, TimeSpec
+    from fluoride.releases.deployment import Deployments
     from fluoride.waiting import Clock
 
 __all__ = ["DeleteResult", "Service", "ServiceStatus"]
@@ -130,7 +143,7 @@ class Service:
 
     @property
     def stack(self) -> Stack:
-        return Stack(self.aws, f"fluoride-{self.name}", clock=self.clock)
+        return Stack(self.aws, stack_name(self.name), clock=self.clock)
 
     # -- create --------------------------------------------------------------------------
 
@@ -208,7 +221,7 @@ class Service:
         return self.aws.caller_arn().split(":")[4]
 
     def tags(self, spec: ServiceSpec) -> dict[str, str]:
-        tags = {SERVICE_TAG: self.name, VERSION_TAG: __version__}
+        tags = {SERVICE_TAG: self.name, VERSION_TAG: version()}
         for key in ("project", "team", "contact"):
             value = getattr(spec, key)
             if value:
@@ -454,7 +467,7 @@ class Service:
         stores: dict[str, str] = {s.kind: s.name for s in retained.found
                                   if s.state == "retained"}
         if self._repository_exists():
-            stores["repository"] = f"fluoride/{self.name}"
+            stores["repository"] = repository_name(self.name)
         if not stores:
             self.stack.require()  # neither a stack nor kept data: ServiceNotFound
         # No stack is left to read the window from: the secret's own tag carries it.
@@ -465,7 +478,7 @@ class Service:
 
         try:
             self.aws.client("ecr").describe_repositories(
-                repositoryNames=[f"fluoride/{self.name}"])
+                repositoryNames=[repository_name(self.name)])
         except Exception as exc:
             if client_error_code(exc) == "RepositoryNotFoundException":
                 return False
@@ -500,7 +513,7 @@ class Service:
         from fluoride.logs import follow_logs, parse_time, read_logs
 
         parse_time(since)  # a bad value fails before the stack is looked up
-        log_group = self.outputs().get("LogGroupName") or f"/fluoride/{self.name}"
+        log_group = self.outputs().get("LogGroupName") or log_group_name(self.name)
         if follow:
             return follow_logs(self.aws, log_group, since=since, clock=self.clock,
                                pattern=pattern)
@@ -513,14 +526,14 @@ class Service:
     @property
     def deployments(self) -> Deployments:
         """The release machinery of this service (polls every few seconds on AWS)."""
-        from fluoride.deployment import Deployments, default_poll_interval
+        from fluoride.releases.deployment import Deployments, default_poll_interval
 
         return Deployments(aws=self.aws, stack=self.stack, service=self.name,
                            reporter=self.reporter, clock=self.clock,
                            poll_interval=self.poll_interval or default_poll_interval(self.aws))
 
     def deploy(
-        self, image: str | None = None, *, wait: bool = True, timeout: float = 900
+        self, image: str | None = None, *, wait: bool = True, timeout: float = DEFAULT_TIMEOUT
     ) -> Release:
         """Deploy an image and, with ``wait``, follow it until it serves.
 
@@ -544,7 +557,7 @@ class Service:
         """
         return self.deployments.deploy(image, wait=wait, timeout=timeout)
 
-    def wait_stable(self, *, timeout: float = 900) -> Release:
+    def wait_stable(self, *, timeout: float = DEFAULT_TIMEOUT) -> Release:
         """Follow a deployment started with ``wait=False`` (or by someone else) to the same
         outcomes as :meth:`deploy`; with nothing running, wait until what serves is steady.
 
@@ -553,7 +566,11 @@ class Service:
         return self.deployments.wait_stable(timeout=timeout)
 
     def rollback(
-        self, to: Release | str | None = None, *, wait: bool = True, timeout: float = 900
+        self,
+        to: Release | str | None = None,
+        *,
+        wait: bool = True,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> Release:
         """Go back to the last release that was stable before the current one, or to ``to``
         (a :class:`Release`, digest or tag). During a running deployment, cancel it (the
@@ -581,8 +598,8 @@ class Service:
 
         .. versionadded:: 0.1
         """
-        from fluoride.containers import push_image
-        from fluoride.deployment import ServiceOutputs
+        from fluoride.releases.containers import push_image
+        from fluoride.releases.deployment import ServiceOutputs
 
         where = ServiceOutputs.from_info(self.stack.require())
         return push_image(self.deployments.registry(where), local_image, tag=tag,
@@ -594,7 +611,7 @@ class Service:
         if not info.outputs.get("AccessLogBucketName"):
             return status
         deployments = self.deployments
-        from fluoride.deployment import ServiceOutputs
+        from fluoride.releases.deployment import ServiceOutputs
 
         releases = deployments.store(ServiceOutputs.from_info(info)).load()
         return attrs.evolve(status, release=deployments.serving(info, releases),

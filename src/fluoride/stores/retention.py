@@ -19,15 +19,19 @@ from typing import TYPE_CHECKING, Any, Literal
 import attrs
 
 from fluoride.aws import Aws, client_error_code, translate
-from fluoride.data import StoreKind, secret_name_from_arn, store_errors
 from fluoride.errors import AwsError, FluorideError, StoreNotFound, StoresRetained
-from fluoride.stack import SERVICE_TAG
+from fluoride.names import (
+    DEFAULT_RECOVERY_DAYS,
+    SERVICE_TAG,
+    secret_name,
+    stack_name,
+)
+from fluoride.stores.data import StoreKind, secret_name_from_arn, store_errors
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 __all__ = [
-    "DEFAULT_RECOVERY_DAYS",
     "RECOVERY_TAG",
     "ExistingStore",
     "Purged",
@@ -143,7 +147,6 @@ def purge_bucket(aws: Aws, name: str) -> Purged | None:
 #: The tag the template puts on the secret: the recovery window its spec asked for.
 RECOVERY_TAG = "fluoride:recovery-days"
 #: The window used when neither the caller nor the secret's tag says otherwise.
-DEFAULT_RECOVERY_DAYS = 30
 
 
 def purge_secret(
@@ -238,9 +241,9 @@ def default_store_names(service: str, account: str, region: str) -> tuple[str, s
     ('fluoride-notes', 'fluoride-notes-123456789012-eu-west-1', 'fluoride/notes')
     """
     return (
-        f"fluoride-{service}",
+        stack_name(service),
         f"fluoride-{service}-{account}-{region}",
-        f"fluoride/{service}",
+        secret_name(service),
     )
 
 

@@ -1,6 +1,6 @@
 """The operations page: what a Fluoride stack may and may not do, read from the template.
 
-``python -m fluoride.policy_report`` rewrites ``docs/operations.md`` from
+``python -m fluoride.infra.policy_report`` rewrites ``docs/operations.md`` from
 ``templates/fluoride.yaml``; ``--check`` exits non-zero when the page is out of date (a
 test runs the same comparison, so the page cannot drift from the template). It lists every
 IAM role and statement, the bucket policies, every security group rule, what each resource
@@ -18,9 +18,10 @@ import argparse
 import fnmatch
 import sys
 from collections.abc import Iterable, Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from fluoride.infra.template import load_template
 
 __all__ = [
     "SENSITIVE_ACTIONS",
@@ -82,8 +83,8 @@ _TAGS = (
 
 
 def template_text() -> str:
-    """The template shipped inside the package."""
-    return resources.files("fluoride").joinpath("templates/fluoride.yaml").read_text("utf-8")
+    """The template, with its comments."""
+    return load_template()
 
 
 def parse_template(text: str) -> dict[str, Any]:
@@ -414,7 +415,7 @@ HEADER = """\
 
 ```{{note}}
 This page is generated from the template ({template}) by
-`python -m fluoride.policy_report`. Do not edit it by hand: a test fails when the page
+`python -m fluoride.infra.policy_report`. Do not edit it by hand: a test fails when the page
 and the template disagree.
 ```
 
@@ -496,7 +497,9 @@ def render_operations_page(template: dict[str, Any], *, source: str = "") -> str
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Write (or with ``--check``, compare) the operations page; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m fluoride.policy_report", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m fluoride.infra.policy_report", description=__doc__
+    )
     parser.add_argument("output", nargs="?", default="docs/operations.md", type=Path)
     parser.add_argument("--check", action="store_true", help="fail when the page is stale")
     args = parser.parse_args(argv)
@@ -505,7 +508,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         current = args.output.read_text("utf-8") if args.output.exists() else ""
         if current != page:
             print(
-                f"{args.output} is out of date: run python -m fluoride.policy_report",
+                f"{args.output} is out of date: run python -m fluoride.infra.policy_report",
                 file=sys.stderr,
             )
             return 1

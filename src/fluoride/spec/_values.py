@@ -1,12 +1,7 @@
-"""What a service should be: `ServiceSpec`, its validation, its template parameters and
-its ``fluoride.toml`` file.
+"""The values of a service spec: `ServiceSpec` and its parts, as frozen attrs classes.
 
-A `ServiceSpec` is a frozen value. Its defaults are the fast ones: health checks every
-5 s with 2 passes, a 10 s deregistration delay and a 10 s stop timeout, so a deployment
-of a healthy image finishes in about a minute. `ServiceSpec.validate` reports every bad
-field at once; `to_parameters` maps a valid spec onto the template's parameters.
-
-.. versionadded:: 0.1.0
+The rules that check them live in `fluoride.spec._rules`; the template mapping in
+`fluoride.spec._parameters`; the ``fluoride.toml`` file in `fluoride.spec._toml`.
 """
 
 from __future__ import annotations
@@ -15,40 +10,9 @@ from collections.abc import Iterable, Iterator, Mapping
 
 import attrs
 
-# The rules, the template mapping and the fluoride.toml file live in private modules;
-# this one holds the values and is the public face of all four.
-from fluoride._spec_environment import ENVIRONMENT_MARKER as ENVIRONMENT_MARKER
-from fluoride._spec_environment import render_environment
-from fluoride._spec_rules import FARGATE_MEMORY as FARGATE_MEMORY
-from fluoride._spec_rules import LOG_RETENTION_DAYS as LOG_RETENTION_DAYS
-from fluoride._spec_rules import MAX_ENVIRONMENT_RENDERED as MAX_ENVIRONMENT_RENDERED
-from fluoride._spec_rules import MAX_ENVIRONMENT_VALUE as MAX_ENVIRONMENT_VALUE
-from fluoride._spec_rules import MAX_ENVIRONMENT_VARIABLES as MAX_ENVIRONMENT_VARIABLES
-from fluoride._spec_rules import RESERVED_ENVIRONMENT_NAMES as RESERVED_ENVIRONMENT_NAMES
-from fluoride._spec_rules import RESERVED_ENVIRONMENT_PREFIXES as RESERVED_ENVIRONMENT_PREFIXES
-from fluoride._spec_rules import SERVICE_NAME_MAX as SERVICE_NAME_MAX
-from fluoride._spec_rules import _Checker, validate_service_name
 from fluoride.errors import ConfigError, FieldError
-
-__all__ = [
-    "Access",
-    "Domain",
-    "Environment",
-    "HealthCheck",
-    "Network",
-    "ServiceSpec",
-    "Stores",
-    "dumps_config",
-    "load_config",
-    "load_spec",
-    "loads_config",
-    "render_environment",
-    "save_spec",
-    "to_parameters",
-    "user_tags",
-    "validate",
-    "validate_service_name",
-]
+from fluoride.names import DEFAULT_RECOVERY_DAYS
+from fluoride.spec._rules import _Checker
 
 
 def _str_tuple(value: str | Iterable[str]) -> tuple[str, ...]:
@@ -202,7 +166,7 @@ class Stores:
     bucket_name: str | None = None
     secret: bool = True
     secret_name: str | None = None
-    secret_recovery_days: int = 30
+    secret_recovery_days: int = DEFAULT_RECOVERY_DAYS
 
 
 @attrs.frozen(kw_only=True)
@@ -306,19 +270,3 @@ class ServiceSpec:
         problems = self.problems()
         if problems:
             raise ConfigError("The service spec is invalid.", errors=problems)
-
-
-def validate(spec: ServiceSpec) -> None:
-    """Same as ``spec.validate()``."""
-    spec.validate()
-
-
-# These modules read the classes above, so they are imported once the classes exist.
-from fluoride._spec_parameters import to_parameters, user_tags  # noqa: E402
-from fluoride._spec_toml import (  # noqa: E402
-    dumps_config,
-    load_config,
-    load_spec,
-    loads_config,
-    save_spec,
-)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from fluoride._spec_rules import (
+from fluoride.errors import ConfigError
+from fluoride.names import secret_name
+from fluoride.spec._rules import (
     _SECRET_ARN,
     _SECURITY_GROUP,
     _SUBNET,
@@ -16,8 +18,7 @@ from fluoride._spec_rules import (
     _Checker,
     _service_name_problems,
 )
-from fluoride.errors import ConfigError
-from fluoride.spec import ServiceSpec, Stores
+from fluoride.spec._values import ServiceSpec, Stores
 
 
 def to_parameters(
@@ -171,7 +172,7 @@ def _check_adoption(
         checker.fail("adopted_secret_arn", f"{adopted_secret_arn!r} is not valid",
                      "arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>")
         return
-    name = stores.secret_name or f"fluoride/{service_name}"
+    name = stores.secret_name or secret_name(service_name)
     if match.group(1) != name:
         checker.fail("adopted_secret_arn", f"names the secret {match.group(1)!r}",
                      f"the ARN of the service's secret {name!r}")

@@ -22,9 +22,9 @@ from cattrs.errors import (
 )
 from cattrs.gen import make_dict_structure_fn
 
-from fluoride._spec_rules import _service_name_problems
 from fluoride.errors import ConfigError, FieldError
-from fluoride.spec import Environment, ServiceSpec
+from fluoride.spec._rules import _service_name_problems
+from fluoride.spec._values import Environment, ServiceSpec
 
 if sys.version_info >= (3, 11):
     import tomllib

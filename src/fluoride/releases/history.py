@@ -10,7 +10,6 @@ deploying at once never lose each other's entry; the loser reads again and retri
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import json
 import uuid
 from collections.abc import Callable, Sequence
@@ -20,6 +19,7 @@ import attrs
 import botocore.exceptions
 import cattrs
 
+from fluoride._release import Outcome, Release
 from fluoride.aws import Aws, client_error_code, translate
 from fluoride.errors import AwsError
 
@@ -31,62 +31,6 @@ HISTORY_LIMIT = 100
 _FORMAT = 1
 _WRITE_ATTEMPTS = 8
 _CONFLICT = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
-
-
-class Outcome(enum.Enum):
-    """How a release ended (or that it has not yet)."""
-
-    IN_PROGRESS = "in progress"  #: the deployment is running (or nobody has followed it)
-    STABLE = "stable"  #: it reached COMPLETED with its targets healthy, and served
-    ROLLED_BACK = "rolled back"  #: ECS or CloudFormation undid it; the previous one serves
-    TIMED_OUT = "timed out"  #: the deadline passed; Fluoride cancelled it
-    CANCELLED = "cancelled"  #: ``rollback()`` cancelled it while it ran
-    FAILED = "failed"  #: it could not start or could not be undone; see ``reason``
-
-
-@attrs.frozen
-class Release:
-    """One deployment of an image to a service.
-
-    Attributes:
-        id: a unique id of this history entry.
-        image: the full image reference deployed (``repo@sha256:...`` for ECR images).
-        digest: the image digest (``sha256:...``), or ``None`` for another registry's tag.
-        tags: the image's tags when it was deployed.
-        deployed_at: when the deployment started (UTC).
-        deployed_by: the ARN of the identity that started it, or ``None`` when unknown
-            (an image set outside Fluoride).
-        outcome: how it ended, see :class:`Outcome`.
-        reason: why it failed or was rolled back.
-        finished_at: when its outcome was decided.
-        rollback: whether :meth:`Service.rollback` deployed it.
-
-    .. versionadded:: 0.1
-    """
-
-    id: str
-    image: str
-    digest: str | None
-    tags: tuple[str, ...]
-    deployed_at: dt.datetime
-    deployed_by: str | None
-    outcome: Outcome
-    reason: str | None = None
-    finished_at: dt.datetime | None = None
-    rollback: bool = False
-
-    @property
-    def tag(self) -> str | None:
-        """The first tag, for display."""
-        return self.tags[0] if self.tags else None
-
-    @property
-    def short(self) -> str:
-        """``tag (sha256:abcdef123456)``, or the reference when there is no digest."""
-        if self.digest is None:
-            return self.image
-        short = self.digest[:19]
-        return f"{self.tag} ({short})" if self.tag else short
 
 
 def new_id() -> str:

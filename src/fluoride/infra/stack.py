@@ -11,7 +11,6 @@ import datetime as dt
 import enum
 import itertools
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -20,6 +19,7 @@ import botocore.exceptions
 from fluoride.aws import Aws, client_error_code, translate
 from fluoride.errors import AwsError, ServiceExists, ServiceNotFound, StackFailed
 from fluoride.events import Note, PlannedChange, PlanReady, Reporter, StackEventSeen
+from fluoride.names import MAX_INLINE_TEMPLATE, SERVICE_TAG
 from fluoride.waiting import Clock, Deadline, SystemClock, poll
 
 if TYPE_CHECKING:
@@ -31,32 +31,13 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
-    "MAX_INLINE_TEMPLATE",
-    "SERVICE_TAG",
     "Stack",
     "StackInfo",
     "StackState",
     "list_service_stacks",
-    "load_template",
     "reduce_status",
-    "stack_name",
 ]
 
-SERVICE_TAG = "fluoride:service"
-VERSION_TAG = "fluoride:version"
-STACK_PREFIX = "fluoride-"
-#: CloudFormation's limit for a template sent in the request body.
-MAX_INLINE_TEMPLATE = 51_200
-
-
-def stack_name(service: str) -> str:
-    """The stack that holds ``service``."""
-    return STACK_PREFIX + service
-
-
-def load_template() -> str:
-    """The one template, shipped inside the package."""
-    return resources.files("fluoride").joinpath("templates/fluoride.yaml").read_text("utf-8")
 
 
 class StackState(enum.Enum):

@@ -17,7 +17,7 @@ import attrs
 
 from fluoride.errors import ImageNotFound, NoContainerEngine, PushFailed
 from fluoride.events import Note, Reporter
-from fluoride.registry import Registry, parse_reference
+from fluoride.releases.registry import Registry, parse_reference
 
 __all__ = ["ENGINES", "ContainerEngine", "Runner", "find_engine", "push_image"]
 

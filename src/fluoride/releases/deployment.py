@@ -20,7 +20,6 @@ import attrs
 import botocore.exceptions
 
 from fluoride.aws import Aws, translate
-from fluoride.ecs import EcsDeployment, EcsService, describe_service
 from fluoride.errors import (
     AwsError,
     DeploymentFailed,
@@ -32,16 +31,16 @@ from fluoride.errors import (
     RolledBack,
 )
 from fluoride.events import DeploymentProgress, Note, PlanReady, Reporter, ServiceEventSeen
-from fluoride.history import Outcome, Release, ReleaseHistory, new_id
-from fluoride.registry import Registry, ResolvedImage
-from fluoride.stack import Stack, StackInfo, StackState
+from fluoride.infra.stack import Stack, StackInfo, StackState
+from fluoride.names import DEFAULT_TIMEOUT
+from fluoride.releases.ecs import EcsDeployment, EcsService, describe_service
+from fluoride.releases.history import Outcome, Release, ReleaseHistory, new_id
+from fluoride.releases.registry import Registry, ResolvedImage
 from fluoride.waiting import Clock, Deadline, poll
 
 __all__ = [
     "AWS_POLL_INTERVAL",
-    "DEFAULT_TIMEOUT",
     "LOCAL_POLL_INTERVAL",
-    "ROLLBACK_TIMEOUT",
     "Deployments",
     "ServiceOutputs",
     "TargetHealth",
@@ -51,9 +50,7 @@ __all__ = [
 ]
 
 #: How long ``deploy`` waits by default, in seconds.
-DEFAULT_TIMEOUT = 900.0
 #: How long to wait for CloudFormation to undo a cancelled update.
-ROLLBACK_TIMEOUT = 900.0
 #: Seconds between looks on AWS: three calls per look stay far below every API's limits.
 AWS_POLL_INTERVAL = 3.0
 #: Seconds between looks on a loopback endpoint (the emulator: rollouts take ~1 s).
@@ -366,7 +363,7 @@ class Deployments:
     reporter: Reporter = attrs.field(repr=False)
     clock: Clock = attrs.field(repr=False)
     poll_interval: float = AWS_POLL_INTERVAL
-    rollback_timeout: float = ROLLBACK_TIMEOUT
+    rollback_timeout: float = DEFAULT_TIMEOUT
     _stores: dict[str, ReleaseHistory] = attrs.field(factory=dict, init=False, repr=False)
 
     # -- the pieces --------------------------------------------------------------------------

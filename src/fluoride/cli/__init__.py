@@ -13,14 +13,15 @@ import attrs
 import click
 from rich.console import Console
 
+from fluoride.cli.render import RichReporter, dumps, table
 from fluoride.client import Fluoride
 from fluoride.errors import DeploymentFailed, FluorideError
 from fluoride.events import describe
-from fluoride.history import Release
-from fluoride.render import RichReporter, dumps, table
+from fluoride.infra.template import load_template
+from fluoride.names import DEFAULT_TIMEOUT
+from fluoride.releases.history import Release
 from fluoride.service import ServiceStatus
 from fluoride.spec import ServiceSpec, load_config
-from fluoride.stack import load_template
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -199,7 +200,7 @@ def local(port: int) -> None:
 def demo(name: str) -> None:
     """A tour of Fluoride on the embedded emulator (no AWS account needed)."""
     def body() -> None:
-        from fluoride.demo import run_demo
+        from fluoride.cli.demo import run_demo
 
         run_demo(name, console=err)
     run(body)
@@ -241,7 +242,7 @@ def failure_details() -> Iterator[None]:
 @click.argument("name")
 @click.argument("image", required=False)
 @click.option("--no-wait", is_flag=True, help="Start the deployment and return.")
-@click.option("--timeout", type=float, default=900, show_default=True,
+@click.option("--timeout", type=float, default=DEFAULT_TIMEOUT, show_default=True,
               help="Seconds to wait before cancelling (the previous release serves again).")
 @click.pass_obj
 def deploy(opts: Options, name: str, image: str | None, no_wait: bool, timeout: float) -> None:
@@ -259,7 +260,7 @@ def deploy(opts: Options, name: str, image: str | None, no_wait: bool, timeout: 
 @click.option("--to", "to", help="A tag or digest to go back to (default: the last release "
               "that was stable before the current one).")
 @click.option("--no-wait", is_flag=True, help="Start the rollback and return.")
-@click.option("--timeout", type=float, default=900, show_default=True)
+@click.option("--timeout", type=float, default=DEFAULT_TIMEOUT, show_default=True)
 @click.pass_obj
 def rollback(opts: Options, name: str, to: str | None, no_wait: bool, timeout: float) -> None:
     """Roll NAME back (a running deployment is cancelled)."""
@@ -313,7 +314,7 @@ def logs(opts: Options, name: str, since: str, follow: bool, pattern: str | None
     """Show what NAME's containers wrote: time (UTC), task id, message."""
     import json
 
-    from fluoride.render import to_jsonable
+    from fluoride.cli.render import to_jsonable
 
     def body() -> None:
         with client(opts) as fl:

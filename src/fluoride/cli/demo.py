@@ -11,11 +11,11 @@ from collections.abc import Sequence
 
 from rich.console import Console
 
+from fluoride.cli.render import RichReporter, table
 from fluoride.client import Fluoride
 from fluoride.errors import RolledBack
 from fluoride.events import ProgressEvent, ServiceEventSeen, StackEventSeen
-from fluoride.history import Release
-from fluoride.render import RichReporter, table
+from fluoride.releases.history import Release
 from fluoride.service import Service
 from fluoride.spec import ServiceSpec
 

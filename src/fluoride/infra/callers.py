@@ -15,7 +15,8 @@ from collections.abc import Sequence
 
 from fluoride.aws import Aws
 from fluoride.errors import ConfigError, FieldError
-from fluoride.stack import Stack
+from fluoride.infra.stack import Stack
+from fluoride.names import stack_name
 
 __all__ = ["caller_security_groups"]
 
@@ -35,7 +36,7 @@ def caller_security_groups(aws: Aws, callers: Sequence[str], *, vpc_id: str) -> 
         if caller.startswith("sg-"):
             groups.append(caller)
             continue
-        info = Stack(aws, f"fluoride-{caller}").describe()
+        info = Stack(aws, stack_name(caller)).describe()
         if info is None:
             errors.append(
                 FieldError(

@@ -11,12 +11,12 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Final
 
-from fluoride._spec_environment import _RENDERED_INDENT, _environment_item
 from fluoride.errors import ConfigError, FieldError
+from fluoride.spec._environment import _RENDERED_INDENT, _environment_item
 
 if TYPE_CHECKING:
     # Only for annotations: fluoride.spec imports this module to validate its classes.
-    from fluoride.spec import Access, Domain, HealthCheck, Network, ServiceSpec, Stores
+    from fluoride.spec._values import Access, Domain, HealthCheck, Network, ServiceSpec, Stores
 
 SERVICE_NAME_MAX: Final = 24
 """Longest service name. The name is embedded, with prefixes and suffixes, in the names of

@@ -1,0 +1,5 @@
+"""Run the CLI: ``python -m fluoride.cli``."""
+
+from fluoride.cli import main
+
+raise SystemExit(main())

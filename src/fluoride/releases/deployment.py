@@ -49,8 +49,6 @@ __all__ = [
     "target_health",
 ]
 
-#: How long ``deploy`` waits by default, in seconds.
-#: How long to wait for CloudFormation to undo a cancelled update.
 #: Seconds between looks on AWS: three calls per look stay far below every API's limits.
 AWS_POLL_INTERVAL = 3.0
 #: Seconds between looks on a loopback endpoint (the emulator: rollouts take ~1 s).

@@ -339,6 +339,11 @@ class Service:
         ecs = self._ecs(info)
         return self._with_release(info, self._status_from(info, ecs), ecs)
 
+    def status_of(self, info: StackInfo) -> ServiceStatus:
+        """The status from a stack description already read (by a listing), without the
+        serving release: one ECS call. :meth:`Fluoride.status` shows these."""
+        return self._status_from(info, self._ecs(info))
+
     def _ecs(self, info: StackInfo) -> EcsService | None:
         cluster, ecs_name = info.outputs.get("ClusterName"), info.outputs.get("EcsServiceName")
         if not (cluster and ecs_name):

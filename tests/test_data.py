@@ -30,7 +30,6 @@ from fluoride.stores.data import (
     bucket_from_outputs,
     secret_from_outputs,
     secret_name_from_arn,
-    stores_from_outputs,
     table_from_outputs,
 )
 from fluoride.stores.retention import (
@@ -310,9 +309,6 @@ def test_handles_from_outputs(aws: Aws) -> None:
     assert (bucket.name, bucket.arn) == (OUTPUTS["BucketName"], OUTPUTS["BucketArn"])
     secret = secret_from_outputs(aws, "notes", OUTPUTS)
     assert (secret.name, secret.arn) == ("fluoride/notes", OUTPUTS["SecretArn"])
-    assert stores_from_outputs(aws, OUTPUTS) == (table, bucket, secret)
-    off = dict.fromkeys(OUTPUTS, "")
-    assert stores_from_outputs(aws, off) == (None, None, None)
 
 
 @pytest.mark.parametrize("kind", ["table", "bucket", "secret"])

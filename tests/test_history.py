@@ -109,7 +109,7 @@ def test_a_concurrent_write_is_not_lost(fl: Any, bucket: str) -> None:
 def test_the_first_write_is_conditional_too(fl: Any, bucket: str) -> None:
     alice = ReleaseHistory(fl.aws, bucket)
     bob = ReleaseHistory(other_client(fl), bucket)
-    first = []
+    first: list[int] = []
 
     def edit(releases: list[Release]) -> list[Release]:
         if not first:

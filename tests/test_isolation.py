@@ -29,7 +29,8 @@ from principalmapper.querying.query_interface import (  # noqa: E402  # needs th
     local_check_authorization_full,
 )
 
-NETWORK = {"vpc_id": "vpc-0123456789abcdef0", "subnet_ids": ["subnet-0123aaaa", "subnet-0123bbbb"]}
+NETWORK: dict[str, Any] = {
+    "vpc_id": "vpc-0123456789abcdef0", "subnet_ids": ["subnet-0123aaaa", "subnet-0123bbbb"]}
 A, B = "notes", "notes-b"
 
 
@@ -69,7 +70,7 @@ def kept_secret_arn(service: str) -> str:
     return f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:fluoride/{service}-AbCdEf"
 
 
-def _names(service: str) -> dict[str, str]:
+def _names(service: str) -> dict[str, Any]:
     st = named_stores(service)
     return {
         "table_name": st.table_name or "",

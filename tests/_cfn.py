@@ -160,7 +160,7 @@ class _Context:
 
     def resolve(self, node: Any) -> Any:
         if isinstance(node, list):
-            out = [self.resolve(x) for x in node]
+            out: Any = [self.resolve(x) for x in node]
             return [x for x in out if x is not _NO_VALUE]
         if not isinstance(node, dict):
             return node

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -63,12 +65,39 @@ def test_template_prints_the_template(run) -> None:  # type: ignore[no-untyped-d
     assert "# fluoride:user-environment" not in result.stdout
 
 
+def test_importing_the_cli_leaves_the_sdk_and_its_dependencies_unloaded() -> None:
+    # What keeps `fluoride --help` fast: the commands import them when they run.
+    heavy = ["boto3", "botocore", "rich", "attrs", "cattrs", "fluoride.client",
+             "fluoride.service", "fluoride.aws"]
+    code = ("import sys, fluoride.cli; "
+            f"print([m for m in {heavy!r} if m in sys.modules])")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True).stdout
+    assert loaded.strip() == "[]"
+
+
+def test_fluoride_entry_point_loads_boto3_but_not_the_service_layers() -> None:
+    code = ("import json, sys, fluoride; fluoride.Fluoride; "
+            "print(json.dumps(sorted(m for m in sys.modules if m.startswith('fluoride'))))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True).stdout
+    assert json.loads(loaded) == [
+        "fluoride", "fluoride.client", "fluoride.errors", "fluoride.names"]
+
+
+def test_help_lists_every_command() -> None:
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    for name in ("create", "status", "list", "delete", "template", "local", "demo", "deploy",
+                 "rollback", "history", "push", "logs"):
+        assert f"  {name} " in result.output
+
+
 def test_local_serves_the_emulator_to_other_tools() -> None:
     import os
     import signal
     import socket
-    import subprocess
-    import sys
+    import threading
 
     import boto3
 
@@ -79,6 +108,9 @@ def test_local_serves_the_emulator_to_other_tools() -> None:
         [sys.executable, "-m", "fluoride.cli", "local", "--port", str(port)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
+    # A hung emulator would block readline() forever: kill it, and the read ends.
+    watchdog = threading.Timer(120, proc.kill)
+    watchdog.start()
     try:
         assert proc.stdout is not None
         lines = [proc.stdout.readline() for _ in range(4)]
@@ -98,5 +130,12 @@ def test_local_serves_the_emulator_to_other_tools() -> None:
         )
         assert json.loads(listed.stdout) == []
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
+        watchdog.cancel()
+        proc.send_signal(signal.SIGINT)  # the way a user stops it
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()  # never leave an emulator behind
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, Final
 
 import boto3
 import botocore.exceptions
@@ -21,6 +22,10 @@ from boto3.dynamodb.conditions import Key
 from moto.server import ThreadedMotoServer
 
 from fluoride.aws import Aws
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TagTypeDef as TableTag
+    from mypy_boto3_secretsmanager.type_defs import TagTypeDef as SecretTag
 from fluoride.errors import AwsError, FluorideError, StoreNotFound, StoreNotProvisioned
 from fluoride.stores.data import (
     Bucket,
@@ -30,7 +35,6 @@ from fluoride.stores.data import (
     bucket_from_outputs,
     secret_from_outputs,
     secret_name_from_arn,
-    stores_from_outputs,
     table_from_outputs,
 )
 from fluoride.stores.retention import (
@@ -45,7 +49,7 @@ from fluoride.stores.retention import (
     purge_table,
 )
 
-REGION = "eu-west-1"
+REGION: Final = "eu-west-1"
 
 
 @pytest.fixture(scope="module")
@@ -310,9 +314,6 @@ def test_handles_from_outputs(aws: Aws) -> None:
     assert (bucket.name, bucket.arn) == (OUTPUTS["BucketName"], OUTPUTS["BucketArn"])
     secret = secret_from_outputs(aws, "notes", OUTPUTS)
     assert (secret.name, secret.arn) == ("fluoride/notes", OUTPUTS["SecretArn"])
-    assert stores_from_outputs(aws, OUTPUTS) == (table, bucket, secret)
-    off = dict.fromkeys(OUTPUTS, "")
-    assert stores_from_outputs(aws, off) == (None, None, None)
 
 
 @pytest.mark.parametrize("kind", ["table", "bucket", "secret"])
@@ -397,7 +398,8 @@ def test_purge_secret_with_and_without_recovery(aws: Aws, secret: Secret) -> Non
 @pytest.mark.parametrize(("tag", "days"), [("9", 9), (None, 30), ("99", 30), ("x", 30)])
 def test_purge_secret_uses_the_window_its_spec_chose(aws: Aws, tag: str | None, days: int) -> None:
     name = f"fluoride/{unique('tagged')}"
-    tags = [{"Key": "fluoride:recovery-days", "Value": tag}] if tag is not None else []
+    tags: list[SecretTag] = (
+        [{"Key": "fluoride:recovery-days", "Value": tag}] if tag is not None else [])
     arn = aws.client("secretsmanager").create_secret(Name=name, SecretString="{}", Tags=tags)["ARN"]
     assert purge_secret(aws, arn) == Purged("secret", name, recovery_days=days)
     assert aws.client("secretsmanager").describe_secret(SecretId=arn).get("DeletedDate")
@@ -464,7 +466,7 @@ def test_find_retained_tells_live_stacks_and_pending_secrets(
     stack_name = unique("owner")
     template = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}
     stack_id = cfn.create_stack(StackName=stack_name, TemplateBody=json.dumps(template))["StackId"]
-    tag = {"Key": "aws:cloudformation:stack-id", "Value": stack_id}
+    tag: TableTag = {"Key": "aws:cloudformation:stack-id", "Value": stack_id}
     aws.client("dynamodb").tag_resource(ResourceArn=table.arn, Tags=[tag])
     # A table kept from a stack that is gone is retained, whatever its tags say.
     gone_stack = cfn.create_stack(StackName=unique("gone"), TemplateBody=json.dumps(template))

@@ -45,7 +45,7 @@ class Aws:
             raise AttributeError(name)
         service = {"cfn": "cloudformation", "aas": "application-autoscaling"}.get(name, name)
         if name not in self._clients:
-            self._clients[name] = self.session.client(service,
+            self._clients[name] = self.session.client(service,  # type: ignore[call-overload]  # a str, not a literal
                                                       endpoint_url=self.emulator.endpoint_url)
         return self._clients[name]
 
@@ -117,7 +117,8 @@ class Stack:
         return str(self.describe()["StackStatus"])
 
     def parameter(self, key: str) -> str:
-        values = {p["ParameterKey"]: p["ParameterValue"] for p in self.describe()["Parameters"]}
+        values: dict[str, str] = {
+            p["ParameterKey"]: p["ParameterValue"] for p in self.describe()["Parameters"]}
         return values[key]
 
     def wait(self, timeout: float = 30, *, by_id: str | None = None) -> str:

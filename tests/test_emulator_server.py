@@ -16,7 +16,8 @@ from fluoride.local import Emulator, Timing, start_emulator
 
 
 def _client(emulator: Emulator, service: str) -> Any:
-    return boto3.client(service, endpoint_url=emulator.endpoint_url, region_name=emulator.region,
+    return boto3.client(service,  # type: ignore[call-overload]  # any service; stubs overload literals
+                        endpoint_url=emulator.endpoint_url, region_name=emulator.region,
                         aws_access_key_id="testing", aws_secret_access_key="testing")
 
 

@@ -391,7 +391,7 @@ def probe_unpatched_moto() -> None:
 
         def client(service: str) -> Any:
             if service not in clients:
-                clients[service] = session.client(service)
+                clients[service] = session.client(service)  # type: ignore[call-overload]  # a str
             return clients[service]
 
         for name, fn in PROBES.items():

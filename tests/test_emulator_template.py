@@ -36,7 +36,7 @@ def _yaml_tags(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node, deep=True)
     else:
-        value = loader.construct_mapping(node, deep=True)
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]  # a MappingNode here
     if suffix == "Condition":
         return {"Condition": value}
     return {name: value}
@@ -124,7 +124,8 @@ class Clients:
 
     def __call__(self, name: str) -> Any:
         if name not in self._cache:
-            self._cache[name] = self.session.client(name, endpoint_url=self.endpoint)
+            self._cache[name] = self.session.client(  # type: ignore[call-overload]  # a str name
+                name, endpoint_url=self.endpoint)
         return self._cache[name]
 
 

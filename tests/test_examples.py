@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import runpy
+import zipfile
 from pathlib import Path
 
 import pytest
 
-EXAMPLES = Path(__file__).parent.parent / "examples"
+ROOT = Path(__file__).parent.parent
+EXAMPLES = ROOT / "examples"
 
 
 def test_notebook_data_example(capsys: pytest.CaptureFixture[str]) -> None:
@@ -30,3 +32,17 @@ def test_quickstart_example(capsys: pytest.CaptureFixture[str]) -> None:
     assert "@sha256:" in out
     assert "{'pk': 'note#1', 'text': 'hi'}" in out
     assert "kept ['bucket', 'repository', 'secret', 'table']" in out
+
+
+def test_the_wheel_carries_the_template(tmp_path: Path) -> None:
+    # CI also builds the wheel with pip and runs these examples against it, installed.
+    wheel = pytest.importorskip("hatchling.builders.wheel",
+                                reason="hatchling (the dev extra) builds the wheel")
+    [path] = wheel.WheelBuilder(str(ROOT)).build(directory=str(tmp_path), versions=["standard"])
+    with zipfile.ZipFile(path) as whl:
+        names = set(whl.namelist())
+        packaged = whl.read("fluoride/templates/fluoride.yaml")
+    assert packaged == (ROOT / "templates" / "fluoride.yaml").read_bytes()
+    assert "fluoride/py.typed" in names
+    assert "fluoride/infra/template.py" in names
+    assert not [n for n in names if n.startswith(("tests/", "templates/", "src/"))]

@@ -26,6 +26,11 @@ def release(n: int, outcome: Outcome = Outcome.STABLE) -> Release:
     )
 
 
+def add(store: ReleaseHistory, new: Release) -> None:
+    """Record ``new`` as the newest entry, as a deployment does (through ``change``)."""
+    store.change(lambda releases: [new, *releases])
+
+
 @pytest.fixture
 def bucket(fl: Any) -> str:
     name = f"history-{next(_buckets)}"
@@ -50,8 +55,8 @@ def test_empty_before_the_first_deploy(store: ReleaseHistory) -> None:
 
 
 def test_newest_first_and_round_trips(store: ReleaseHistory) -> None:
-    store.add(release(1))
-    store.add(release(2, Outcome.ROLLED_BACK))
+    add(store, release(1))
+    add(store, release(2, Outcome.ROLLED_BACK))
     loaded = store.load()
     assert loaded == [release(2, Outcome.ROLLED_BACK), release(1)]
     assert loaded[0].deployed_at.tzinfo is not None
@@ -60,13 +65,13 @@ def test_newest_first_and_round_trips(store: ReleaseHistory) -> None:
 def test_bounded(fl: Any, bucket: str) -> None:
     store = ReleaseHistory(fl.aws, bucket, limit=3)
     for n in range(5):
-        store.add(release(n))
+        add(store, release(n))
     assert [r.id for r in store.load()] == ["r4", "r3", "r2"]
 
 
 def test_update_changes_one_entry(store: ReleaseHistory) -> None:
-    store.add(release(1, Outcome.IN_PROGRESS))
-    store.add(release(2, Outcome.IN_PROGRESS))
+    add(store, release(1, Outcome.IN_PROGRESS))
+    add(store, release(2, Outcome.IN_PROGRESS))
     done = store.update("r1", outcome=Outcome.TIMED_OUT, reason="slow")
     assert done is not None
     assert (done.outcome, done.reason) == (Outcome.TIMED_OUT, "slow")
@@ -77,8 +82,8 @@ def test_update_changes_one_entry(store: ReleaseHistory) -> None:
 def test_two_users_see_one_history(fl: Any, bucket: str) -> None:
     alice = ReleaseHistory(fl.aws, bucket)
     bob = ReleaseHistory(other_client(fl), bucket)
-    alice.add(release(1))
-    bob.add(release(2))
+    add(alice, release(1))
+    add(bob, release(2))
     assert [r.id for r in alice.load()] == ["r2", "r1"]
     assert alice.load() == bob.load()
 
@@ -86,13 +91,13 @@ def test_two_users_see_one_history(fl: Any, bucket: str) -> None:
 def test_a_concurrent_write_is_not_lost(fl: Any, bucket: str) -> None:
     alice = ReleaseHistory(fl.aws, bucket)
     bob = ReleaseHistory(other_client(fl), bucket)
-    alice.add(release(1))
+    add(alice, release(1))
     attempts = []
 
     def edit(releases: list[Release]) -> list[Release]:
         attempts.append(len(releases))
         if len(attempts) == 1:
-            bob.add(release(2))  # lands between alice's read and her write
+            add(bob, release(2))  # lands between alice's read and her write
         return [release(3), *releases]
 
     written = alice.change(edit)
@@ -104,12 +109,12 @@ def test_a_concurrent_write_is_not_lost(fl: Any, bucket: str) -> None:
 def test_the_first_write_is_conditional_too(fl: Any, bucket: str) -> None:
     alice = ReleaseHistory(fl.aws, bucket)
     bob = ReleaseHistory(other_client(fl), bucket)
-    first = []
+    first: list[int] = []
 
     def edit(releases: list[Release]) -> list[Release]:
         if not first:
             first.append(1)
-            bob.add(release(2))  # bob creates the object after alice found none
+            add(bob, release(2))  # bob creates the object after alice found none
         return [release(1), *releases]
 
     alice.change(edit)
@@ -131,4 +136,4 @@ def test_a_newer_format_is_not_overwritten(fl: Any, store: ReleaseHistory) -> No
     fl.aws.client("s3").put_object(Bucket=store.bucket, Key=HISTORY_KEY,
                                    Body=b'{"format": 2, "releases": []}')
     with pytest.raises(AwsError, match="unknown format 2"):
-        store.add(release(1))
+        add(store, release(1))

@@ -29,7 +29,8 @@ from principalmapper.querying.query_interface import (  # noqa: E402  # needs th
     local_check_authorization_full,
 )
 
-NETWORK = {"vpc_id": "vpc-0123456789abcdef0", "subnet_ids": ["subnet-0123aaaa", "subnet-0123bbbb"]}
+NETWORK: dict[str, Any] = {
+    "vpc_id": "vpc-0123456789abcdef0", "subnet_ids": ["subnet-0123aaaa", "subnet-0123bbbb"]}
 A, B = "notes", "notes-b"
 
 
@@ -69,7 +70,7 @@ def kept_secret_arn(service: str) -> str:
     return f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:fluoride/{service}-AbCdEf"
 
 
-def _names(service: str) -> dict[str, str]:
+def _names(service: str) -> dict[str, Any]:
     st = named_stores(service)
     return {
         "table_name": st.table_name or "",
@@ -234,6 +235,130 @@ def _statements(rendered: Rendered) -> list[tuple[Any, Any]]:
         for res in rendered.of_type("AWS::IAM::Policy").values()
         for st in res["Properties"]["PolicyDocument"]["Statement"]
     ]
+
+
+# --- the exact grants: every statement and every role, as a table ---------------------------
+
+#: One statement: the exact actions it allows on the exact resources.
+Grant = tuple[frozenset[str], frozenset[str]]
+
+EXEC_ACTIONS = frozenset({
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+})
+EXECUTION_ROLE_MANAGED = ["arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"]
+
+
+def expected_task_policies(
+    arns: Mapping[str, str], *, stores: tuple[str, ...] = ("table", "bucket", "secret"),
+    exec_enabled: bool = False,
+) -> dict[str, list[Grant]]:
+    """The task role's policies (by PolicyName), statement by statement, exactly: what the
+    template must grant and nothing more."""
+    table, bucket = arns["table"], arns["bucket"]
+    secret = arns["secret"].rsplit("-", 1)[0] + "-??????"  # any of the secret's versions
+    every: dict[str, list[Grant]] = {
+        "table": [(frozenset(f"dynamodb:{a}" for a in TABLE_ACTIONS),
+                   frozenset({table, table + "/index/*"}))],
+        "bucket": [(frozenset({"s3:ListBucket", "s3:GetBucketLocation"}), frozenset({bucket})),
+                   (frozenset(f"s3:{a}" for a in OBJECT_ACTIONS), frozenset({bucket + "/*"}))],
+        "secret": [(frozenset(f"secretsmanager:{a}" for a in SECRET_ACTIONS),
+                    frozenset({secret}))],
+    }
+    expected = {name: grants for name, grants in every.items() if name in stores}
+    if exec_enabled:  # the session channel only: "*" is the only resource it takes
+        expected["ecs-exec"] = [(EXEC_ACTIONS, frozenset({"*"}))]
+    return expected
+
+
+def _as_set(value: str | list[str]) -> frozenset[str]:
+    return frozenset([value] if isinstance(value, str) else value)
+
+
+def grants(document: Mapping[str, Any]) -> list[Grant]:
+    """A policy document's statements as grants; each must be a plain Allow of listed
+    actions on listed resources (no NotAction, NotResource, Deny or Condition to reason
+    about)."""
+    out = []
+    for st in document["Statement"]:
+        assert set(st) - {"Sid"} == {"Effect", "Action", "Resource"}, st
+        assert st["Effect"] == "Allow", st
+        out.append((_as_set(st["Action"]), _as_set(st["Resource"])))
+    return out
+
+
+def policies_of(rendered: Rendered, role: str) -> dict[str, list[Grant]]:
+    """The AWS::IAM::Policy resources attached to ``role`` (a logical id), by PolicyName."""
+    name = rendered.physical[role]
+    return {
+        res["Properties"]["PolicyName"]: grants(res["Properties"]["PolicyDocument"])
+        for res in rendered.of_type("AWS::IAM::Policy").values()
+        if name in res["Properties"]["Roles"]
+    }
+
+
+def role_actions(policies: Mapping[str, list[Grant]]) -> frozenset[str]:
+    return frozenset().union(*(actions for gs in policies.values() for actions, _ in gs))
+
+
+def test_each_task_role_statement_grants_exactly_its_actions_on_its_resources(
+    two: tuple[Rendered, Rendered],
+) -> None:
+    for rendered in two:
+        assert policies_of(rendered, "TaskRole") == expected_task_policies(store_arns(rendered))
+
+
+@pytest.mark.parametrize(
+    ("spec", "stores", "exec_enabled"),
+    [
+        (ServiceSpec(exec_enabled=True), ("table", "bucket", "secret"), True),
+        (ServiceSpec(stores=Stores(table=False)), ("bucket", "secret"), False),
+        (ServiceSpec(stores=Stores(bucket=False, secret=False)), ("table",), False),
+        (ServiceSpec(stores=Stores(table=False, bucket=False, secret=False)), (), False),
+    ],
+    ids=["exec", "no-table", "table-only", "no-stores"],
+)
+def test_the_statements_follow_the_spec_exactly(
+    spec: ServiceSpec, stores: tuple[str, ...], exec_enabled: bool
+) -> None:
+    rendered = stack(A, spec)
+    arns = store_arns(stack(A))  # the names the stores would have
+    assert policies_of(rendered, "TaskRole") == expected_task_policies(
+        arns, stores=stores, exec_enabled=exec_enabled)
+
+
+def test_each_role_holds_exactly_its_policies() -> None:
+    for spec in (ServiceSpec(), ServiceSpec(exec_enabled=True)):
+        rendered = stack(A, spec)
+        assert set(rendered.of_type("AWS::IAM::Role")) == {"ExecutionRole", "TaskRole"}
+        execution = rendered.resources["ExecutionRole"]["Properties"]
+        task = rendered.resources["TaskRole"]["Properties"]
+        # The execution role: AWS's managed policy for pulling images and writing logs only.
+        assert execution["ManagedPolicyArns"] == EXECUTION_ROLE_MANAGED
+        assert "Policies" not in execution
+        assert policies_of(rendered, "ExecutionRole") == {}
+        # The task role: the stores' policies only, no inline or managed extras by default.
+        assert "Policies" not in task
+        assert "ManagedPolicyArns" not in task
+        assert "PermissionsBoundary" not in task
+        expected = expected_task_policies(store_arns(rendered),
+                                          exec_enabled=spec.exec_enabled)
+        assert role_actions(policies_of(rendered, "TaskRole")) == role_actions(expected)
+        # Every IAM policy in the stack is attached to the task role.
+        attached = {res["Properties"]["PolicyName"]
+                    for res in rendered.of_type("AWS::IAM::Policy").values()}
+        assert attached == set(expected)
+
+
+def test_the_exact_set_catches_one_extra_action() -> None:
+    # Guard against a vacuous table: one more action in one statement is a difference.
+    rendered = stack(A)
+    policies = policies_of(rendered, "TaskRole")
+    actions, resources = policies["bucket"][1]
+    policies["bucket"][1] = (actions | {"s3:PutObjectAcl"}, resources)
+    assert policies != expected_task_policies(store_arns(rendered))
 
 
 def test_an_adopted_store_is_reached_by_the_same_arns_as_a_created_one() -> None:
@@ -462,11 +587,23 @@ def _checks(arns: dict[str, str]) -> list[tuple[str, str]]:
     return checks
 
 
+def _live_policies(svc: Any) -> dict[str, list[Grant]]:
+    """The task role's inline policies as IAM returns them, by name."""
+    iam = svc.aws.client("iam")
+    role_name = svc.outputs()["TaskRoleArn"].rsplit("/", 1)[-1]
+    return {
+        name: grants(iam.get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"])
+        for name in iam.list_role_policies(RoleName=role_name)["PolicyNames"]
+    }
+
+
 def test_isolation_of_two_services_created_on_the_emulator(fl: Any) -> None:
     a, b = fl.service("iso"), fl.service("iso-b")  # B's name starts with A's
     a.create()
     b.create()
     (node_a, arns_a), (node_b, arns_b) = _live_task_role(a), _live_task_role(b)
+    assert _live_policies(a) == expected_task_policies(arns_a)
+    assert _live_policies(b) == expected_task_policies(arns_b)
     assert [c for c in _checks(arns_a) if not allowed(node_a, *c)] == []
     assert [c for c in _checks(arns_b) if not allowed(node_b, *c)] == []
     assert [c for c in _checks(arns_b) if allowed(node_a, *c)] == []

@@ -89,7 +89,7 @@ def test_pages_are_read_lazily_in_order(stub_aws: Aws) -> None:
                            "filterPattern": "ERROR", "nextToken": "page-3"})
         lines = read_logs(stub_aws, GROUP, since=start, pattern="ERROR")
         first = next(lines)
-        assert len(stub._queue) == 2  # only the first page was fetched
+        assert len(stub._queue) == 2  # type: ignore[attr-defined]  # Stubber's queue is private
         assert first == LogLine(
             timestamp=start + dt.timedelta(milliseconds=1), task_id="aaa", message="one")
         rest = list(lines)
@@ -175,7 +175,7 @@ def test_follow_ends_when_the_caller_stops_iterating(stub_aws: Aws) -> None:
         stub.add_response("filter_log_events", {"events": [_event("9", T0, "hello")]})
         lines = follow_logs(stub_aws, GROUP, since="5m", clock=clock)
         assert next(lines).message == "hello"
-        lines.close()
+        lines.close()  # type: ignore[attr-defined]  # follow_logs returns a generator
     assert clock.sleeps == [2.0]
 
 
@@ -251,7 +251,7 @@ def test_ctrl_c_ends_follow_cleanly(fl: Any, monkeypatch: pytest.MonkeyPatch) ->
     from fluoride.cli import main
     from fluoride.service import Service
 
-    asked = {}
+    asked: dict[str, Any] = {}
 
     def logs(self: Service, since: str, *, follow: bool, pattern: str | None) -> Any:
         asked.update(name=self.name, since=since, follow=follow, pattern=pattern)

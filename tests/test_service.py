@@ -9,6 +9,7 @@ from fluoride import Fluoride, ServiceExists, ServiceNotFound, ServiceSpec
 from fluoride.errors import ConfigError
 from fluoride.events import Note, PlanReady
 from fluoride.infra.stack import StackState
+from fluoride.spec import Stores
 
 from .conftest import Recorder
 
@@ -90,9 +91,7 @@ def test_bad_spec_fails_before_any_call(fl: Fluoride, unique_name: str) -> None:
     assert calls == []
 
 
-def _no_stores() -> object:
-    from fluoride.spec import Stores
-
+def _no_stores() -> Stores:
     return Stores(table=False, bucket=False, secret=False)
 
 

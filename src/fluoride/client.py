@@ -7,25 +7,27 @@ from typing import TYPE_CHECKING
 
 import boto3
 
-from fluoride.aws import Aws
 from fluoride.errors import ConfigError
-from fluoride.events import Reporter, default_reporter
-from fluoride.infra.stack import list_service_stacks
 from fluoride.names import SERVICE_TAG
-from fluoride.releases.deployment import default_poll_interval
-from fluoride.service import Service, ServiceStatus
-from fluoride.waiting import Clock, SystemClock
 
 if TYPE_CHECKING:
     import botocore.config
 
+    from fluoride.aws import Aws
+    from fluoride.events import Reporter
     from fluoride.local import Emulator, Timing
+    from fluoride.service import Service, ServiceStatus
+    from fluoride.spec import ServiceSpec
+    from fluoride.waiting import Clock
+
+# Everything past boto3 is imported by the method that uses it (the AWS seam, events and
+# clock when a client is made; the service, stack and deployment layers when they are
+# used), so `fluoride.Fluoride` costs about what `import boto3` does (benchmarks/startup.py).
 
 __all__ = ["Fluoride"]
 
 #: Credentials the emulator accepts (it checks none); never real ones.
 LOCAL_KEY = "testing"
-
 
 
 class Fluoride:
@@ -59,6 +61,10 @@ class Fluoride:
         clock: Clock | None = None,
         poll_interval: float | None = None,
     ) -> None:
+        from fluoride.aws import Aws
+        from fluoride.events import default_reporter
+        from fluoride.waiting import SystemClock
+
         self.aws = Aws.from_options(
             session=session,
             profile=profile,
@@ -70,7 +76,7 @@ class Fluoride:
         self.clock: Clock = clock or SystemClock()
         self.emulator: Emulator | None = None
         # Sub-second polling is for the emulator, whose own default is 0.1 s.
-        if poll_interval is not None and poll_interval < 1 <= default_poll_interval(self.aws):
+        if poll_interval is not None and poll_interval < 1 <= _default_poll_interval(self.aws):
             raise ConfigError(
                 f"poll_interval={poll_interval} would poll AWS more than once a second per "
                 "service and run into API throttling.",
@@ -106,6 +112,21 @@ class Fluoride:
         fl.emulator = emulator
         return fl
 
+    @staticmethod
+    def template(spec: ServiceSpec | None = None, *, keep_comments: bool = False) -> str:
+        """The CloudFormation template Fluoride deploys, with ``spec``'s environment
+        variables in place (default: a spec with none). Makes no AWS call.
+
+        ``keep_comments`` keeps the comments that say why each resource is there; the body
+        sent to CloudFormation goes without them (it is limited to 51,200 bytes).
+        """
+        from fluoride.infra.template import load_template
+        from fluoride.spec import ServiceSpec, render_environment
+
+        spec = spec or ServiceSpec()
+        return render_environment(load_template(), spec.environment,
+                                  keep_comments=keep_comments)
+
     @property
     def session(self) -> boto3.Session:
         """The boto3 session every call uses."""
@@ -122,19 +143,27 @@ class Fluoride:
 
     def service(self, name: str) -> Service:
         """A handle on the service ``name``; validates the name, makes no AWS call."""
+        from fluoride.service import Service
+
         return Service(name=name, aws=self.aws, reporter=self.reporter, clock=self.clock,
                        poll_interval=self.poll_interval)
 
     def services(self) -> list[Service]:
         """Every Fluoride service in the account and region (found by the stack tag)."""
+        from fluoride.infra.stack import list_service_stacks
+
         return [self.service(info.tags[SERVICE_TAG]) for info in list_service_stacks(self.aws)]
 
     def status(self) -> list[ServiceStatus]:
-        """The status of every Fluoride service in the account and region."""
-        services = [
-            (self.service(info.tags[SERVICE_TAG]), info) for info in list_service_stacks(self.aws)
+        """The status of every Fluoride service in the account and region (without the
+        serving release, which :meth:`Service.status` adds: this stays one ECS call a
+        service)."""
+        from fluoride.infra.stack import list_service_stacks
+
+        return [
+            self.service(info.tags[SERVICE_TAG]).status_of(info)
+            for info in list_service_stacks(self.aws)
         ]
-        return [svc._status_from(info, svc._ecs(info)) for svc, info in services]
 
     def close(self) -> None:
         """Stop the embedded emulator, if this client started one."""
@@ -152,3 +181,9 @@ class Fluoride:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _default_poll_interval(aws: Aws) -> float:
+    from fluoride.releases.deployment import default_poll_interval
+
+    return default_poll_interval(aws)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import attrs
@@ -19,8 +20,6 @@ from fluoride.aws import Aws, client_error_code, translate
 from fluoride.errors import AwsError, ConfigError
 
 if TYPE_CHECKING:
-    from mypy_boto3_logs import CloudWatchLogsClient
-
     from fluoride.waiting import Clock
 
 __all__ = ["LogLine", "TimeSpec", "follow_logs", "parse_time", "read_logs"]
@@ -211,8 +210,8 @@ def _follow(aws: Aws, log_group: str, *, start: int, clock: Clock, poll_interval
 
 def _events(aws: Aws, log_group: str, *, start: int, end: int | None, pattern: str | None,
             limit: int | None) -> Iterator[Mapping[str, Any]]:
-    """Every event of FilterLogEvents, following ``nextToken`` lazily."""
-    client = aws.client("logs")
+    """Every event of FilterLogEvents, page by page as the caller iterates (botocore's
+    paginator follows ``nextToken``)."""
     request: dict[str, Any] = {
         "logGroupName": log_group,
         "startTime": start,
@@ -225,20 +224,20 @@ def _events(aws: Aws, log_group: str, *, start: int, end: int | None, pattern: s
         request["filterPattern"] = pattern
     if limit is not None:
         request["limit"] = min(limit, _MAX_PAGE)
+    pages = iter(aws.client("logs").get_paginator("filter_log_events").paginate(**request))
     while True:
-        page = _filter(client, log_group, request)
-        yield from page.get("events", [])
-        token = page.get("nextToken")
-        if not token:
+        with _translated(log_group):  # the call is made when the next page is asked for
+            page = next(pages, None)
+        if page is None:
             return
-        request["nextToken"] = token
+        yield from page.get("events", [])
 
 
-def _filter(client: CloudWatchLogsClient, log_group: str,
-            request: dict[str, Any]) -> Mapping[str, Any]:
+@contextmanager
+def _translated(log_group: str) -> Iterator[None]:
     with translate("FilterLogEvents", log_group):
         try:
-            return client.filter_log_events(**request)
+            yield
         except botocore.exceptions.ClientError as exc:
             if client_error_code(exc) == "ResourceNotFoundException":
                 raise AwsError(

@@ -29,7 +29,13 @@ from fluoride.names import (
 )
 from fluoride.releases.ecs import EcsService, describe_service
 from fluoride.releases.history import Release
-from fluoride.spec import ServiceSpec, render_environment, to_parameters, validate_service_name
+from fluoride.spec import (
+    ServiceSpec,
+    render_environment,
+    to_parameters,
+    user_tags,
+    validate_service_name,
+)
 from fluoride.stores.data import (
     Bucket,
     Secret,
@@ -221,12 +227,7 @@ class Service:
         return self.aws.caller_arn().split(":")[4]
 
     def tags(self, spec: ServiceSpec) -> dict[str, str]:
-        tags = {SERVICE_TAG: self.name, VERSION_TAG: version()}
-        for key in ("project", "team", "contact"):
-            value = getattr(spec, key)
-            if value:
-                tags[key] = value
-        return tags
+        return {SERVICE_TAG: self.name, VERSION_TAG: version(), **user_tags(spec)}
 
     def create(
         self, spec: ServiceSpec | None = None, *, image: str | None = None, wait: bool = True
@@ -338,6 +339,11 @@ class Service:
         info = self.stack.require()
         ecs = self._ecs(info)
         return self._with_release(info, self._status_from(info, ecs), ecs)
+
+    def status_of(self, info: StackInfo) -> ServiceStatus:
+        """The status from a stack description already read (by a listing), without the
+        serving release: one ECS call. :meth:`Fluoride.status` shows these."""
+        return self._status_from(info, self._ecs(info))
 
     def _ecs(self, info: StackInfo) -> EcsService | None:
         cluster, ecs_name = info.outputs.get("ClusterName"), info.outputs.get("EcsServiceName")

@@ -64,9 +64,6 @@ class Deadline:
     def remaining(self) -> float:
         return max(0.0, self.at - self.clock.monotonic())
 
-    def expired(self) -> bool:
-        return self.clock.monotonic() >= self.at
-
 
 def poll(
     check: Callable[[], T | None],

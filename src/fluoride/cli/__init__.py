@@ -1,46 +1,88 @@
-"""The ``fluoride`` command: parses options, calls the SDK, renders. Nothing else."""
+"""The ``fluoride`` command: parses options, calls the SDK, renders. Nothing else.
+
+Start-up matters for a command people type: this module imports only click and Fluoride's
+base (names, errors) at module level. boto3, rich and the SDK are imported inside the
+commands that use them, so ``fluoride --help`` does not pay for them
+(``benchmarks/startup.py`` measures it).
+"""
 
 from __future__ import annotations
 
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-import attrs
 import click
-from rich.console import Console
 
-from fluoride.cli.render import RichReporter, dumps, table
-from fluoride.client import Fluoride
 from fluoride.errors import DeploymentFailed, FluorideError
-from fluoride.events import describe
-from fluoride.infra.template import load_template
 from fluoride.names import DEFAULT_TIMEOUT
-from fluoride.releases.history import Release
-from fluoride.service import ServiceStatus
-from fluoride.spec import ServiceSpec, load_config
 
-F = TypeVar("F", bound=Callable[..., Any])
+if TYPE_CHECKING:
+    from rich.console import Console
 
-out = Console()
-err = Console(stderr=True)
+    from fluoride.client import Fluoride
+    from fluoride.releases.history import Release
+    from fluoride.service import ServiceStatus
+    from fluoride.spec import ServiceSpec
+
+__all__ = ["main"]
 
 
-@attrs.frozen
+def _console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    return Console(stderr=stderr)
+
+
+def report_error(exc: FluorideError) -> None:
+    """Show ``exc`` as the user should read it: what failed, then what to do."""
+    err = _console(stderr=True)
+    if isinstance(exc, DeploymentFailed):  # the stopped tasks' reasons and what serves now
+        for reason in exc.reasons:
+            err.print(f"[red]stopped task:[/] {reason}", highlight=False)
+        if exc.serving is not None:
+            err.print(f"[green]serving:[/] {exc.serving.short}", highlight=False)
+    err.print(f"[red bold]error:[/] {exc.message}", highlight=False)
+    if exc.hint:
+        err.print(f"[yellow]hint:[/] {exc.hint}", highlight=False)
+
+
+class FluorideGroup(click.Group):
+    """The command group: a :class:`FluorideError` from any command becomes a clear message
+    on standard error and exit status 1 (anything else is a bug and keeps its traceback)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except FluorideError as exc:
+            report_error(exc)
+            ctx.exit(1)
+
+
 class Options:
-    profile: str | None
-    region: str | None
-    endpoint_url: str | None
-    local: bool
-    output: str
+    """The group's options, handed to every command."""
+
+    def __init__(self, profile: str | None, region: str | None, endpoint_url: str | None,
+                 local: bool, output: str) -> None:
+        self.profile = profile
+        self.region = region
+        self.endpoint_url = endpoint_url
+        self.local = local
+        self.output = output
+
+    @property
+    def json(self) -> bool:
+        return self.output == "json"
 
 
 @contextmanager
 def client(opts: Options) -> Iterator[Fluoride]:
-    reporter = RichReporter(err)
+    """The SDK client the options ask for, progress shown on standard error."""
+    from fluoride.cli.render import RichReporter
+    from fluoride.client import Fluoride
+
+    reporter = RichReporter(_console(stderr=True))
     if opts.local:
         with Fluoride.local(reporter=reporter) as fl:
             yield fl
@@ -49,36 +91,42 @@ def client(opts: Options) -> Iterator[Fluoride]:
                        endpoint_url=opts.endpoint_url, reporter=reporter)
 
 
-def run(fn: Callable[[], None]) -> None:
-    """Run a command body; a FluorideError becomes a clear message and exit status 1."""
-    try:
-        fn()
-    except FluorideError as exc:
-        err.print(f"[red bold]error:[/] {exc.message}", highlight=False)
-        if exc.hint:
-            err.print(f"[yellow]hint:[/] {exc.hint}", highlight=False)
-        sys.exit(1)
+def spec_from(config: Path | None) -> ServiceSpec:
+    from fluoride.spec import ServiceSpec, load_config
+
+    return ServiceSpec() if config is None else load_config(config)[1]
 
 
-def show_status(statuses: list[ServiceStatus], output: str) -> None:
-    if output == "json":
-        click.echo(dumps(statuses))
+def show(value: object) -> None:
+    from fluoride.cli.render import dumps
+
+    click.echo(dumps(value))
+
+
+def show_status(statuses: list[ServiceStatus], opts: Options) -> None:
+    if opts.json:
+        show(statuses)
         return
-    out.print(table(
-        "Fluoride services",
-        ["service", "state", "stack status", "tasks (run/want/pend)", "image", "url"],
-        [
-            (s.name, s.state.value, s.stack_status, f"{s.running}/{s.desired}/{s.pending}",
-             s.release.short if s.release else (s.image or "(none yet)"), s.url)
-            for s in statuses
-        ],
-    ))
+    from fluoride.cli.render import status_table
+    from fluoride.events import describe
+
+    out = _console()
+    out.print(status_table(statuses))
     for s in statuses:  # a running deployment's progress (Service.status() only)
         if s.deployment is not None:
             out.print(f"deploying: {describe(s.deployment)}", highlight=False)
 
 
-@click.group()
+def show_releases(title: str, releases: list[Release], opts: Options) -> None:
+    if opts.json:
+        show(releases)
+        return
+    from fluoride.cli.render import releases_table
+
+    _console().print(releases_table(title, releases))
+
+
+@click.group(cls=FluorideGroup)
 @click.option("--profile", help="AWS profile to use.")
 @click.option("--region", help="AWS region (default: your AWS configuration).")
 @click.option("--endpoint-url", help="Send every AWS call here (an emulator).")
@@ -101,13 +149,10 @@ def main(ctx: click.Context, profile: str | None, region: str | None,
 @click.pass_obj
 def create(opts: Options, name: str, config: Path | None, image: str | None) -> None:
     """Create the service NAME."""
-    def body() -> None:
-        spec = ServiceSpec() if config is None else load_config(config)[1]
-        spec.validate()
-        with client(opts) as fl:
-            status = fl.service(name).create(spec, image=image)
-            show_status([status], opts.output)
-    run(body)
+    spec = spec_from(config)
+    spec.validate()
+    with client(opts) as fl:
+        show_status([fl.service(name).create(spec, image=image)], opts)
 
 
 @main.command()
@@ -115,25 +160,22 @@ def create(opts: Options, name: str, config: Path | None, image: str | None) -> 
 @click.pass_obj
 def status(opts: Options, name: str | None) -> None:
     """Show NAME's status, or every service's."""
-    def body() -> None:
-        with client(opts) as fl:
-            statuses = [fl.service(name).status()] if name else fl.status()
-            show_status(statuses, opts.output)
-    run(body)
+    with client(opts) as fl:
+        show_status([fl.service(name).status()] if name else fl.status(), opts)
 
 
 @main.command("list")
 @click.pass_obj
 def list_(opts: Options) -> None:
     """List every Fluoride service in the account and region."""
-    def body() -> None:
-        with client(opts) as fl:
-            names = [s.name for s in fl.services()]
-        if opts.output == "json":
-            click.echo(dumps(names))
-        else:
-            out.print(table("Fluoride services", ["service"], [(n,) for n in names]))
-    run(body)
+    with client(opts) as fl:
+        names = [s.name for s in fl.services()]
+    if opts.json:
+        show(names)
+        return
+    from fluoride.cli.render import table
+
+    _console().print(table("Fluoride services", ["service"], [(n,) for n in names]))
 
 
 @main.command()
@@ -144,15 +186,13 @@ def list_(opts: Options) -> None:
 @click.pass_obj
 def delete(opts: Options, name: str, purge_data: bool, yes: bool) -> None:
     """Delete the service NAME (its data is kept unless --purge-data)."""
-    def body() -> None:
-        if not yes:
-            what = "and ALL its data " if purge_data else ""
-            click.confirm(f"Delete {name} {what}?", abort=True, err=True)
-        with client(opts) as fl:
-            result = fl.service(name).delete(purge_data=purge_data)
-        if opts.output == "json":
-            click.echo(dumps(result))
-    run(body)
+    if not yes:
+        what = "and ALL its data " if purge_data else ""
+        click.confirm(f"Delete {name} {what}?", abort=True, err=True)
+    with client(opts) as fl:
+        result = fl.service(name).delete(purge_data=purge_data)
+    if opts.json:
+        show(result)
 
 
 @main.command()
@@ -160,82 +200,46 @@ def delete(opts: Options, name: str, purge_data: bool, yes: bool) -> None:
               help="Render with this fluoride.toml's environment variables.")
 def template(config: Path | None) -> None:
     """Print the CloudFormation template Fluoride uses."""
-    def body() -> None:
-        from fluoride.spec import render_environment
+    from fluoride.client import Fluoride
 
-        spec = ServiceSpec() if config is None else load_config(config)[1]
-        # With its comments: they say why each resource is there (the SDK sends it without).
-        click.echo(render_environment(load_template(), spec.environment, keep_comments=True),
-                   nl=False)
-    run(body)
+    # With its comments: they say why each resource is there (the SDK sends it without).
+    click.echo(Fluoride.template(spec_from(config), keep_comments=True), nl=False)
 
 
 @main.command()
 @click.option("--port", type=int, default=0, help="Port on 127.0.0.1 (default: a free one).")
 def local(port: int) -> None:
     """Run the embedded emulator as a server for other tools, until Ctrl-C."""
-    def body() -> None:
-        from fluoride.local import start_emulator
+    import time
 
-        emulator = start_emulator(port=port)
-        click.echo(f"Fluoride emulator on {emulator.endpoint_url}\n"
+    from fluoride.client import Fluoride
+
+    with Fluoride.local(port=port) as fl:
+        click.echo(f"Fluoride emulator on {fl.endpoint_url}\n"
                    "Point your tools at it:\n"
-                   f"  export AWS_ENDPOINT_URL={emulator.endpoint_url}\n"
+                   f"  export AWS_ENDPOINT_URL={fl.endpoint_url}\n"
                    "  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing\n"
-                   f"  export AWS_DEFAULT_REGION={emulator.region}\n"
-                   f"  fluoride --endpoint-url {emulator.endpoint_url} list\n"
+                   f"  export AWS_DEFAULT_REGION={fl.region}\n"
+                   f"  fluoride --endpoint-url {fl.endpoint_url} list\n"
                    "Ctrl-C stops it.")
         try:
             while True:
                 time.sleep(3600)
         except KeyboardInterrupt:
             pass
-        finally:
-            emulator.stop()
-    run(body)
 
 
 @main.command()
 @click.option("--name", default="hello", show_default=True)
 def demo(name: str) -> None:
     """A tour of Fluoride on the embedded emulator (no AWS account needed)."""
-    def body() -> None:
-        from fluoride.cli.demo import run_demo
+    from fluoride.cli.demo import run_demo
 
-        run_demo(name, console=err)
-    run(body)
+    run_demo(name, console=_console(stderr=True))
 
 
 # -- releases ----------------------------------------------------------------------------
 # deploy, rollback, history, push: parse, call Service, render. Nothing else.
-
-
-def show_releases(title: str, releases: list[Release], output: str) -> None:
-    if output == "json":
-        click.echo(dumps(releases))
-        return
-    out.print(table(
-        title, ["when (UTC)", "release", "outcome", "by", "digest / image", "note"],
-        [
-            (f"{r.deployed_at:%Y-%m-%d %H:%M:%S}", r.tag or "", r.outcome.value,
-             (r.deployed_by or "?").rsplit("/", 1)[-1], r.digest or r.image,
-             ("rollback" if r.rollback else "") + (f" {r.reason}" if r.reason else ""))
-            for r in releases
-        ],
-    ))
-
-
-@contextmanager
-def failure_details() -> Iterator[None]:
-    """Show a failed deployment's stopped-task reasons and what serves now, then re-raise."""
-    try:
-        yield
-    except DeploymentFailed as exc:
-        for reason in exc.reasons:
-            err.print(f"[red]stopped task:[/] {reason}", highlight=False)
-        if isinstance(exc.serving, Release):
-            err.print(f"[green]serving:[/] {exc.serving.short}", highlight=False)
-        raise
 
 
 @main.command()
@@ -248,11 +252,9 @@ def failure_details() -> Iterator[None]:
 def deploy(opts: Options, name: str, image: str | None, no_wait: bool, timeout: float) -> None:
     """Deploy IMAGE to NAME: a tag or digest in its repository, a full image reference,
     or (without IMAGE) the newest image pushed there."""
-    def body() -> None:
-        with client(opts) as fl, failure_details():
-            release = fl.service(name).deploy(image, wait=not no_wait, timeout=timeout)
-        show_releases(f"Deployed to {name}", [release], opts.output)
-    run(body)
+    with client(opts) as fl:
+        release = fl.service(name).deploy(image, wait=not no_wait, timeout=timeout)
+    show_releases(f"Deployed to {name}", [release], opts)
 
 
 @main.command()
@@ -264,11 +266,9 @@ def deploy(opts: Options, name: str, image: str | None, no_wait: bool, timeout: 
 @click.pass_obj
 def rollback(opts: Options, name: str, to: str | None, no_wait: bool, timeout: float) -> None:
     """Roll NAME back (a running deployment is cancelled)."""
-    def body() -> None:
-        with client(opts) as fl, failure_details():
-            release = fl.service(name).rollback(to, wait=not no_wait, timeout=timeout)
-        show_releases(f"{name} now serves", [release], opts.output)
-    run(body)
+    with client(opts) as fl:
+        release = fl.service(name).rollback(to, wait=not no_wait, timeout=timeout)
+    show_releases(f"{name} now serves", [release], opts)
 
 
 @main.command()
@@ -277,11 +277,9 @@ def rollback(opts: Options, name: str, to: str | None, no_wait: bool, timeout: f
 @click.pass_obj
 def history(opts: Options, name: str, limit: int) -> None:
     """Show NAME's releases, newest first."""
-    def body() -> None:
-        with client(opts) as fl:
-            releases = fl.service(name).history()
-        show_releases(f"Releases of {name}", releases[:limit], opts.output)
-    run(body)
+    with client(opts) as fl:
+        releases = fl.service(name).history()
+    show_releases(f"Releases of {name}", releases[:limit], opts)
 
 
 @main.command()
@@ -291,11 +289,12 @@ def history(opts: Options, name: str, limit: int) -> None:
 @click.pass_obj
 def push(opts: Options, name: str, image: str, tag: str | None) -> None:
     """Push the local IMAGE to NAME's repository with docker, podman or finch."""
-    def body() -> None:
-        with client(opts) as fl:
-            digest = fl.service(name).push(image, tag=tag)
-        click.echo(dumps({"digest": digest}) if opts.output == "json" else digest)
-    run(body)
+    with client(opts) as fl:
+        digest = fl.service(name).push(image, tag=tag)
+    if opts.json:
+        show({"digest": digest})
+    else:
+        click.echo(digest)
 
 
 # -- logs --------------------------------------------------------------------------------
@@ -312,23 +311,19 @@ def push(opts: Options, name: str, image: str, tag: str | None) -> None:
 @click.pass_obj
 def logs(opts: Options, name: str, since: str, follow: bool, pattern: str | None) -> None:
     """Show what NAME's containers wrote: time (UTC), task id, message."""
-    import json
+    from fluoride.cli.render import dumps
 
-    from fluoride.cli.render import to_jsonable
-
-    def body() -> None:
-        with client(opts) as fl:
-            lines = fl.service(name).logs(since, follow=follow, pattern=pattern)
-            try:
-                for line in lines:
-                    if opts.output == "json":
-                        click.echo(json.dumps(to_jsonable(line), sort_keys=True))
-                    else:
-                        click.echo(f"{line.timestamp.isoformat(timespec='milliseconds')} "
-                                   f"{line.task_id} {line.message}")
-            except KeyboardInterrupt:  # the way to end --follow: not an error
-                pass
-    run(body)
+    with client(opts) as fl:
+        lines = fl.service(name).logs(since, follow=follow, pattern=pattern)
+        try:
+            for line in lines:
+                if opts.json:
+                    click.echo(dumps(line, indent=None))
+                else:
+                    click.echo(f"{line.timestamp.isoformat(timespec='milliseconds')} "
+                               f"{line.task_id} {line.message}")
+        except KeyboardInterrupt:  # the way to end --follow: not an error
+            pass
 
 
 if __name__ == "__main__":  # python -m fluoride.cli

@@ -7,15 +7,13 @@ the reason), deploy v3, roll back to v1, show the history, delete.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 
 from rich.console import Console
 
-from fluoride.cli.render import RichReporter, table
+from fluoride.cli.render import RichReporter, releases_table, table
 from fluoride.client import Fluoride
 from fluoride.errors import RolledBack
 from fluoride.events import ProgressEvent, ServiceEventSeen, StackEventSeen
-from fluoride.releases.history import Release
 from fluoride.service import Service
 from fluoride.spec import ServiceSpec
 
@@ -31,15 +29,6 @@ class _DemoReporter(RichReporter):
         if isinstance(event, ServiceEventSeen) and "target" in event.message:
             return  # target (de)registrations: the progress lines show target health
         super().__call__(event)
-
-
-def _releases(title: str, releases: Sequence[Release]) -> object:
-    return table(
-        title, ["when (UTC)", "release", "outcome", "by", "digest"],
-        [(f"{r.deployed_at:%H:%M:%S}", r.tag or "", r.outcome.value + (" (rollback)" if
-          r.rollback else ""), (r.deployed_by or "?").rsplit("/", 1)[-1], r.digest or r.image)
-         for r in releases],
-    )
 
 
 def run_demo(name: str = "hello", *, console: Console | None = None) -> None:
@@ -85,7 +74,7 @@ def run_demo(name: str = "hello", *, console: Console | None = None) -> None:
         console.print(f"[green]{back.tag} serves again:[/] {back.short}")
 
         console.print()
-        console.print(_releases(f"6. History of {name} (kept in AWS: every user sees it)",
+        console.print(releases_table(f"6. History of {name} (kept in AWS: every user sees it)",
                                 svc.history()))
         status = svc.status()
         console.print(table(

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import enum
-import json
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import attrs
+from cattrs.preconf.json import JsonConverter, make_converter
 from rich.console import Console
 from rich.table import Table
 
@@ -22,26 +21,23 @@ from fluoride.events import (
     describe,
 )
 
-__all__ = ["RichReporter", "table", "to_jsonable"]
+if TYPE_CHECKING:
+    from fluoride._release import Release
+    from fluoride.service import ServiceStatus
+
+__all__ = ["RichReporter", "dumps", "releases_table", "status_table", "table"]
 
 
-def to_jsonable(value: Any) -> Any:
-    """attrs values, enums and datetimes as plain JSON-ready data."""
-    if attrs.has(type(value)):
-        return {k: to_jsonable(v) for k, v in attrs.asdict(value, recurse=False).items()}
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(v) for v in value]
-    return value
+@cache
+def _json() -> JsonConverter:
+    # cattrs' JSON preset: attrs values as dicts of their fields, enums as their values,
+    # datetimes in ISO 8601.
+    return make_converter()
 
 
-def dumps(value: Any) -> str:
-    return json.dumps(to_jsonable(value), indent=2, sort_keys=True)
+def dumps(value: Any, *, indent: int | None = 2) -> str:
+    """``value`` (attrs values, lists and dicts of them) as JSON with sorted keys."""
+    return _json().dumps(value, indent=indent, sort_keys=True)
 
 
 def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> Table:
@@ -51,6 +47,32 @@ def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) 
     for row in rows:
         out.add_row(*("" if v is None else str(v) for v in row))
     return out
+
+
+def releases_table(title: str, releases: Sequence[Release]) -> Table:
+    """Releases, one a row: when, tag, outcome, who, digest (or image) and why."""
+    return table(
+        title, ["when (UTC)", "release", "outcome", "by", "digest / image", "note"],
+        [
+            (f"{r.deployed_at:%Y-%m-%d %H:%M:%S}", r.tag or "",
+             r.outcome.value + (" (rollback)" if r.rollback else ""),
+             (r.deployed_by or "?").rsplit("/", 1)[-1], r.digest or r.image, r.reason)
+            for r in releases
+        ],
+    )
+
+
+def status_table(statuses: Sequence[ServiceStatus]) -> Table:
+    """Services, one a row: state, stack status, task counts, what serves, URL."""
+    return table(
+        "Fluoride services",
+        ["service", "state", "stack status", "tasks (run/want/pend)", "image", "url"],
+        [
+            (s.name, s.state.value, s.stack_status, f"{s.running}/{s.desired}/{s.pending}",
+             s.release.short if s.release else (s.image or "(none yet)"), s.url)
+            for s in statuses
+        ],
+    )
 
 
 @attrs.define

@@ -7,7 +7,8 @@ IAM role and statement, the bucket policies, every security group rule, what eac
 does when the stack is deleted, the checkov findings skipped with their reasons, and
 sensitive actions that no task role statement grants.
 
-Reading the template needs PyYAML (in the ``dev`` extra).
+Reading the template needs cfn-lint's YAML decoder (cfn-lint is in the ``dev`` extra; the
+SDK and the CLI never import this module).
 
 .. versionadded:: 0.1.0
 """
@@ -21,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from fluoride.errors import FluorideError
 from fluoride.infra.template import load_template
 
 __all__ = [
@@ -61,64 +63,45 @@ SENSITIVE_ACTIONS: tuple[str, ...] = (
     "cloudformation:UpdateStack",
 )
 
-_TAGS = (
-    "Ref",
-    "Condition",
-    "GetAtt",
-    "Sub",
-    "If",
-    "Join",
-    "Select",
-    "Split",
-    "Equals",
-    "Not",
-    "And",
-    "Or",
-    "FindInMap",
-    "Base64",
-    "GetAZs",
-    "ImportValue",
-    "Cidr",
-)
-
-
 def template_text() -> str:
     """The template, with its comments."""
     return load_template()
 
 
 def parse_template(text: str) -> dict[str, Any]:
-    """The template as plain data: short-form tags become their long forms.
+    """The template as plain data (dicts, lists, scalars), read with cfn-lint's decoder:
+    short-form tags become their long forms.
 
     ``!GetAtt A.B`` becomes ``{"Fn::GetAtt": ["A", "B"]}``, ``!Ref X`` ``{"Ref": "X"}``,
     ``!Condition C`` ``{"Condition": "C"}`` and the other ``!Name`` ``{"Fn::Name": ...}``.
+
+    Needs cfn-lint, a development tool (the ``dev`` extra): this module writes a docs page
+    and feeds the tests, and is never imported by the SDK or the CLI.
     """
-    import yaml
-
-    class Loader(yaml.SafeLoader):
-        pass
-
-    def construct(tag: str) -> Any:
-        def build(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
-            if isinstance(node, yaml.ScalarNode):
-                value: Any = loader.construct_scalar(node)
-            elif isinstance(node, yaml.SequenceNode):
-                value = loader.construct_sequence(node, deep=True)
-            else:
-                value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]  # a MappingNode here
-            if tag == "GetAtt" and isinstance(value, str):
-                value = value.split(".", 1)
-            key = tag if tag in {"Ref", "Condition"} else f"Fn::{tag}"
-            return {key: value}
-
-        return build
-
-    for tag in _TAGS:
-        Loader.add_constructor(f"!{tag}", construct(tag))
-    loaded = yaml.load(text, Loader=Loader)  # a SafeLoader subclass: no arbitrary objects
+    try:
+        from cfnlint.decode.cfn_yaml import loads
+    except ImportError as exc:  # pragma: no cover - the dev extra installs it
+        raise FluorideError(
+            "Reading the template for the operations page needs cfn-lint, which is not "
+            "installed.",
+            hint="Install the development tools: pip install -c constraints.txt -e '.[dev]'",
+        ) from exc
+    loaded = _plain(loads(text))
     if not isinstance(loaded, dict):
         raise ValueError("the template is not a mapping")
     return loaded
+
+
+def _plain(value: Any) -> Any:
+    """cfn-lint's nodes (dict, list and str subclasses that remember their line) as the
+    builtin types."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
 
 
 # --------------------------------------------------------------------------- showing values

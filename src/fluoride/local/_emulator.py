@@ -144,12 +144,6 @@ class Emulator:
         with WORLD.held():
             yield RolloutHold()
 
-    def advance(self, seconds: float) -> None:
-        """Move simulated time forward by ``seconds`` now (whether or not it is held)."""
-        from fluoride.local._world import WORLD
-
-        WORLD.skip(seconds)
-
     def stop(self) -> None:
         """Stop the server. Idempotent."""
         if self._stopped:

@@ -76,10 +76,6 @@ class ReleaseHistory:
         """Every release, newest first (empty before the first deploy)."""
         return self._read()[0]
 
-    def add(self, release: Release) -> None:
-        """Record a new release as the newest entry."""
-        self.change(lambda releases: [release, *releases])
-
     def update(self, release_id: str, **changes: Any) -> Release | None:
         """Change fields of the entry ``release_id``; returns it, or ``None`` when gone."""
         updated: list[Release] = []

@@ -46,7 +46,6 @@ __all__ = [
     "bucket_from_outputs",
     "secret_from_outputs",
     "secret_name_from_arn",
-    "stores_from_outputs",
     "table_from_outputs",
 ]
 
@@ -476,19 +475,3 @@ def secret_from_outputs(aws: Aws, service: str, outputs: Mapping[str, str]) -> S
     if not arn:
         raise _not_provisioned(service, "secret")
     return Secret(aws, arn, secret_name_from_arn(arn))
-
-
-def stores_from_outputs(
-    aws: Aws, outputs: Mapping[str, str]
-) -> tuple[Table | None, Bucket | None, Secret | None]:
-    """All three handles, ``None`` for each store the spec turned off."""
-    name = outputs.get("TableName", "")
-    bucket = outputs.get("BucketName", "")
-    secret = outputs.get("SecretArn", "")
-    return (
-        Table(aws, name, outputs.get("TableArn", "")) if name else None,
-        Bucket(aws, bucket, outputs.get("BucketArn", "") or f"arn:aws:s3:::{bucket}")
-        if bucket
-        else None,
-        Secret(aws, secret, secret_name_from_arn(secret)) if secret else None,
-    )

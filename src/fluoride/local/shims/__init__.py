@@ -34,7 +34,7 @@ from fluoride.local.shims import (
     secretsmanager_secret,
 )
 
-__all__ = ["SHIMS", "install", "installed"]
+__all__ = ["SHIMS", "install"]
 
 #: Every shim, in the order it is installed.
 SHIMS: tuple[ModuleType, ...] = (
@@ -66,10 +66,6 @@ SHIMS: tuple[ModuleType, ...] = (
 
 _lock = threading.Lock()
 _installed = False
-
-
-def installed() -> bool:
-    return _installed
 
 
 def install() -> None:

@@ -52,6 +52,10 @@ DEPLOY_FORMS: Final = ("None (the newest image pushed), a tag in the service's r
 FLUORIDE_NAMESPACE: Final = "fluoride/"
 
 
+def _shown(value: object) -> str:
+    return shown(value, 300)  # a reference is at most 255 characters: show it whole
+
+
 @attrs.frozen
 class ImageReference:
     """An image reference split into its parts: ``registry/repository[:tag][@digest]``.
@@ -123,11 +127,11 @@ def _split(text: str) -> tuple[ImageReference | None, str]:
 def reference_problems(value: object, field: str = "image") -> list[FieldError]:
     """Problems of a full image reference (``create(image=...)``, a pushed local image)."""
     if not isinstance(value, str):
-        return [FieldError(field, f"must be a string, got {shown(value)}",
+        return [FieldError(field, f"must be a string, got {_shown(value)}",
                            allowed=REFERENCE_FORMS)]
     ref, why = _split(value.strip())
     if ref is None:
-        return [FieldError(field, f"{shown(value)} {why}", allowed=REFERENCE_FORMS)]
+        return [FieldError(field, f"{_shown(value)} {why}", allowed=REFERENCE_FORMS)]
     return []
 
 
@@ -136,7 +140,7 @@ def parse_reference(reference: str) -> ImageReference:
     malformed one (naming what is wrong)."""
     ref, _ = _split(reference.strip()) if isinstance(reference, str) else (None, "")
     if ref is None:
-        raise InvalidInput(f"{shown(reference)} is not an image reference.",
+        raise InvalidInput(f"{_shown(reference)} is not an image reference.",
                            errors=reference_problems(reference))
     return ref
 
@@ -155,29 +159,29 @@ def image_problems(value: object, field: str = "image", *, region: str | None = 
     if value is None and optional:
         return []
     if not isinstance(value, str):
-        return [FieldError(field, f"must be a string or None, got {shown(value)}",
+        return [FieldError(field, f"must be a string or None, got {_shown(value)}",
                            allowed=DEPLOY_FORMS)]
     text = value.strip()
     if not text:
-        return [FieldError(field, f"{shown(value)} is empty", allowed=DEPLOY_FORMS)]
+        return [FieldError(field, f"{_shown(value)} is empty", allowed=DEPLOY_FORMS)]
     if text.startswith("sha256:") and "/" not in text and "@" not in text:
         if DIGEST.fullmatch(text):
             return []
-        return [FieldError(field, f"{shown(value)} is not a digest",
+        return [FieldError(field, f"{_shown(value)} is not a digest",
                            allowed="a digest is sha256: and 64 lowercase hex digits; "
                            "or " + DEPLOY_FORMS)]
     if "/" not in text and ":" not in text and "@" not in text:
         if TAG.fullmatch(text):
             return []
         why = "contains a space" if any(c.isspace() for c in text) else "is not a valid tag"
-        return [FieldError(field, f"{shown(value)} {why}", allowed=DEPLOY_FORMS)]
+        return [FieldError(field, f"{_shown(value)} {why}", allowed=DEPLOY_FORMS)]
     ref, why = _split(text)
     if ref is None:
-        return [FieldError(field, f"{shown(value)} {why}", allowed=DEPLOY_FORMS)]
+        return [FieldError(field, f"{_shown(value)} {why}", allowed=DEPLOY_FORMS)]
     where = ecr_region(ref)
     if region is not None and where is not None and where != region:
         return [FieldError(
-            field, f"{shown(value)} is in ECR in {where}, but the service runs in {region}",
+            field, f"{_shown(value)} is in ECR in {where}, but the service runs in {region}",
             allowed=f"an image in ECR in {region}: push it to the service's repository "
             "(`fluoride push`) or replicate the repository to that region")]
     return []
@@ -195,7 +199,7 @@ def check_rollback(to: object, *, wait: object, timeout: object,
     """Refuse a ``rollback()`` whose arguments are bad, before any AWS call."""
     problems = [] if isinstance(to, Release) else image_problems(to, "to", region=region)
     if problems and not isinstance(to, str | None):
-        problems = [FieldError("to", f"must be a Release, a tag or a digest, got {shown(to)}",
+        problems = [FieldError("to", f"must be a Release, a tag or a digest, got {_shown(to)}",
                                allowed="None (the previous stable release), a Release from "
                                "history(), a tag such as v1, or sha256:<64 hex digits>")]
     refuse("rollback()", problems + flag_problems(wait, "wait") + timeout_problems(timeout))
@@ -227,7 +231,7 @@ def check_push(local_image: object, *, tag: object) -> None:
     if not is_id:
         problems += reference_problems(local_image, "local_image")
     if tag is not None and not (isinstance(tag, str) and TAG.fullmatch(tag)):
-        problems.append(FieldError("tag", f"{shown(tag)} is not a valid tag",
+        problems.append(FieldError("tag", f"{_shown(tag)} is not a valid tag",
                                    allowed="None, or up to 128 letters, digits, '_', '.' and "
                                    "'-', not starting with '.' or '-'"))
     refuse("push()", problems)

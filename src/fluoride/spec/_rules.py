@@ -182,7 +182,7 @@ class _Checker:
     def strings(self, field: str, value: object, low: int, high: int, what: str) -> list[str]:
         """The string items of a tuple field, checked for count, type and duplicates."""
         if not isinstance(value, tuple):
-            self.fail(field, f"must be a list, got {value!r}")
+            self.fail(field, f"must be a list, got {_shown(value)}", f"{low} to {high} {what}")
             return []
         if not low <= len(value) <= high:
             self.fail(field, f"has {len(value)} entries", f"{low} to {high} {what}")

@@ -192,7 +192,11 @@ def loads_config(text: str, *, source: str = "fluoride.toml") -> tuple[str | Non
     try:
         data: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source} is not valid TOML: {exc}") from exc
+        raise ConfigError(
+            f"{source} is not valid TOML: {exc}",
+            hint="TOML takes key = value lines, strings in quotes, numbers bare, and "
+            "[tables] such as [health]; see the ServiceSpec reference for the fields.",
+        ) from exc
     name = data.pop("name", None)
     errors = [] if name is None else _service_name_problems(name, "name")
     try:

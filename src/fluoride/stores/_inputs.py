@@ -56,7 +56,8 @@ def _number(value: int | float | Decimal, field: str) -> tuple[Decimal | None,
                                      "store", allowed=_NUMBER)]
     if number.is_zero():
         return number, []
-    digits = len(number.normalize().as_tuple().digits)
+    # Significant digits without the context's rounding (normalize() would round to 28).
+    digits = len("".join(map(str, number.as_tuple().digits)).strip("0"))
     magnitude = number.adjusted()
     if digits > _MAX_DIGITS or not _MIN_EXPONENT <= magnitude < _MAX_EXPONENT:
         return None, [FieldError(field, f"{shown(value)} does not fit a DynamoDB number",

@@ -22,11 +22,17 @@ from boto3.dynamodb.conditions import Key
 from moto.server import ThreadedMotoServer
 
 from fluoride.aws import Aws
+from fluoride.errors import (
+    AwsError,
+    FluorideError,
+    InvalidInput,
+    StoreNotFound,
+    StoreNotProvisioned,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TagTypeDef as TableTag
     from mypy_boto3_secretsmanager.type_defs import TagTypeDef as SecretTag
-from fluoride.errors import AwsError, FluorideError, StoreNotFound, StoreNotProvisioned
 from fluoride.stores.data import (
     Bucket,
     ObjectSummary,
@@ -124,6 +130,33 @@ def test_table_put_get_delete(table: Table) -> None:
     table.delete_item({"pk": "a", "sk": 1})
     assert table.get_item({"pk": "a", "sk": 1}) is None
     table.delete_item({"pk": "a", "sk": 1})  # deleting what is gone is not an error
+
+
+@pytest.mark.parametrize(("value", "stored"), [
+    (0.1, Decimal("0.1")),            # not 0.1000000000000000055511151231257827...
+    (1 / 3, Decimal("0.3333333333333333")),
+    (6.02214076e23, Decimal("6.02214076E+23")),
+    (-0.0, Decimal("-0.0")),
+])
+def test_floats_are_stored_as_written(table: Table, value: float, stored: Decimal) -> None:
+    table.put_item({"pk": "f", "sk": 1.5, "x": value, "xs": [value], "m": {"x": value}})
+    item = table.get_item({"pk": "f", "sk": 1.5})
+    assert item == {"pk": "f", "sk": Decimal("1.5"), "x": stored, "xs": [stored],
+                    "m": {"x": stored}}
+
+
+def test_nan_is_refused_and_nothing_is_written(table: Table) -> None:
+    with pytest.raises(InvalidInput, match=r"item\['x'\]: nan") as err:
+        table.put_item({"pk": "nan", "sk": 1, "x": float("nan")})
+    assert "finite" in (err.value.errors[0].allowed or "")
+    assert table.get_item({"pk": "nan", "sk": 1}) is None
+
+
+def test_query_with_float_values_in_the_expression(table: Table) -> None:
+    table.put_item({"pk": "q", "sk": 2.5})
+    found = list(table.query(KeyConditionExpression="pk = :p AND sk = :s",
+                             ExpressionAttributeValues={":p": "q", ":s": 2.5}))
+    assert found == [{"pk": "q", "sk": Decimal("2.5")}]
 
 
 def test_table_query_and_scan_page_lazily_through_every_item(table: Table) -> None:

@@ -17,12 +17,13 @@ import pytest
 SRC = Path(__file__).resolve().parent.parent / "src" / "fluoride"
 
 # layer -> the layers it may import (besides itself)
-BASE = {"names", "_version", "_release", "errors", "aws", "events", "waiting"}
+BASE = {"names", "_version", "_release", "_check", "errors", "aws", "events", "waiting"}
 ALLOWED: dict[str, set[str]] = {
     "names": set(),
     "_version": set(),
     "_release": set(),
     "errors": {"_release"},
+    "_check": {"errors"},
     "aws": {"errors"},
     "events": {"errors", "_release"},
     "waiting": {"errors", "events"},

@@ -14,8 +14,9 @@ import pytest
 from botocore.stub import Stubber
 
 from fluoride.aws import Aws
-from fluoride.errors import ImageNotFound, NoContainerEngine, PushFailed
+from fluoride.errors import ImageNotFound, InvalidInput, NoContainerEngine, PushFailed
 from fluoride.releases.containers import find_engine, push_image
+from fluoride.releases.reference import image_problems
 from fluoride.releases.registry import ImageReference, Registry, parse_reference
 
 ACCOUNT = "123456789012"
@@ -44,10 +45,25 @@ def test_parse_reference(text: str, expected: ImageReference) -> None:
     assert str(parse_reference(text)) == text
 
 
-@pytest.mark.parametrize("text", ["", "app:", "app@sha256:short", "app@md5:" + "a" * 32])
-def test_malformed_references(text: str) -> None:
-    with pytest.raises(ImageNotFound):
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("", "is empty"),
+        ("app:", "invalid tag"),
+        ("app@sha256:short", "malformed digest"),
+        ("app@md5:" + "a" * 32, "malformed digest"),
+        ("UPPER:Case", "uppercase letters in the repository 'UPPER'"),
+        ("not an image!!", "contains a space"),
+        ("ghcr.io/org/app:-v1", "invalid tag '-v1'"),
+        ("bad_host.io:x/app", "invalid registry host"),
+        ("a//b", "invalid repository"),
+    ],
+)
+def test_malformed_references(text: str, why: str) -> None:
+    with pytest.raises(InvalidInput, match="is not an image reference") as err:
         parse_reference(text)
+    assert why in err.value.errors[0].problem
+    assert err.value.errors[0].field == "image"
 
 
 @pytest.fixture
@@ -131,7 +147,6 @@ def test_another_ecr_repository_in_the_region_is_resolved(
         ("ghcr.io/org/app:v1", None),
         ("nginx:1.25", None),
         (f"ghcr.io/org/app@{D1}", D1),
-        ("999999999999.dkr.ecr.us-east-1.amazonaws.com/app:v1", None),  # another region
     ],
 )
 def test_other_registries_are_taken_as_given(
@@ -140,6 +155,76 @@ def test_other_registries_are_taken_as_given(
     with Stubber(stub_aws.client("ecr")):  # no call may be made
         resolved = registry.resolve(given)
     assert (resolved.reference, resolved.digest) == (given, digest)
+
+
+def test_an_ecr_image_in_another_region_is_refused_without_a_call(
+    registry: Registry, stub_aws: Aws
+) -> None:
+    given = "999999999999.dkr.ecr.us-east-1.amazonaws.com/app:v1"
+    with Stubber(stub_aws.client("ecr")), pytest.raises(InvalidInput) as err:  # no call
+        registry.resolve(given)
+    (problem,) = err.value.errors
+    assert problem.field == "image"
+    assert "us-east-1" in problem.problem
+    assert "eu-west-1" in (problem.allowed or "")
+
+
+@pytest.mark.parametrize("given", ["fluoride/web:v1", "fluoride/web"])
+def test_a_fluoride_repository_without_registry_is_ours_not_docker_hubs(
+    registry: Registry, stub_aws: Aws, given: str
+) -> None:
+    tag = given.partition(":")[2] or "latest"
+    with Stubber(stub_aws.client("ecr")) as ecr:
+        ecr.add_response("describe_images", {"imageDetails": [_details(D1, [tag], T0)]},
+                         {"repositoryName": "fluoride/web", "imageIds": [{"imageTag": tag}]})
+        assert registry.resolve(given).reference == f"{URI}@{D1}"
+
+
+def test_another_fluoride_repository_is_looked_up_in_this_account(
+    registry: Registry, stub_aws: Aws
+) -> None:
+    with Stubber(stub_aws.client("ecr")) as ecr:
+        ecr.add_response("describe_images", {"imageDetails": [_details(D2, ["v3"], T0)]},
+                         {"repositoryName": "fluoride/api", "imageIds": [{"imageTag": "v3"}]})
+        resolved = registry.resolve("fluoride/api:v3")
+    assert resolved.reference == f"{URI.rsplit('/', 2)[0]}/fluoride/api@{D2}"
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        (None, None),
+        ("v2", None),
+        ("V2", None),  # a tag may have capitals; a repository may not
+        (D1, None),
+        ("nginx:1.25", None),
+        ("fluoride/probe:v1", None),
+        (f"{URI}@{D1}", None),
+        ("123456789012.dkr.ecr.eu-west-1.amazonaws.com/x:v1", None),
+        ("", "is empty"),
+        ("   ", "is empty"),
+        ("sha256:xyz", "is not a digest"),
+        ("sha256:" + "A" * 64, "is not a digest"),
+        ("UPPER:Case", "uppercase letters"),
+        ("not an image!!", "contains a space"),
+        ("v2!", "is not a valid tag"),
+        ("-v2", "is not a valid tag"),
+        ("x" * 129, "is not a valid tag"),
+        ("app:", "invalid tag"),
+        ("app@sha256:1", "malformed digest"),
+        ("123456789012.dkr.ecr.us-east-1.amazonaws.com/x:v1", "is in ECR in us-east-1"),
+        (123, "must be a string or None, got 123"),
+        (b"v2", "must be a string or None"),
+    ],
+)
+def test_image_problems(value: object, problem: str | None) -> None:
+    found = image_problems(value, region="eu-west-1")
+    if problem is None:
+        assert found == []
+    else:
+        (error,) = found
+        assert (error.field, problem in error.problem, bool(error.allowed)) == (
+            "image", True, True)
 
 
 def test_login_decodes_the_token(registry: Registry, stub_aws: Aws) -> None:

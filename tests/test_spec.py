@@ -25,6 +25,7 @@ from fluoride.spec import (
     loads_config,
     render_environment,
     save_spec,
+    spec_argument_problems,
     to_parameters,
     user_tags,
     validate_service_name,
@@ -308,6 +309,15 @@ CASES: list[tuple[dict[str, Any], str | None]] = [
     ({"project": "p" * 257}, "project"),
     ({"team": ""}, "team"),
     ({"contact": "a<b>"}, "contact"),
+    # Values of the wrong shape are kept by the converters and named by validate(), not
+    # raised from the constructor as a bare ValueError or TypeError.
+    ({"environment": "FOO=1"}, "environment"),
+    ({"environment": ["FOO=1"]}, "environment"),
+    ({"environment": 5}, "environment"),
+    ({"environment": [("FOO", "1")]}, None),
+    ({"network.subnet_ids": 5}, "network.subnet_ids"),
+    ({"network.ingress_cidrs": None}, "network.ingress_cidrs"),
+    ({"access.extra_policy_arns": {"a": 1}}, "access.extra_policy_arns"),
 ]
 
 
@@ -323,6 +333,35 @@ def test_rule(changes: dict[str, Any], bad: str | None) -> None:
         assert bad in fields
         # Rules do not pile up: one bad value is reported once or twice, never everywhere.
         assert len(fields) <= 3, fields
+
+
+@pytest.mark.parametrize("part", ["health", "network", "domain", "stores", "access"])
+def test_a_part_of_the_wrong_class_is_named_not_an_attribute_error(part: str) -> None:
+    (error,) = ServiceSpec(**{part: {"x": 1}}).problems()  # type: ignore[arg-type]  # the bad input
+    assert error.field == part
+    assert "{'x': 1}" in error.problem
+    assert error.allowed is not None
+    assert f"{part}=" in error.allowed
+
+
+@pytest.mark.parametrize(("spec", "bad"), [
+    (None, False), (ServiceSpec(), False), ("8080", True), ({"port": 8080}, True), (8080, True),
+])
+def test_spec_argument_problems(spec: object, bad: bool) -> None:
+    found = spec_argument_problems(spec)
+    assert bool(found) is bad
+    if bad:
+        assert found[0].field == "spec"
+        assert repr(spec) in found[0].problem
+
+
+def test_a_non_utf8_file_names_the_byte_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "fluoride.toml"
+    path.write_bytes(b"port = 8080\nteam = 'M\xfcller'\n")
+    with pytest.raises(ConfigError, match="not UTF-8") as info:
+        load_config(path)
+    assert "0xfc at line 2" in str(info.value)
+    assert info.value.hint is not None
 
 
 def test_memory_message_lists_the_sizes_for_that_cpu() -> None:

@@ -28,6 +28,7 @@ __all__ = ["Fluoride"]
 
 #: Credentials the emulator accepts (it checks none); never real ones.
 LOCAL_KEY = "testing"
+_POLL_ALLOWED = "None (the default), or seconds above 0; at least 1 on AWS"
 
 
 class Fluoride:
@@ -61,10 +62,13 @@ class Fluoride:
         clock: Clock | None = None,
         poll_interval: float | None = None,
     ) -> None:
+        from fluoride._check import endpoint_problems, refuse, seconds_problems
         from fluoride.aws import Aws
         from fluoride.events import default_reporter
         from fluoride.waiting import SystemClock
 
+        refuse("Fluoride()", endpoint_problems(endpoint_url) + ([] if poll_interval is None
+               else seconds_problems(poll_interval, "poll_interval", allowed=_POLL_ALLOWED)))
         self.aws = Aws.from_options(
             session=session,
             profile=profile,

@@ -24,6 +24,7 @@ __all__ = [
     "FieldError",
     "FluorideError",
     "ImageNotFound",
+    "InvalidInput",
     "NoContainerEngine",
     "NoDefaultVpc",
     "PushFailed",
@@ -73,6 +74,15 @@ class ConfigError(FluorideError):
         if self.errors:
             message = message + "\n" + "\n".join(f"  - {e.message}" for e in self.errors)
         super().__init__(message, hint=hint)
+
+
+class InvalidInput(ConfigError):
+    """An argument of an SDK call, a CLI option or a value to store is invalid.
+
+    Raised before any AWS call, with nothing changed. ``errors`` holds one
+    :class:`FieldError` per bad argument: its name (``field``), what is wrong with the
+    value (``problem``, which shows the value) and what would be accepted (``allowed``).
+    """
 
 
 class CredentialsError(ConfigError):

@@ -7,7 +7,9 @@ from html import escape as html_escape
 from typing import TYPE_CHECKING, Literal
 
 import attrs
+import botocore.exceptions
 
+from fluoride._check import refuse
 from fluoride._version import version
 from fluoride.errors import ConfigError, ServiceExists, StoresRetained
 from fluoride.events import DeploymentProgress, Note, Reporter, describe
@@ -29,9 +31,17 @@ from fluoride.names import (
 )
 from fluoride.releases.ecs import EcsService, describe_service
 from fluoride.releases.history import Release
+from fluoride.releases.reference import (
+    check_deploy,
+    check_push,
+    check_rollback,
+    check_wait,
+    create_image_problems,
+)
 from fluoride.spec import (
     ServiceSpec,
     render_environment,
+    spec_argument_problems,
     to_parameters,
     user_tags,
     validate_service_name,
@@ -250,6 +260,8 @@ class Service:
         :class:`NoDefaultVpc`, or :class:`StackFailed` with the first failing resource
         (the failed stack is deleted, so nothing is left behind).
         """
+        refuse("create()", spec_argument_problems(spec)
+               + create_image_problems(image, region=self.aws.session.region_name))
         spec = spec or ServiceSpec()
         spec.validate()
         existing = self.stack.describe()
@@ -480,15 +492,17 @@ class Service:
         return self._purge(stores, recovery_days="tagged")
 
     def _repository_exists(self) -> bool:
-        from fluoride.aws import client_error_code
+        from fluoride.aws import client_error_code, translate
 
-        try:
-            self.aws.client("ecr").describe_repositories(
-                repositoryNames=[repository_name(self.name)])
-        except Exception as exc:
-            if client_error_code(exc) == "RepositoryNotFoundException":
-                return False
-            raise
+        # translate(): an AccessDenied or a dropped connection is an AwsError, not botocore's.
+        with translate("DescribeRepositories", repository_name(self.name)):
+            try:
+                self.aws.client("ecr").describe_repositories(
+                    repositoryNames=[repository_name(self.name)])
+            except botocore.exceptions.ClientError as exc:
+                if client_error_code(exc) == "RepositoryNotFoundException":
+                    return False
+                raise
         return True
 
     # -- logs ----------------------------------------------------------------------------
@@ -561,6 +575,7 @@ class Service:
 
         .. versionadded:: 0.1
         """
+        check_deploy(image, wait=wait, timeout=timeout, region=self.aws.session.region_name)
         return self.deployments.deploy(image, wait=wait, timeout=timeout)
 
     def wait_stable(self, *, timeout: float = DEFAULT_TIMEOUT) -> Release:
@@ -569,6 +584,7 @@ class Service:
 
         .. versionadded:: 0.1
         """
+        check_wait(timeout)
         return self.deployments.wait_stable(timeout=timeout)
 
     def rollback(
@@ -587,6 +603,7 @@ class Service:
 
         .. versionadded:: 0.1
         """
+        check_rollback(to, wait=wait, timeout=timeout, region=self.aws.session.region_name)
         return self.deployments.rollback(to, wait=wait, timeout=timeout)
 
     def history(self) -> list[Release]:
@@ -607,6 +624,7 @@ class Service:
         from fluoride.releases.containers import push_image
         from fluoride.releases.deployment import ServiceOutputs
 
+        check_push(local_image, tag=tag)
         where = ServiceOutputs.from_info(self.stack.require())
         return push_image(self.deployments.registry(where), local_image, tag=tag,
                           reporter=self.reporter)

@@ -126,11 +126,37 @@ def show_releases(title: str, releases: list[Release], opts: Options) -> None:
     _console().print(releases_table(title, releases))
 
 
+
+
+def _endpoint_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Refuse a malformed --endpoint-url, and one given with --local, before anything runs."""
+    from fluoride._check import endpoint_problems
+
+    problems = endpoint_problems(value, "--endpoint-url")
+    if problems:
+        raise click.BadParameter(problems[0].message.partition(": ")[2], ctx, param)
+    if value is not None and ctx.params.get("local"):
+        raise click.UsageError(_CONFLICT, ctx)
+    return value
+
+
+def _local(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    if value and ctx.params.get("endpoint_url") is not None:
+        raise click.UsageError(_CONFLICT, ctx)
+    return value
+
+
+_CONFLICT = ("--local and --endpoint-url conflict: --local starts a fresh embedded emulator, "
+             "--endpoint-url sends calls to one already running. Give one of them.")
+
+
 @click.group(cls=FluorideGroup)
 @click.option("--profile", help="AWS profile to use.")
 @click.option("--region", help="AWS region (default: your AWS configuration).")
-@click.option("--endpoint-url", help="Send every AWS call here (an emulator).")
-@click.option("--local", is_flag=True, help="Run against a fresh embedded emulator.")
+@click.option("--endpoint-url", callback=_endpoint_url,
+              help="Send every AWS call here (an emulator), e.g. http://127.0.0.1:4566.")
+@click.option("--local", is_flag=True, callback=_local,
+              help="Run against a fresh embedded emulator (not with --endpoint-url).")
 @click.option("--output", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
 @click.version_option(package_name="fluoride")
@@ -207,7 +233,8 @@ def template(config: Path | None) -> None:
 
 
 @main.command()
-@click.option("--port", type=int, default=0, help="Port on 127.0.0.1 (default: a free one).")
+@click.option("--port", type=click.IntRange(0, 65535), default=0,
+              help="Port on 127.0.0.1 (default: a free one).")
 def local(port: int) -> None:
     """Run the embedded emulator as a server for other tools, until Ctrl-C."""
     import time
@@ -246,7 +273,8 @@ def demo(name: str) -> None:
 @click.argument("name")
 @click.argument("image", required=False)
 @click.option("--no-wait", is_flag=True, help="Start the deployment and return.")
-@click.option("--timeout", type=float, default=DEFAULT_TIMEOUT, show_default=True,
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True),
+              default=DEFAULT_TIMEOUT, show_default=True,
               help="Seconds to wait before cancelling (the previous release serves again).")
 @click.pass_obj
 def deploy(opts: Options, name: str, image: str | None, no_wait: bool, timeout: float) -> None:
@@ -262,7 +290,8 @@ def deploy(opts: Options, name: str, image: str | None, no_wait: bool, timeout: 
 @click.option("--to", "to", help="A tag or digest to go back to (default: the last release "
               "that was stable before the current one).")
 @click.option("--no-wait", is_flag=True, help="Start the rollback and return.")
-@click.option("--timeout", type=float, default=DEFAULT_TIMEOUT, show_default=True)
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True),
+              default=DEFAULT_TIMEOUT, show_default=True)
 @click.pass_obj
 def rollback(opts: Options, name: str, to: str | None, no_wait: bool, timeout: float) -> None:
     """Roll NAME back (a running deployment is cancelled)."""
@@ -273,7 +302,8 @@ def rollback(opts: Options, name: str, to: str | None, no_wait: bool, timeout: f
 
 @main.command()
 @click.argument("name")
-@click.option("--limit", type=int, default=20, show_default=True, help="How many to show.")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True,
+              help="How many to show.")
 @click.pass_obj
 def history(opts: Options, name: str, limit: int) -> None:
     """Show NAME's releases, newest first."""

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 import attrs
 
-from fluoride.errors import ImageNotFound, NoContainerEngine, PushFailed
+from fluoride.errors import ConfigError, NoContainerEngine, PushFailed
 from fluoride.events import Note, Reporter
 from fluoride.releases.registry import Registry, parse_reference
 
@@ -129,5 +129,5 @@ def _tag_of(local_image: str) -> str | None:
         return None
     try:
         return parse_reference(local_image).tag
-    except ImageNotFound:
+    except ConfigError:  # not a reference (InvalidInput): no tag to take
         return None

@@ -8,15 +8,22 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
 import botocore.exceptions
 
+from fluoride._check import refuse
 from fluoride.aws import Aws, client_error_code, translate
 from fluoride.errors import AwsError, ImageNotFound
+from fluoride.releases.reference import (
+    DIGEST,
+    ImageReference,
+    ecr_region,
+    image_problems,
+    parse_reference,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_ecr.type_defs import ImageIdentifierTypeDef
@@ -30,64 +37,7 @@ __all__ = [
     "parse_reference",
 ]
 
-_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
-_ECR_HOST = re.compile(
-    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?$"
-)
 _NOT_FOUND = {"ImageNotFoundException", "RepositoryNotFoundException"}
-
-
-@attrs.frozen
-class ImageReference:
-    """An image reference split into its parts: ``registry/repository[:tag][@digest]``.
-
-    ``registry`` is ``None`` for a reference without one (Docker Hub, as docker reads it).
-    """
-
-    registry: str | None
-    repository: str
-    tag: str | None = None
-    digest: str | None = None
-
-    @property
-    def name(self) -> str:
-        """``registry/repository`` (or just the repository)."""
-        return f"{self.registry}/{self.repository}" if self.registry else self.repository
-
-    def __str__(self) -> str:
-        text = self.name
-        if self.tag:
-            text += f":{self.tag}"
-        if self.digest:
-            text += f"@{self.digest}"
-        return text
-
-
-def parse_reference(reference: str) -> ImageReference:
-    """Split ``reference`` as docker does: the first part is a registry when it has a dot,
-    a port or is ``localhost``. Raises :class:`ImageNotFound` for an empty or malformed one.
-    """
-    text = reference.strip()
-    digest = None
-    if "@" in text:
-        text, digest = text.split("@", 1)
-        if not _DIGEST.match(digest):
-            raise ImageNotFound(
-                f"{reference!r} has a malformed digest (expected sha256: and 64 hex digits).",
-                resource=reference,
-            )
-    registry = None
-    first, sep, rest = text.partition("/")
-    if sep and ("." in first or ":" in first or first == "localhost"):
-        registry, text = first, rest
-    tag = None
-    last_slash = text.rfind("/")
-    colon = text.rfind(":")
-    if colon > last_slash:
-        text, tag = text[:colon], text[colon + 1 :]
-    if not text or (tag is not None and not tag):
-        raise ImageNotFound(f"{reference!r} is not an image reference.", resource=reference)
-    return ImageReference(registry=registry, repository=text, tag=tag, digest=digest)
 
 
 @attrs.frozen
@@ -209,27 +159,34 @@ class Registry:
         """What ``deploy(image)`` runs.
 
         ``None`` is the newest image; a bare tag (``v2``) or digest (``sha256:...``) is
-        looked up in this repository; a full reference to an ECR repository in this region
-        is resolved to its digest there (no tag means ``latest``, as in docker); any other
-        registry's reference is kept as given.
-        Raises :class:`ImageNotFound`.
+        looked up in this repository; a full reference to an ECR repository in this region,
+        or ``fluoride/<name>[:tag]`` (a Fluoride repository of this account), is resolved to
+        its digest there (no tag means ``latest``, as in docker); any other registry's
+        reference is kept as given.
+        Raises :class:`InvalidInput` for a malformed reference or an ECR image in another
+        region (before any AWS call), :class:`ImageNotFound`.
         """
+        refuse("deploy()", image_problems(image, region=self.aws.region))
         if image is None:
             return _resolved(self.newest())
         text = image.strip()
-        if _DIGEST.match(text):
+        if DIGEST.fullmatch(text):
             return _resolved(self.find(digest=text))
         if "/" not in text and ":" not in text and "@" not in text:
             return _resolved(self.find(tag=text))
         ref = parse_reference(text)
         # Without a tag or digest a full reference means ``:latest``, as docker reads it.
         tag = None if ref.digest else (ref.tag or "latest")
-        if ref.name == self.uri:
+        if ref.name == self.uri or (ref.is_fluoride and ref.repository == self.name):
             return _resolved(self.find(tag=tag, digest=ref.digest))
-        host = _ECR_HOST.match(ref.registry or "")
-        if host and host.group("region") == self.aws.region:
+        if ref.is_fluoride:  # another Fluoride service's repository, in this account
+            found = _describe_one(self.aws, f"{self.host}/{ref.repository}", ref.repository,
+                                  None, tag=tag, digest=ref.digest)
+            return _resolved(found)
+        if ecr_region(ref) is not None:  # in this region: image_problems refused others
+            host = ref.registry or ""
             found = _describe_one(
-                self.aws, ref.name, ref.repository, host.group("account"),
+                self.aws, ref.name, ref.repository, host.split(".", 1)[0],
                 tag=tag, digest=ref.digest,
             )
             return _resolved(found)

@@ -27,6 +27,7 @@ from fluoride.spec._rules import (
     RESERVED_ENVIRONMENT_NAMES,
     RESERVED_ENVIRONMENT_PREFIXES,
     SERVICE_NAME_MAX,
+    spec_argument_problems,
     validate_service_name,
 )
 from fluoride.spec._toml import dumps_config, load_config, load_spec, loads_config, save_spec
@@ -63,6 +64,7 @@ __all__ = [
     "loads_config",
     "render_environment",
     "save_spec",
+    "spec_argument_problems",
     "to_parameters",
     "user_tags",
     "validate_service_name",

@@ -122,6 +122,26 @@ def validate_service_name(name: str) -> str:
     return name
 
 
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def spec_argument_problems(spec: object, field: str = "spec") -> list[FieldError]:
+    """Problems of a ``spec`` argument: ``None`` or a `ServiceSpec` (checked on its own).
+
+    >>> spec_argument_problems("8080")[0].field
+    'spec'
+    """
+    from fluoride.spec._values import ServiceSpec
+
+    if spec is None or isinstance(spec, ServiceSpec):
+        return []
+    return [FieldError(field, f"must be a ServiceSpec, got {_shown(spec)}",
+                       allowed="None (the defaults), ServiceSpec(port=8080, ...), or "
+                       "load_spec('fluoride.toml')")]
+
+
 class _Checker:
     """Collects every `FieldError` of a spec."""
 
@@ -162,7 +182,7 @@ class _Checker:
     def strings(self, field: str, value: object, low: int, high: int, what: str) -> list[str]:
         """The string items of a tuple field, checked for count, type and duplicates."""
         if not isinstance(value, tuple):
-            self.fail(field, f"must be a list, got {value!r}")
+            self.fail(field, f"must be a list, got {_shown(value)}", f"{low} to {high} {what}")
             return []
         if not low <= len(value) <= high:
             self.fail(field, f"has {len(value)} entries", f"{low} to {high} {what}")
@@ -186,7 +206,25 @@ class _Checker:
 
     # -- the spec
 
+    def parts(self, spec: ServiceSpec) -> bool:
+        """Whether each nested part has its class (a dict or a number there would make
+        the checks below fail with AttributeError); each that has not is reported."""
+        from fluoride.spec import _values
+
+        ok = True
+        for field, cls in (("health", _values.HealthCheck), ("network", _values.Network),
+                           ("domain", _values.Domain), ("stores", _values.Stores),
+                           ("access", _values.Access)):
+            value = getattr(spec, field)
+            if not isinstance(value, cls):
+                self.fail(field, f"must be a {cls.__name__}, got {_shown(value)}",
+                          f"{cls.__name__}(...), e.g. ServiceSpec({field}={cls.__name__}())")
+                ok = False
+        return ok
+
     def spec(self, spec: ServiceSpec) -> list[FieldError]:
+        if not self.parts(spec):
+            return self.errors
         self.integer("port", spec.port, 1, 65535)
         if self.string("health_path", spec.health_path) and (
             not _HEALTH_PATH.fullmatch(spec.health_path) or len(spec.health_path) > 1024
@@ -403,7 +441,8 @@ class _Checker:
 
     def environment(self, env: object) -> None:
         if not isinstance(env, Mapping):
-            self.fail("environment", f"must be a mapping of names to values, got {env!r}")
+            self.fail("environment", f"must be a mapping of names to values, got {_shown(env)}",
+                      "a mapping of names to strings, e.g. {'FOO': '1'}")
             return
         if len(env) > MAX_ENVIRONMENT_VARIABLES:
             self.fail("environment", f"has {len(env)} variables",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable, Mapping
+from os import PathLike
 from pathlib import Path
 from typing import Any, Final
 
@@ -184,10 +185,18 @@ def loads_config(text: str, *, source: str = "fluoride.toml") -> tuple[str | Non
 
     .. versionadded:: 0.1.0
     """
+    if not isinstance(text, str):
+        raise ConfigError(f"{source} cannot be read.", errors=[FieldError(
+            "text", f"must be a string, got {type(text).__name__}",
+            allowed="the file's text (for bytes: data.decode('utf-8'), or load_config(path))")])
     try:
         data: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source} is not valid TOML: {exc}") from exc
+        raise ConfigError(
+            f"{source} is not valid TOML: {exc}",
+            hint="TOML takes key = value lines, strings in quotes, numbers bare, and "
+            "[tables] such as [health]; see the ServiceSpec reference for the fields.",
+        ) from exc
     name = data.pop("name", None)
     errors = [] if name is None else _service_name_problems(name, "name")
     try:
@@ -246,6 +255,9 @@ def load_config(path: str | Path) -> tuple[str | None, ServiceSpec]:
 
     .. versionadded:: 0.1.0
     """
+    if not isinstance(path, str | PathLike):
+        raise ConfigError("No fluoride.toml to read.", errors=[FieldError(
+            "path", f"must be a path, got {path!r}", allowed="a str or pathlib.Path")])
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -253,6 +265,15 @@ def load_config(path: str | Path) -> tuple[str | None, ServiceSpec]:
         raise ConfigError(f"Cannot read {path}: {exc.strerror or exc}.",
                           hint="Write one with `fluoride create`, or pass the right path.") \
             from exc
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path} is not UTF-8 text: byte {exc.object[exc.start]:#04x} at line {line} "
+            f"(byte offset {exc.start}) cannot be decoded.",
+            errors=[FieldError(str(path), f"has the byte {exc.object[exc.start]:#04x} at line "
+                               f"{line}", allowed="a TOML file saved as UTF-8")],
+            hint="Save the file as UTF-8 (TOML files are UTF-8 by definition).",
+        ) from exc
     return loads_config(text, source=str(path))
 
 

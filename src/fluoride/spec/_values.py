@@ -19,6 +19,10 @@ def _str_tuple(value: str | Iterable[str]) -> tuple[str, ...]:
     # A lone string would otherwise become a tuple of its characters.
     if isinstance(value, str):
         return (value,)
+    if not isinstance(value, Iterable) or isinstance(value, Mapping | bytes):
+        # Kept as given: validate() names the field and the value (a converter that
+        # raised would give a bare TypeError, and only for the first bad field).
+        return value  # type: ignore[return-value]  # reported by _Checker.strings
     return tuple(value)
 
 
@@ -58,7 +62,14 @@ class Environment(Mapping[str, str]):
 def _to_environment(value: Mapping[str, str] | Iterable[tuple[str, str]]) -> Environment:
     if isinstance(value, Environment):
         return value
-    return Environment(value)
+    if isinstance(value, str | bytes):
+        # e.g. "FOO=1": kept as given for validate() to name, not split into characters.
+        return value  # (mypy sees no str here; users may pass one)
+    try:
+        return Environment(value)
+    except (TypeError, ValueError):
+        # Not a mapping, nor pairs: validate() names the field and the value.
+        return value  # type: ignore[return-value]  # reported by _Checker.environment
 
 
 @attrs.frozen(kw_only=True)

@@ -28,8 +28,24 @@ import attrs
 import boto3.exceptions
 import botocore.exceptions
 
+from fluoride._check import count_problems, flag_problems, refuse, type_problems
 from fluoride.aws import Aws, client_error_code, translate
-from fluoride.errors import FluorideError, StoreNotFound, StoreNotProvisioned
+from fluoride.errors import (
+    FieldError,
+    FluorideError,
+    InvalidInput,
+    StoreNotFound,
+    StoreNotProvisioned,
+)
+from fluoride.stores._inputs import (
+    argument_problems,
+    body_problems,
+    dynamo_key,
+    dynamo_value,
+    json_problems,
+    object_key_problems,
+    path_problems,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -72,6 +88,23 @@ def store_errors(
     try:
         with translate(operation, resource):
             yield
+    except botocore.exceptions.ParamValidationError as exc:
+        # botocore checks the request before sending it: nothing reached AWS.
+        report = str(exc.kwargs.get("report", exc))
+        raise InvalidInput(
+            f"{operation} on the {kind} {name!r} was refused before it was sent.",
+            errors=[FieldError(operation, line.strip()) for line in report.splitlines()
+                    if line.strip()],
+        ) from exc
+    except (boto3.exceptions.DynamoDBNeedsConditionError,
+            boto3.exceptions.DynamoDBNeedsKeyConditionError,
+            boto3.exceptions.DynamoDBOperationNotSupportedError) as exc:
+        raise InvalidInput(
+            f"{operation} on the {kind} {name!r} was refused before it was sent.",
+            errors=[FieldError(operation, str(exc),
+                               allowed="conditions built with boto3.dynamodb.conditions "
+                               "Key(...) / Attr(...), or expression strings")],
+        ) from exc
     except FluorideError as exc:
         cause = exc.__cause__
         code = client_error_code(cause) if cause is not None else None
@@ -132,38 +165,71 @@ class Table:
         return self.aws.client("dynamodb")
 
     def put_item(self, item: Mapping[str, Any]) -> None:
-        """Write ``item``, replacing any item with the same key."""
+        """Write ``item``, replacing any item with the same key.
+
+        A float is stored exactly as written, as ``Decimal(str(x))`` (it comes back as that
+        ``Decimal``). Raises :class:`InvalidInput`, before any AWS call, for what DynamoDB
+        cannot hold (NaN, infinity, an empty set, another type), naming each bad part.
+        """
+        if not isinstance(item, Mapping) or not item:
+            refuse("put_item()", [FieldError(
+                "item", f"must be a non-empty dict of attributes, got {item!r:.60}",
+                allowed="a dict with the table's key attributes, e.g. {'pk': 'note#1', ...}")])
+        converted, problems = dynamo_value(item, "item")
+        refuse("put_item()", problems)
         with store_errors("PutItem", "table", self.name):
-            self.resource.put_item(Item=dict(item))
+            self.resource.put_item(Item=converted)
 
     def get_item(
         self, key: Mapping[str, Any], *, consistent: bool = False
     ) -> dict[str, Any] | None:
         """The item with ``key``, or ``None`` when there is none."""
+        converted, problems = dynamo_key(key)
+        refuse("get_item()", problems + flag_problems(consistent, "consistent"))
         with store_errors("GetItem", "table", self.name):
-            found = self.resource.get_item(Key=dict(key), ConsistentRead=consistent)
+            found = self.resource.get_item(Key=converted, ConsistentRead=consistent)
         item = found.get("Item")
         return dict(item) if item is not None else None
 
     def delete_item(self, key: Mapping[str, Any]) -> None:
         """Delete the item with ``key``; deleting an absent item is not an error."""
+        converted, problems = dynamo_key(key)
+        refuse("delete_item()", problems)
         with store_errors("DeleteItem", "table", self.name):
-            self.resource.delete_item(Key=dict(key))
+            self.resource.delete_item(Key=converted)
 
     def query(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
         """Every item matching a query, fetched page by page as you iterate.
 
         ``kwargs`` are boto3 ``Table.query`` arguments, e.g.
-        ``KeyConditionExpression=Key("pk").eq("note#1")``.
+        ``KeyConditionExpression=Key("pk").eq("note#1")``. An unknown argument, or a
+        ``Limit`` below 1, raises :class:`InvalidInput` at once.
         """
+        self._check_arguments("Query", kwargs)
         return self._paged("Query", self.resource.query, kwargs)
 
     def scan(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
-        """Every item of the table (or of a filtered scan), page by page as you iterate."""
+        """Every item of the table (or of a filtered scan), page by page as you iterate.
+
+        ``kwargs`` are boto3 ``Table.scan`` arguments; checked as for :meth:`query`."""
+        self._check_arguments("Scan", kwargs)
         return self._paged("Scan", self.resource.scan, kwargs)
 
+    def _check_arguments(self, operation: str, kwargs: Mapping[str, Any]) -> None:
+        # The parameters come from botocore's service model, a local file: no AWS call.
+        shape = self.client.meta.service_model.operation_model(operation).input_shape
+        accepted = set(shape.members) if shape is not None else set()
+        problems = argument_problems(kwargs, accepted, operation=operation,
+                                     reserved=("TableName",))
+        for name in ("ExclusiveStartKey", "ExpressionAttributeValues"):
+            if name in kwargs:
+                problems += dynamo_value(kwargs[name], name)[1]
+        refuse(f"{operation.lower()}()", problems)
+
     def _paged(self, operation: str, call: Any, kwargs: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        args = dict(kwargs)
+        args = {k: dynamo_value(v, k)[0] if k in ("ExclusiveStartKey",
+                                                  "ExpressionAttributeValues") else v
+                for k, v in kwargs.items()}
         while True:
             with store_errors(operation, "table", self.name):
                 page = call(**args)
@@ -218,12 +284,15 @@ class Bucket:
         return self.aws.client("s3")
 
     def put_bytes(self, key: str, data: bytes) -> None:
-        """Store ``data`` under ``key``."""
+        """Store ``data`` under ``key``. Raises :class:`InvalidInput` (before any AWS call)
+        for an empty key or data that is not bytes."""
+        refuse("put_bytes()", object_key_problems(key) + body_problems(data))
         with store_errors("PutObject", "bucket", self.name):
             self.client.put_object(Bucket=self.name, Key=key, Body=data)
 
     def get_bytes(self, key: str) -> bytes:
         """The content stored under ``key``; :class:`StoreNotFound` when there is none."""
+        refuse("get_bytes()", object_key_problems(key))
         with store_errors("GetObject", "bucket", self.name, key):
             body = self.client.get_object(Bucket=self.name, Key=key)["Body"]
             try:
@@ -234,8 +303,10 @@ class Bucket:
     def upload_file(self, path: str | os.PathLike[str], key: str | None = None) -> str:
         """Upload a local file (in parts when large); the key defaults to the file's name.
 
-        Returns the key written.
+        Returns the key written. Raises :class:`InvalidInput` when ``path`` is no file.
         """
+        refuse("upload_file()", path_problems(path, "path", must_exist="file")
+               + ([] if key is None else object_key_problems(key)))
         key = Path(path).name if key is None else key
         with store_errors("UploadFile", "bucket", self.name):
             try:
@@ -249,6 +320,7 @@ class Bucket:
 
     def download_file(self, key: str, path: str | os.PathLike[str]) -> Path:
         """Download the object ``key`` to ``path``; returns the path written."""
+        refuse("download_file()", object_key_problems(key) + path_problems(path, "path"))
         with store_errors("DownloadFile", "bucket", self.name, key):
             try:
                 self.client.download_file(self.name, key, os.fspath(path))
@@ -263,8 +335,10 @@ class Bucket:
     def list(self, prefix: str = "", *, page_size: int = 1000) -> Iterator[ObjectSummary]:
         """Every object whose key starts with ``prefix``, fetched page by page as you iterate.
 
-        ``page_size`` (at most 1000) is how many keys each request asks for.
+        ``page_size`` (1 to 1000) is how many keys each request asks for.
         """
+        refuse("list()", type_problems(prefix, "prefix", (str,), "a string, e.g. 'reports/'")
+               + count_problems(page_size, "page_size", 1, 1000))
         pages = self.client.get_paginator("list_objects_v2").paginate(
             Bucket=self.name, Prefix=prefix, PaginationConfig={"PageSize": page_size}
         )
@@ -288,11 +362,8 @@ class Bucket:
         The URL is signed with your credentials, so it works only while they do (temporary
         credentials cap its lifetime). No AWS call is made.
         """
-        if not 1 <= expires <= 604_800:
-            raise FluorideError(
-                f"presigned_url(expires={expires}) is out of range.",
-                hint="S3 accepts 1 second to 7 days (604800 seconds).",
-            )
+        refuse("presigned_url()", object_key_problems(key)
+               + count_problems(expires, "expires", 1, 604_800))
         with store_errors("GeneratePresignedUrl", "bucket", self.name, key):
             return self.client.generate_presigned_url(
                 "get_object", Params={"Bucket": self.name, "Key": key}, ExpiresIn=expires
@@ -344,8 +415,13 @@ class Secret:
             ) from exc
 
     def put_json(self, obj: Any) -> None:
-        """Replace the secret value with ``obj`` serialised as JSON (a new version)."""
-        self._put(json.dumps(obj, sort_keys=True))
+        """Replace the secret value with ``obj`` serialised as JSON (a new version).
+
+        Raises :class:`InvalidInput` (before any AWS call) naming every part that is no
+        JSON value: a set, NaN, an object, a key that is not a string.
+        """
+        refuse("put_json()", json_problems(obj))
+        self._put(json.dumps(obj, sort_keys=True, allow_nan=False))
 
     def load_files(self, folder: str | os.PathLike[str]) -> list[str]:
         """Store every file of ``folder`` (not recursive) as one key of the secret's JSON.
@@ -356,9 +432,8 @@ class Secret:
         folder is missing, a file is not UTF-8 text, the current value is not a JSON
         object, or the result exceeds the 64 KiB Secrets Manager limit.
         """
+        refuse("load_files()", path_problems(folder, "folder", must_exist="folder"))
         root = Path(folder)
-        if not root.is_dir():
-            raise FluorideError(f"{root} is not a folder.", hint="Pass a folder of text files.")
         files: dict[str, str] = {}
         for path in sorted(root.iterdir()):
             if not path.is_file():

@@ -1,0 +1,245 @@
+"""Pure checks and conversions of what users hand the data handles: items and keys,
+object keys and bodies, JSON values, call arguments.
+
+Nothing here calls AWS. Each function returns the :class:`FieldError` list of one value
+(empty when it is fine); :func:`dynamo_value` also returns the value as DynamoDB stores
+it, with every float turned into ``Decimal(str(x))`` so that what a scientist typed is
+what comes back (``0.1`` stays ``Decimal("0.1")``, not ``0.1000000000000000055...``).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Collection, Iterable, Mapping
+from decimal import Decimal
+from typing import Any, Final
+
+from boto3.dynamodb.types import Binary
+
+from fluoride._check import count_problems, shown
+from fluoride.errors import FieldError
+
+__all__ = [
+    "argument_problems",
+    "body_problems",
+    "dynamo_key",
+    "dynamo_value",
+    "json_problems",
+    "object_key_problems",
+    "path_problems",
+]
+
+#: DynamoDB numbers: up to 38 significant digits, magnitude 1E-130 to 9.9999...E+125.
+_MAX_DIGITS: Final = 38
+_MAX_EXPONENT: Final = 126
+_MIN_EXPONENT: Final = -130
+_NUMBER: Final = ("a number DynamoDB can hold: finite, at most 38 significant digits, "
+                  "magnitude 1e-130 to 9.99e125")
+_VALUE_TYPES: Final = ("str, int, float, Decimal, bool, None, bytes, a list, a dict with "
+                       "str keys, or a non-empty set of str, numbers or bytes")
+
+
+def _number(value: int | float | Decimal, field: str) -> tuple[Decimal | None,
+                                                             list[FieldError]]:
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return None, [FieldError(field, f"{value} is not a number DynamoDB can store",
+                                     allowed=_NUMBER + "; store None, or leave it out")]
+        number = Decimal(str(value))  # what the user sees is what is stored
+    elif isinstance(value, int):
+        number = Decimal(value)
+    else:
+        number = value
+        if not number.is_finite():
+            return None, [FieldError(field, f"{shown(value)} is not a number DynamoDB can "
+                                     "store", allowed=_NUMBER)]
+    if number.is_zero():
+        return number, []
+    # Significant digits without the context's rounding (normalize() would round to 28).
+    digits = len("".join(map(str, number.as_tuple().digits)).strip("0"))
+    magnitude = number.adjusted()
+    if digits > _MAX_DIGITS or not _MIN_EXPONENT <= magnitude < _MAX_EXPONENT:
+        return None, [FieldError(field, f"{shown(value)} does not fit a DynamoDB number",
+                                 allowed=_NUMBER)]
+    return number, []
+
+
+def dynamo_value(value: object, field: str) -> tuple[Any, list[FieldError]]:
+    """``value`` as DynamoDB stores it (floats to ``Decimal(str(x))``, tuples to lists) and
+    the problems of every part that DynamoDB cannot hold, each named by its path.
+
+    >>> dynamo_value({"x": 0.1}, "item")
+    ({'x': Decimal('0.1')}, [])
+    >>> dynamo_value({"x": float("nan")}, "item")[1][0].field
+    "item['x']"
+    """
+    if value is None or isinstance(value, bool | str | Binary):
+        return value, []
+    if isinstance(value, bytes | bytearray):
+        return bytes(value), []
+    if isinstance(value, int | float | Decimal):
+        return _number(value, field)
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        problems: list[FieldError] = []
+        for key, item in value.items():
+            where = f"{field}[{key!r}]"
+            if not isinstance(key, str) or not key:
+                problems.append(FieldError(where, f"the attribute name {shown(key)} is not a "
+                                           "non-empty string", allowed="str names"))
+                continue
+            out[key], found = dynamo_value(item, where)
+            problems += found
+        return out, problems
+    if isinstance(value, list | tuple):
+        items: list[Any] = []
+        problems = []
+        for i, item in enumerate(value):
+            converted, found = dynamo_value(item, f"{field}[{i}]")
+            items.append(converted)
+            problems += found
+        return items, problems
+    if isinstance(value, set | frozenset):
+        return _dynamo_set(value, field)
+    return None, [FieldError(field, f"{shown(value)} ({type(value).__name__}) cannot be "
+                             "stored in DynamoDB", allowed=_VALUE_TYPES)]
+
+
+def _dynamo_set(value: Collection[object], field: str) -> tuple[Any, list[FieldError]]:
+    allowed = "a non-empty set of only str, only numbers, or only bytes"
+    if not value:
+        return None, [FieldError(field, "is an empty set; DynamoDB cannot store one",
+                                 allowed=allowed + "; store None, or leave it out")]
+    kinds = {"str" if isinstance(v, str) else "bytes" if isinstance(v, bytes | bytearray)
+             else "number" if isinstance(v, int | float | Decimal) and not isinstance(v, bool)
+             else type(v).__name__ for v in value}
+    if len(kinds) != 1 or not kinds <= {"str", "bytes", "number"}:
+        return None, [FieldError(field, f"is a set of {', '.join(sorted(kinds))}",
+                                 allowed=allowed)]
+    out: set[Any] = set()
+    problems: list[FieldError] = []
+    for item in value:
+        converted, found = dynamo_value(item, f"{field}{{{item!r}}}")
+        problems += found
+        if not found:
+            out.add(converted)
+    return out, problems
+
+
+def dynamo_key(key: object, field: str = "key") -> tuple[dict[str, Any], list[FieldError]]:
+    """A table key as DynamoDB takes it: a dict of one or two attributes (partition key,
+    and sort key if the table has one), each a non-empty string, a number or bytes."""
+    allowed = ("a dict of the table's key attributes, e.g. {'pk': 'note#1'}: each value a "
+               "non-empty str, a number or bytes")
+    if not isinstance(key, Mapping):
+        return {}, [FieldError(field, f"must be a dict of key attributes, got {shown(key)}",
+                               allowed=allowed)]
+    if not 1 <= len(key) <= 2:
+        return {}, [FieldError(field, f"{shown(key)} has {len(key)} attributes",
+                               allowed="1 or 2 attributes: " + allowed)]
+    converted, problems = dynamo_value(key, field)
+    if problems:
+        return {}, problems
+    for name, value in converted.items():
+        where = f"{field}[{name!r}]"
+        if isinstance(value, str | bytes) and not value:
+            problems.append(FieldError(where, "is empty; a key attribute cannot be",
+                                       allowed=allowed))
+        elif not isinstance(value, str | bytes | Decimal | Binary):
+            problems.append(FieldError(where, f"{shown(key[name])} cannot be part of a key",
+                                       allowed=allowed))
+    return converted, problems
+
+
+def argument_problems(arguments: Mapping[str, object], accepted: Collection[str], *,
+                      operation: str, reserved: Iterable[str] = ()) -> list[FieldError]:
+    """Problems of the keyword arguments passed through to a boto3 call: each must be one
+    of the operation's parameters, and not one the handle sets itself."""
+    reserved = set(reserved)
+    names = sorted(a for a in accepted if a not in reserved)
+    problems = []
+    for name in arguments:
+        if name in reserved:
+            problems.append(FieldError(name, f"is set by the handle ({name}="
+                                       f"{shown(arguments[name])} was passed)",
+                                       allowed=", ".join(names)))
+        elif name not in accepted:
+            problems.append(FieldError(name, f"is not a parameter of {operation} "
+                                       f"({name}={shown(arguments[name])} was passed)",
+                                       allowed=", ".join(names)))
+    if "Limit" in arguments:
+        problems += count_problems(arguments["Limit"], "Limit", 1)
+    return problems
+
+
+def object_key_problems(key: object, field: str = "key") -> list[FieldError]:
+    """Problems of an S3 object key: a non-empty string of at most 1024 UTF-8 bytes."""
+    allowed = "a non-empty str of at most 1024 UTF-8 bytes, e.g. 'reports/today.csv'"
+    if not isinstance(key, str):
+        return [FieldError(field, f"must be a string, got {shown(key)}", allowed=allowed)]
+    if not key:
+        return [FieldError(field, "is empty", allowed=allowed)]
+    try:
+        size = len(key.encode())
+    except UnicodeEncodeError:
+        return [FieldError(field, f"{shown(key)} is not valid text", allowed=allowed)]
+    if size > 1024:
+        return [FieldError(field, f"is {size} bytes long", allowed=allowed)]
+    return []
+
+
+def body_problems(data: object, field: str = "data") -> list[FieldError]:
+    """Problems of an object's content: bytes (a str must be encoded first)."""
+    if isinstance(data, bytes | bytearray | memoryview):
+        return []
+    hint = "; encode text first: text.encode()" if isinstance(data, str) else ""
+    return [FieldError(field, f"must be bytes, got {shown(data)} ({type(data).__name__})",
+                       allowed="bytes, bytearray or memoryview" + hint)]
+
+
+def path_problems(path: object, field: str, *, must_exist: str | None = None) -> list[
+    FieldError
+]:
+    """Problems of a local path: a str or ``os.PathLike``; with ``must_exist`` ("file" or
+    "folder") it must also be one (reads the file system, makes no AWS call)."""
+    if not isinstance(path, str | os.PathLike) or path == "":
+        return [FieldError(field, f"must be a path, got {shown(path)}",
+                           allowed="a non-empty str or pathlib.Path")]
+    if must_exist == "file" and not os.path.isfile(path):
+        return [FieldError(field, f"{os.fspath(path)!r} is not a file",
+                           allowed="the path of an existing file")]
+    if must_exist == "folder" and not os.path.isdir(path):
+        return [FieldError(field, f"{os.fspath(path)!r} is not a folder",
+                           allowed="the path of an existing folder")]
+    return []
+
+
+def json_problems(value: object, field: str = "obj") -> list[FieldError]:
+    """Problems of a value to store as JSON: every part that ``json.dumps`` would refuse
+    or that JSON cannot hold (NaN, infinity), named by its path.
+
+    >>> json_problems({"a": {1, 2}})[0].field
+    "obj['a']"
+    """
+    allowed = ("JSON values: str, int, finite float, bool, None, lists, and dicts with str "
+               "keys (a set: turn it into a sorted list)")
+    if value is None or isinstance(value, bool | str | int):
+        return []
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return [FieldError(field, f"{value} is not a JSON number", allowed=allowed)]
+        return []
+    if isinstance(value, Mapping):
+        problems = []
+        for key, item in value.items():
+            if not isinstance(key, str):
+                problems.append(FieldError(f"{field}[{key!r}]",
+                                           f"the key {shown(key)} is not a string",
+                                           allowed=allowed))
+            problems += json_problems(item, f"{field}[{key!r}]")
+        return problems
+    if isinstance(value, list | tuple):
+        return [p for i, item in enumerate(value) for p in json_problems(item, f"{field}[{i}]")]
+    return [FieldError(field, f"{shown(value)} ({type(value).__name__}) is not a JSON value",
+                       allowed=allowed)]

@@ -95,7 +95,15 @@ def add_resource_event(
     physical_id: str | None,
     status: str,
     reason: str | None = None,
+    *,
+    current: bool = True,
 ) -> None:
+    """Add a resource event; unless ``current`` is false, it is also the resource's status.
+
+    An event about a physical resource that the logical resource no longer stands for (the
+    old task definition deleted in an update's cleanup) is history only: AWS lists the
+    resource with the status of its current physical resource.
+    """
     event = Event(
         stack_id=stack.stack_id,
         stack_name=stack.name,
@@ -108,7 +116,8 @@ def add_resource_event(
     )
     event.timestamp = WORLD.clock.wall(WORLD.event_time())
     stack.events.append(event)
-    _resource_status(stack)[logical_id] = (status, reason, event.timestamp)
+    if current:
+        _resource_status(stack)[logical_id] = (status, reason, event.timestamp)
 
 
 def add_stack_event(stack: Any, status: str, reason: str | None = None) -> None:
@@ -780,12 +789,17 @@ def delete_resources(
     order = list(reversed(dependency_order(bodies)))
     by_name = {name: (model, body) for name, model, body in items}
     remaining: list[str] = []
+    # A model the stack has replaced (cleanup after an update, or after its rollback) is
+    # not what the logical resource stands for any more: its events leave the status alone.
+    superseded = {name for name, (model, _) in by_name.items()
+                  if name in rm._parsed_resources and rm._parsed_resources[name] is not model}
     for name in order:
         model, body = by_name[name]
         policy_key = "UpdateReplacePolicy" if name in replaced else "DeletionPolicy"
         resource_type = str(body.get("Type"))
         if body.get(policy_key) in retain_policies:
-            add_resource_event(stack, name, resource_type, _physical_id(model), "DELETE_SKIPPED")
+            add_resource_event(stack, name, resource_type, _physical_id(model), "DELETE_SKIPPED",
+                               current=name not in superseded)
             continue
         remaining.append(name)
     last_error: tuple[str, str] | None = None
@@ -796,13 +810,14 @@ def delete_resources(
             model, body = by_name[name]
             resource_type = str(body.get("Type"))
             add_resource_event(stack, name, resource_type, _physical_id(model),
-                               "DELETE_IN_PROGRESS")
+                               "DELETE_IN_PROGRESS", current=name not in superseded)
             try:
                 rm._delete_resource(model, body)
             except Exception as exc:  # a dependency still exists: try again next pass
                 last_error = (name, error_reason(exc))
                 continue
-            add_resource_event(stack, name, resource_type, _physical_id(model), "DELETE_COMPLETE")
+            add_resource_event(stack, name, resource_type, _physical_id(model), "DELETE_COMPLETE",
+                               current=name not in superseded)
             if rm._parsed_resources.get(name) is model:
                 rm._parsed_resources.pop(name, None)
             remaining.remove(name)
@@ -812,7 +827,8 @@ def delete_resources(
         for left in remaining:
             _, body = by_name[left]
             add_resource_event(stack, left, str(body.get("Type")), _physical_id(by_name[left][0]),
-                               "DELETE_FAILED", reason if left == name else None)
+                               "DELETE_FAILED", reason if left == name else None,
+                               current=left not in superseded)
         raise ResourceFailed(name, str(by_name[name][1].get("Type")), reason)
 
 

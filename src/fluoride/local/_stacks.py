@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -35,6 +34,7 @@ from moto.cloudformation.models import Event
 
 from fluoride.local import _ecs
 from fluoride.local._context import CURRENT_OPERATION
+from fluoride.local._errors import is_aws_error, log
 from fluoride.local._template import dependency_order, dependents, references
 from fluoride.local._world import WORLD
 
@@ -52,7 +52,6 @@ __all__ = [
     "run_update",
 ]
 
-log = logging.getLogger("fluoride.local")
 
 #: Resource types that CloudFormation replaces (new physical id) on any property change.
 REPLACED_ON_UPDATE = frozenset({"AWS::ECS::TaskDefinition"})
@@ -66,6 +65,19 @@ class ResourceFailed(Exception):
         self.logical_id = logical_id
         self.resource_type = resource_type
         self.reason = reason
+
+
+def _failed(logical_id: str, resource_type: str, doing: str, exc: Exception) -> ResourceFailed:
+    """The resource failure an exception stands for; an emulator bug is logged at ERROR.
+
+    An AWS error (a missing cluster, a refused parameter) fails the resource as on AWS.
+    Anything else fails it too, so that the stack rolls back, but is the emulator's own
+    failure and is reported as such.
+    """
+    if not is_aws_error(exc):
+        log.error("emulator: %s %s (%s) failed", doing, logical_id, resource_type,
+                  exc_info=exc)
+    return ResourceFailed(logical_id, resource_type, error_reason(exc))
 
 
 def error_reason(exc: BaseException) -> str:
@@ -505,7 +517,7 @@ def create_resource(logical_id: str, resource_json: dict[str, Any], resources_ma
     except (ResourceFailed, ValidationError):
         raise
     except Exception as exc:
-        raise ResourceFailed(logical_id, resource_type, error_reason(exc)) from exc
+        raise _failed(logical_id, resource_type, "creating", exc) from exc
     if stack is not None and model is not None:
         add_resource_event(stack, logical_id, resource_type, _physical_id(model),
                            "CREATE_IN_PROGRESS", "Resource creation Initiated")
@@ -656,7 +668,7 @@ def _update_resource(operation: StackOperation, rm: Any, name: str, body: dict[s
     except (ResourceFailed, ValidationError):
         raise
     except Exception as exc:
-        raise ResourceFailed(name, resource_type, error_reason(exc)) from exc
+        raise _failed(name, resource_type, "updating", exc) from exc
     if new is None:  # moto cannot update this type: it stays as it was
         new = old
     rm._parsed_resources[name] = new
@@ -814,6 +826,9 @@ def delete_resources(
             try:
                 rm._delete_resource(model, body)
             except Exception as exc:  # a dependency still exists: try again next pass
+                if not is_aws_error(exc):
+                    log.error("emulator: deleting %s (%s) failed", name, resource_type,
+                              exc_info=exc)
                 last_error = (name, error_reason(exc))
                 continue
             add_resource_event(stack, name, resource_type, _physical_id(model), "DELETE_COMPLETE",

@@ -579,3 +579,75 @@ def test_shim_modules_import_no_emulator_state_at_module_level() -> None:
         calls = [node for node in tree.body if isinstance(node, ast.Expr)
                  and isinstance(node.value, ast.Call)]
         assert not calls, f"{name} runs code at import time"
+
+
+# ---------------------------------------------------------------- what the shims apply
+
+
+def test_every_setting_the_resource_shims_apply_reads_back() -> None:
+    """Each setting a shim puts on a resource (the ones moto drops) is read back through the
+    API: dropping one from a shim fails here."""
+    import boto3
+
+    from fluoride.local import start_emulator
+
+    rules = {"rules": [{"rulePriority": 1, "action": {"type": "expire"}, "selection": {
+        "tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 5}}]}
+    template = {"Resources": {
+        "B": {"Type": "AWS::S3::Bucket", "Properties": {
+            "BucketName": "shim-settings",
+            "VersioningConfiguration": {"Status": "Enabled"},
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": True, "IgnorePublicAcls": True,
+                "BlockPublicPolicy": "true", "RestrictPublicBuckets": False},
+            "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+            "LifecycleConfiguration": {"Rules": [{
+                "Id": "expire", "Status": "Enabled", "Prefix": "logs/", "ExpirationInDays": 30,
+                "NoncurrentVersionExpiration": {"NoncurrentDays": 7},
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 2}}]}}},
+        "R": {"Type": "AWS::ECR::Repository", "Properties": {
+            "RepositoryName": "shim-settings",
+            "ImageScanningConfiguration": {"ScanOnPush": True},
+            "EncryptionConfiguration": {"EncryptionType": "AES256"},
+            "LifecyclePolicy": {"LifecyclePolicyText": json.dumps(rules)}}},
+        "C": {"Type": "AWS::ECS::Cluster", "Properties": {
+            "ClusterName": "shim-settings",
+            "ClusterSettings": [{"Name": "containerInsights", "Value": "enabled"}],
+            "Tags": [{"Key": "team", "Value": "core"}]}},
+    }}
+    with start_emulator() as emulator:
+        session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                                region_name=emulator.region)
+
+        def aws(name: str) -> Any:
+            return session.client(name, endpoint_url=emulator.endpoint_url)  # type: ignore[call-overload]
+
+        aws("cloudformation").create_stack(StackName="shim-settings",
+                                           TemplateBody=json.dumps(template))
+        s3, ecr, ecs = aws("s3"), aws("ecr"), aws("ecs")
+        assert s3.get_bucket_versioning(Bucket="shim-settings")["Status"] == "Enabled"
+        assert s3.get_public_access_block(Bucket="shim-settings")[
+            "PublicAccessBlockConfiguration"] == {
+                "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": False}
+        assert s3.get_bucket_ownership_controls(Bucket="shim-settings")[
+            "OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+        (rule,) = s3.get_bucket_lifecycle_configuration(Bucket="shim-settings")["Rules"]
+        assert rule["ID"] == "expire"
+        assert rule["Status"] == "Enabled"
+        assert rule["Filter"] == {"Prefix": "logs/"}
+        assert rule["Expiration"] == {"Days": 30}
+        assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] == 7
+        assert rule["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 2}
+
+        repository = ecr.describe_repositories(repositoryNames=["shim-settings"])[
+            "repositories"][0]
+        assert repository["imageScanningConfiguration"] == {"scanOnPush": True}
+        assert repository["encryptionConfiguration"]["encryptionType"] == "AES256"
+        policy = ecr.get_lifecycle_policy(repositoryName="shim-settings")
+        assert json.loads(policy["lifecyclePolicyText"]) == rules
+
+        cluster = ecs.describe_clusters(clusters=["shim-settings"], include=["SETTINGS", "TAGS"])[
+            "clusters"][0]
+        assert cluster["settings"] == [{"name": "containerInsights", "value": "enabled"}]
+        assert cluster["tags"] == [{"key": "team", "value": "core"}]

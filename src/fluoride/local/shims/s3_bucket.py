@@ -70,8 +70,9 @@ def _apply(bucket: Any, creation: Creation) -> Any:
         })
     ownership = properties.get("OwnershipControls")
     if ownership:
-        rules = [{"ObjectOwnership": r["ObjectOwnership"]} for r in ownership.get("Rules", [])]
-        backend.put_bucket_ownership_controls(bucket_name, {"Rule": rules[0] if rules else {}})
+        rules = [str(r["ObjectOwnership"]) for r in ownership.get("Rules", [])]
+        if rules:  # moto keeps the ObjectOwnership value itself, as its API handler does
+            backend.put_bucket_ownership_controls(bucket_name, rules[0])
     lifecycle = properties.get("LifecycleConfiguration")
     if lifecycle:
         backend.put_bucket_lifecycle_configuration(bucket_name, lifecycle_rules(lifecycle))

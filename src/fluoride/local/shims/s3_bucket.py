@@ -58,7 +58,8 @@ def _apply(bucket: Any, creation: Creation) -> Any:
     """Put the four configurations moto drops on ``bucket``; return it."""
     bucket_name = bucket.name
     properties = creation.properties
-    backend = s3_backends[creation.account_id][get_partition(creation.region_name)]
+    # Any: moto annotates put_bucket_ownership_controls with a dict but stores the string.
+    backend: Any = s3_backends[creation.account_id][get_partition(creation.region_name)]
     versioning = properties.get("VersioningConfiguration")
     if versioning:
         backend.put_bucket_versioning(bucket_name, versioning.get("Status", "Enabled"))

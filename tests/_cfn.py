@@ -1,9 +1,10 @@
 """A small CloudFormation renderer for tests: the template's resources for given parameters.
 
-It evaluates conditions and the intrinsics the template uses (Ref, GetAtt, Sub, If, Join,
-Select, Split, FindInMap, Equals, Not, And, Or, AWS::NoValue) on concrete parameters, with fake but
-realistic physical ids and ARNs, so tests can read the exact IAM policies and security
-group rules a stack would get. It fails loudly on anything it does not know.
+It evaluates conditions (with the package's one evaluator, ``fluoride.infra.resolve``) and
+the intrinsics the template uses (Ref, GetAtt, Sub, If, Join, Select, Split, FindInMap,
+AWS::NoValue) on concrete parameters, with fake but realistic physical ids and ARNs, so
+tests can read the exact IAM policies and security group rules a stack would get.
+It fails loudly on anything it does not know.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import attrs
 
 from fluoride.infra.policy_report import parse_template, template_text
+from fluoride.infra.resolve import evaluate_condition
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
@@ -109,25 +111,16 @@ class _Context:
     _conditions: dict[str, bool] = attrs.field(factory=dict)
 
     def condition(self, name: str) -> bool:
+        """A condition's value, by the package's one evaluator (fluoride.infra.resolve)."""
         if name not in self._conditions:
-            self._conditions[name] = bool(self.evaluate(self.template["Conditions"][name]))
+            held = evaluate_condition(self.template["Conditions"][name], self._known,
+                                      self.condition, self.template.get("Mappings"))
+            assert held is not None, f"condition {name} is undecided for these parameters"
+            self._conditions[name] = held
         return self._conditions[name]
 
-    def evaluate(self, node: Any) -> Any:
-        if isinstance(node, dict) and len(node) == 1:
-            ((key, arg),) = node.items()
-            if key == "Fn::Equals":
-                a, b = (self.resolve(x) for x in arg)
-                return str(a) == str(b)
-            if key == "Fn::Not":
-                return not self.evaluate(arg[0])
-            if key == "Fn::And":
-                return all(self.evaluate(x) for x in arg)
-            if key == "Fn::Or":
-                return any(self.evaluate(x) for x in arg)
-            if key == "Condition":
-                return self.condition(arg)
-        raise AssertionError(f"unknown condition form {node!r}")
+    def _known(self, name: str) -> Any:
+        return self.values.get(name, self.pseudo.get(name))
 
     def physical_id(self, logical: str, res: dict[str, Any]) -> str:
         kind = res["Type"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import Iterator
 
 import boto3
@@ -13,6 +14,47 @@ from fluoride.events import ProgressEvent
 from fluoride.waiting import FakeClock
 
 _names = itertools.count()
+
+
+# --------------------------------------------------------------- the emulator's own errors
+
+EMULATOR_ERRORS_MARKER = "emulator_errors"
+
+
+class _Collector(logging.Handler):
+    """Keeps the ERROR records of the emulator's logger (from any thread)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+# Installed at import, so that errors logged while module-scoped fixtures start an emulator
+# are seen too (they are reported by the next test that ends).
+_emulator_errors = _Collector()
+logging.getLogger("fluoride.local").addHandler(_emulator_errors)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{EMULATOR_ERRORS_MARKER}: the test expects the emulator to log an error of its own",
+    )
+
+
+@pytest.fixture(autouse=True)
+def _fail_on_emulator_errors(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test fails when the emulator logs an error of its own (``fluoride.local``, ERROR):
+    the emulator carries on after its own bugs, so only this makes them seen."""
+    yield
+    records, _emulator_errors.records = _emulator_errors.records, []
+    if records and request.node.get_closest_marker(EMULATOR_ERRORS_MARKER) is None:
+        text = "\n".join(_emulator_errors.format(r) for r in records)
+        pytest.fail(f"the emulator logged {len(records)} error(s) of its own:\n{text}",
+                    pytrace=False)
 
 
 class Recorder:

@@ -610,6 +610,7 @@ def test_list_tasks_filters_by_service_and_desired_status(stack: Stack,
     assert other["taskArns"] == []
 
 
+@pytest.mark.emulator_errors  # moto's crash is logged, as it must be
 def test_moto_failing_on_a_request_is_a_clear_error_at_once(aws: Aws) -> None:
     # moto crashes (AttributeError) on a template that is a list, not a mapping: instead of
     # an HTML 500 that botocore retries, the caller gets the error at once.

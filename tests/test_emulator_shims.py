@@ -123,6 +123,49 @@ def _alarm(aws: Any) -> Any:
     return [status, len(aws("cloudwatch").describe_alarms()["MetricAlarms"])]
 
 
+@probe("cloudwatch_alarm_state")
+def _alarm_state(aws: Any) -> Any:
+    cloudwatch = aws("cloudwatch")
+    alarm = {"AlarmName": "probe-state", "MetricName": "m", "Namespace": "n",
+             "Statistic": "Sum", "Period": 60, "EvaluationPeriods": 1, "Threshold": 1.0,
+             "ComparisonOperator": "GreaterThanThreshold"}
+    cloudwatch.put_metric_alarm(**alarm)
+    new = cloudwatch.describe_alarms(AlarmNames=["probe-state"])["MetricAlarms"][0]["StateValue"]
+    cloudwatch.set_alarm_state(AlarmName="probe-state", StateValue="ALARM", StateReason="probe")
+    cloudwatch.put_metric_alarm(**{**alarm, "Threshold": 2.0})
+    again = cloudwatch.describe_alarms(AlarmNames=["probe-state"])["MetricAlarms"][0]
+    return [new, again["StateValue"]]
+
+
+@probe("dynamodb_table")
+def _table(aws: Any) -> Any:
+    _stack(aws, "table", {"T": {"Type": "AWS::DynamoDB::Table", "Properties": {
+        "TableName": "probe-table", "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        "SSESpecification": {"SSEEnabled": True},
+        "TimeToLiveSpecification": {"AttributeName": "expires", "Enabled": True}}}})
+    dynamodb = aws("dynamodb")
+    ttl = dynamodb.describe_time_to_live(TableName="probe-table")["TimeToLiveDescription"]
+    backups = dynamodb.describe_continuous_backups(TableName="probe-table")
+    recovery = backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+    table = dynamodb.describe_table(TableName="probe-table")["Table"]
+    return [ttl["TimeToLiveStatus"], recovery["PointInTimeRecoveryStatus"],
+            "SSEDescription" in table]
+
+
+@probe("ec2_security_group")
+def _egress(aws: Any) -> Any:
+    vpc, _ = _network(aws)
+    _stack(aws, "egress", {"G": {"Type": "AWS::EC2::SecurityGroup", "Properties": {
+        "GroupDescription": "probe egress", "VpcId": vpc, "SecurityGroupEgress": [
+            {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "0.0.0.0/0"}]}}})
+    groups = aws("ec2").describe_security_groups(
+        Filters=[{"Name": "description", "Values": ["probe egress"]}])["SecurityGroups"]
+    return [[p["IpProtocol"], p.get("FromPort")] for p in groups[0]["IpPermissionsEgress"]]
+
+
 @probe("ec2_security_group_ingress")
 def _ingress(aws: Any) -> Any:
     vpc, _ = _network(aws)
@@ -297,6 +340,24 @@ def _tasks(aws: Any) -> Any:
     return [len(by_service), len(default)]
 
 
+@probe("ecs_task_network")
+def _task_network(aws: Any) -> Any:
+    import ipaddress
+
+    ecs = aws("ecs")
+    ecs.create_cluster(clusterName="probe-network")
+    ecs.register_task_definition(family="probe-network", networkMode="awsvpc",
+                                 containerDefinitions=[{"name": "a", "image": "i", "memory": 128}])
+    _, subnets = _network(aws)
+    task = ecs.run_task(cluster="probe-network", taskDefinition="probe-network",
+                        launchType="FARGATE", networkConfiguration={"awsvpcConfiguration": {
+                            "subnets": subnets[:1], "securityGroups": []}})["tasks"][0]
+    details = {d["name"]: d["value"] for d in task["attachments"][0]["details"]}
+    subnet = aws("ec2").describe_subnets(SubnetIds=[details["subnetId"]])["Subnets"][0]
+    address = ipaddress.ip_address(details["privateIPv4Address"])
+    return address in ipaddress.ip_network(subnet["CidrBlock"])
+
+
 @probe("elbv2_target_health")
 def _target_health(aws: Any) -> Any:
     vpc, _ = _network(aws)
@@ -422,6 +483,9 @@ MOTO_5_2_5: dict[str, Any] = {
     "s3_bucket": None,
     "acm_certificate": ["CREATE_COMPLETE", 0],
     "cloudwatch_alarm": ["CREATE_COMPLETE", 0],
+    "cloudwatch_alarm_state": ["OK", "OK"],
+    "dynamodb_table": ["DISABLED", "DISABLED", False],
+    "ec2_security_group": [["-1", None]],  # allow-all, not the template's HTTPS rule
     "ec2_security_group_ingress": "",
     "ecr_repository": [None, False],
     "ecr_images": 1,  # the first image is gone
@@ -443,6 +507,7 @@ MOTO_5_2_5: dict[str, Any] = {
         "tasks": 0,
         "status_after_delete": "ACTIVE",
     },
+    "ecs_task_network": False,  # a random 10.x address, outside the default VPC's subnets
     "ecs_tasks": [1, 1],
     "elbv2_target_health": "healthy",
     "cloudformation_conditions": [],
@@ -514,3 +579,75 @@ def test_shim_modules_import_no_emulator_state_at_module_level() -> None:
         calls = [node for node in tree.body if isinstance(node, ast.Expr)
                  and isinstance(node.value, ast.Call)]
         assert not calls, f"{name} runs code at import time"
+
+
+# ---------------------------------------------------------------- what the shims apply
+
+
+def test_every_setting_the_resource_shims_apply_reads_back() -> None:
+    """Each setting a shim puts on a resource (the ones moto drops) is read back through the
+    API: dropping one from a shim fails here."""
+    import boto3
+
+    from fluoride.local import start_emulator
+
+    rules = {"rules": [{"rulePriority": 1, "action": {"type": "expire"}, "selection": {
+        "tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 5}}]}
+    template = {"Resources": {
+        "B": {"Type": "AWS::S3::Bucket", "Properties": {
+            "BucketName": "shim-settings",
+            "VersioningConfiguration": {"Status": "Enabled"},
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": True, "IgnorePublicAcls": True,
+                "BlockPublicPolicy": "true", "RestrictPublicBuckets": False},
+            "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+            "LifecycleConfiguration": {"Rules": [{
+                "Id": "expire", "Status": "Enabled", "Prefix": "logs/", "ExpirationInDays": 30,
+                "NoncurrentVersionExpiration": {"NoncurrentDays": 7},
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 2}}]}}},
+        "R": {"Type": "AWS::ECR::Repository", "Properties": {
+            "RepositoryName": "shim-settings",
+            "ImageScanningConfiguration": {"ScanOnPush": True},
+            "EncryptionConfiguration": {"EncryptionType": "AES256"},
+            "LifecyclePolicy": {"LifecyclePolicyText": json.dumps(rules)}}},
+        "C": {"Type": "AWS::ECS::Cluster", "Properties": {
+            "ClusterName": "shim-settings",
+            "ClusterSettings": [{"Name": "containerInsights", "Value": "enabled"}],
+            "Tags": [{"Key": "team", "Value": "core"}]}},
+    }}
+    with start_emulator() as emulator:
+        session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                                region_name=emulator.region)
+
+        def aws(name: str) -> Any:
+            return session.client(name, endpoint_url=emulator.endpoint_url)  # type: ignore[call-overload]
+
+        aws("cloudformation").create_stack(StackName="shim-settings",
+                                           TemplateBody=json.dumps(template))
+        s3, ecr, ecs = aws("s3"), aws("ecr"), aws("ecs")
+        assert s3.get_bucket_versioning(Bucket="shim-settings")["Status"] == "Enabled"
+        assert s3.get_public_access_block(Bucket="shim-settings")[
+            "PublicAccessBlockConfiguration"] == {
+                "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": False}
+        assert s3.get_bucket_ownership_controls(Bucket="shim-settings")[
+            "OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+        (rule,) = s3.get_bucket_lifecycle_configuration(Bucket="shim-settings")["Rules"]
+        assert rule["ID"] == "expire"
+        assert rule["Status"] == "Enabled"
+        assert rule["Filter"] == {"Prefix": "logs/"}
+        assert rule["Expiration"] == {"Days": 30}
+        assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] == 7
+        assert rule["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 2}
+
+        repository = ecr.describe_repositories(repositoryNames=["shim-settings"])[
+            "repositories"][0]
+        assert repository["imageScanningConfiguration"] == {"scanOnPush": True}
+        assert repository["encryptionConfiguration"]["encryptionType"] == "AES256"
+        policy = ecr.get_lifecycle_policy(repositoryName="shim-settings")
+        assert json.loads(policy["lifecyclePolicyText"]) == rules
+
+        cluster = ecs.describe_clusters(clusters=["shim-settings"], include=["SETTINGS", "TAGS"])[
+            "clusters"][0]
+        assert cluster["settings"] == [{"name": "containerInsights", "value": "enabled"}]
+        assert cluster["tags"] == [{"key": "team", "value": "core"}]

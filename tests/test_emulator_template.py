@@ -19,37 +19,17 @@ import attrs
 import boto3
 import botocore.exceptions
 import pytest
-import yaml
 
+from fluoride.infra.policy_report import parse_template
+from fluoride.infra.resolve import evaluate_conditions
 from fluoride.infra.template import load_template
 from fluoride.local import Emulator, Timing, start_emulator
 
 # ---------------------------------------------------------------- the template
 
 
-def _yaml_tags(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-        if suffix == "GetAtt":
-            value = str(value).split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]  # a MappingNode here
-    if suffix == "Condition":
-        return {"Condition": value}
-    return {name: value}
-
-
-class _Loader(yaml.SafeLoader):
-    pass
-
-
-_Loader.add_multi_constructor("!", _yaml_tags)
-
 TEMPLATE_BODY = load_template()
-TEMPLATE: dict[str, Any] = yaml.load(TEMPLATE_BODY, Loader=_Loader)  # SafeLoader subclass
+TEMPLATE: dict[str, Any] = parse_template(TEMPLATE_BODY)
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
 RETAINED = {name for name, body in RESOURCES.items() if body.get("DeletionPolicy") == "Retain"}
 
@@ -180,19 +160,12 @@ def _declared(parameters: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in parameters.items() if k in TEMPLATE["Parameters"]}
 
 
-def _conditions(stack_name: str, region: str, parameters: dict[str, str]) -> dict[str, bool]:
-    """The template's conditions for these parameters, evaluated the way the emulator does."""
-    from moto.cloudformation.parsing import ResourceMap
-    from moto.cloudformation.utils import yaml_tag_constructor
-
-    from fluoride.local import shims
-
-    shims.install()
-    yaml.add_multi_constructor("", yaml_tag_constructor)
-    template = yaml.load(TEMPLATE_BODY, Loader=yaml.Loader)  # moto's own loader
-    rm = ResourceMap("walk", stack_name, dict(parameters), {}, region, "123456789012", template, {})
-    rm.load()
-    return {name: bool(rm.lazy_condition_map[name]) for name in rm.lazy_condition_map}
+def _conditions(region: str, parameters: dict[str, str]) -> dict[str, bool]:
+    """The template's conditions for these parameters, by the evaluator the emulator uses."""
+    held = evaluate_conditions(TEMPLATE, parameters, region=region, account="123456789012")
+    undecided = [name for name, value in held.items() if value is None]
+    assert not undecided, undecided
+    return {name: bool(value) for name, value in held.items()}
 
 
 def _wait(stack: Stack, *, timeout: float = 30) -> None:
@@ -234,7 +207,7 @@ def stacks(emulator: Emulator) -> dict[str, Stack]:
                                 "SubnetIds": ",".join(prereqs.subnets),
                                 **combo.toggles(prereqs)})
         stack = Stack(combo, clients, parameters)
-        stack.conditions = _conditions("fluoride-walk", combo.region, parameters)
+        stack.conditions = _conditions(combo.region, parameters)
         stack.stack_id = clients("cloudformation").create_stack(
             StackName="fluoride-walk", TemplateBody=TEMPLATE_BODY,
             Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
@@ -641,7 +614,7 @@ def test_combinations_cover_every_condition() -> None:
                        "arn:aws:secretsmanager:eu-south-2:123456789012:secret:kept-AbCdEf")
         parameters = _declared({"ServiceName": "walk", "VpcId": "vpc-1",
                                 "SubnetIds": "subnet-1,subnet-2", **combo.toggles(fake)})
-        for name, value in _conditions("fluoride-walk", combo.region, parameters).items():
+        for name, value in _conditions(combo.region, parameters).items():
             seen.setdefault(name, set()).add(value)
     one_sided = {name: values for name, values in seen.items() if len(values) < 2}
     assert not one_sided, f"conditions that the combinations never flip: {one_sided}"

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from fluoride.errors import ConfigError, FluorideError
+from fluoride.infra.policy_report import parse_template
 from fluoride.spec import (
     ENVIRONMENT_MARKER,
     Access,
@@ -572,22 +573,6 @@ def test_invalid_spec_is_not_saved(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- template
 
 
-class _CfnLoader(yaml.SafeLoader):
-    """Reads CloudFormation YAML: every ``!Tag`` becomes plain data."""
-
-
-def _any_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.ScalarNode):
-        return loader.construct_scalar(node)
-    if isinstance(node, yaml.SequenceNode):
-        return loader.construct_sequence(node)
-    assert isinstance(node, yaml.MappingNode)
-    return loader.construct_mapping(node)
-
-
-_CfnLoader.add_multi_constructor("!", _any_tag)
-
-
 def resolved_parameters(spec: ServiceSpec, **overrides: Any) -> dict[str, str]:
     kwargs: dict[str, Any] = {
         "service_name": "hello", "vpc_id": "vpc-0123abcd", "subnet_ids": SUBNETS,
@@ -599,7 +584,7 @@ def resolved_parameters(spec: ServiceSpec, **overrides: Any) -> dict[str, str]:
 
 @pytest.mark.skipif(not TEMPLATE.exists(), reason=f"{TEMPLATE} is not written yet")
 def test_to_parameters_covers_every_template_parameter() -> None:
-    template = yaml.load(TEMPLATE.read_text(encoding="utf-8"), Loader=_CfnLoader)
+    template = parse_template(TEMPLATE.read_text(encoding="utf-8"))
     declared = template["Parameters"]
     for spec in (ServiceSpec(), FULL):
         params = resolved_parameters(spec)

@@ -33,6 +33,7 @@ from cfnlint.decode.decode import decode_str
 from cfnlint.rules import Rules
 from cfnlint.runner.cli import Runner
 
+from fluoride.infra.resolve import evaluate_conditions, resolve_template
 from fluoride.spec import render_environment
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -186,132 +187,27 @@ def _row_id(row: dict[str, str]) -> str:
 
 # --------------------------------------------------------------------------- resolver
 
-_NO_VALUE = object()
 
-
-def _with_defaults(template: Template, given: Params) -> Params:
-    """Every parameter's value as CloudFormation sees it: str, or list of str."""
-    values: Params = {"AWS::Region": str(given.get("AWS::Region", REGION))}
-    for name, spec in template["Parameters"].items():
-        raw = given.get(name, spec.get("Default"))
-        assert raw is not None, f"no value for required parameter {name}"
-        is_list = spec["Type"] == "CommaDelimitedList" or spec["Type"].startswith("List<")
-        if is_list and isinstance(raw, str):
-            raw = raw.split(",")
-        values[name] = [str(v) for v in raw] if is_list else str(raw)
-    return values
-
-
-class _Conditions:
-    """Evaluates the template's Conditions for one set of parameter values."""
-
-    def __init__(self, template: Template, values: Params) -> None:
-        self._defs: dict[str, Any] = template.get("Conditions", {})
-        self._values = values
-        self._cache: dict[str, bool] = {}
-
-    def __getitem__(self, name: str) -> bool:
-        if name not in self._cache:
-            result = self._eval(self._defs[name])
-            assert isinstance(result, bool), (name, result)
-            self._cache[name] = result
-        return self._cache[name]
-
-    def all(self) -> dict[str, bool]:
-        return {name: self[name] for name in self._defs}
-
-    def _eval(self, node: Any) -> Any:
-        if isinstance(node, bool):
-            return node
-        if isinstance(node, (str, int, float)):
-            return str(node)
-        if isinstance(node, list):
-            return [self._eval(v) for v in node]
-        ((fn, arg),) = node.items()
-        if fn == "Ref":
-            return self._values[arg]
-        if fn == "Condition":
-            return self[arg]
-        if fn == "Fn::Equals":
-            left, right = (self._eval(v) for v in arg)
-            return left == right
-        if fn == "Fn::Not":
-            return not self._eval(arg[0])
-        if fn == "Fn::And":
-            return all(self._eval(v) for v in arg)
-        if fn == "Fn::Or":
-            return any(self._eval(v) for v in arg)
-        if fn == "Fn::Join":
-            return arg[0].join(self._eval(arg[1]))
-        if fn == "Fn::Split":
-            return self._eval(arg[1]).split(arg[0])
-        if fn == "Fn::Select":
-            return self._eval(arg[1])[int(arg[0])]
-        raise AssertionError(f"condition function not modelled by this test: {fn}")
-
-
-def _resolve(node: Any, conditions: _Conditions) -> Any:
-    if isinstance(node, dict):
-        if set(node) == {"Fn::If"}:
-            name, when_true, when_false = node["Fn::If"]
-            return _resolve(when_true if conditions[name] else when_false, conditions)
-        if node == {"Ref": "AWS::NoValue"}:
-            return _NO_VALUE
-        out = {}
-        for key, value in node.items():
-            resolved = _resolve(value, conditions)
-            if resolved is not _NO_VALUE:
-                out[key] = resolved
-        return out
-    if isinstance(node, list):
-        return [r for r in (_resolve(v, conditions) for v in node) if r is not _NO_VALUE]
-    return node
-
-
-def _referenced_names(node: Any) -> Iterator[str]:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "Ref" and isinstance(value, str):
-                yield value
-            elif key == "Fn::Sub":
-                text = value if isinstance(value, str) else value[0]
-                yield from (m.split(".")[0] for m in re.findall(r"\$\{([^!}][^}]*)\}", text))
-            yield from _referenced_names(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _referenced_names(value)
+def _strings(given: Params) -> tuple[dict[str, str], str]:
+    """Parameter values as the API takes them (lists comma-separated), and the region."""
+    region = str(given.get("AWS::Region", REGION))
+    values = {k: ",".join(v) if isinstance(v, list) else str(v)
+              for k, v in given.items() if k != "AWS::Region"}
+    return values, region
 
 
 def resolve_variant(template: Template, given: Params) -> tuple[Template, Params]:
-    """The template CloudFormation acts on for these parameter values.
+    """The template CloudFormation acts on for these parameter values (the package's one
+    evaluator, ``fluoride.infra.resolve``), and the parameter values it still uses."""
+    values, region = _strings(given)
+    variant = resolve_template(template, values, region=region, account=ACCOUNT)
+    used = variant.get("Parameters", {})
+    return variant, {k: v for k, v in given.items() if k in used}
 
-    Returns the resolved template and the parameter values it still uses (pruning can
-    leave a parameter unreferenced, which cfn-lint would rightly report).
-    """
-    values = _with_defaults(template, given)
-    conditions = _Conditions(template, values)
-    variant: Template = {
-        k: v for k, v in template.items() if k not in ("Conditions", "Resources", "Outputs")
-    }
-    for section in ("Resources", "Outputs"):
-        kept = {}
-        for name, body in template[section].items():
-            condition = body.get("Condition")
-            if condition is not None and not conditions[condition]:
-                continue
-            kept[name] = _resolve({k: v for k, v in body.items() if k != "Condition"}, conditions)
-        variant[section] = kept
-    used = set(_referenced_names(variant["Resources"])) | set(_referenced_names(variant["Outputs"]))
-    variant["Parameters"] = {k: v for k, v in template["Parameters"].items() if k in used}
-    # Pruning can leave a mapping unused too (the ELB accounts, in a newer region).
-    body = json.dumps([variant["Resources"], variant["Outputs"]])
-    variant["Mappings"] = {
-        k: v for k, v in template.get("Mappings", {}).items()
-        if f'"Fn::FindInMap": ["{k}"' in body
-    }
-    if not variant["Mappings"]:
-        del variant["Mappings"]
-    return variant, {k: v for k, v in values.items() if k in used and not k.startswith("AWS::")}
+
+def conditions_for(template: Template, given: Params) -> dict[str, bool | None]:
+    values, region = _strings(given)
+    return evaluate_conditions(template, values, region=region, account=ACCOUNT)
 
 
 # --------------------------------------------------------------------------- lint tests
@@ -371,10 +267,10 @@ def test_matrix_is_pairwise_and_covers_every_condition(template: Template) -> No
         for va in FACTORS[a]
         for vb in FACTORS[b]
     }
-    outcomes: dict[str, set[bool]] = {name: set() for name in template["Conditions"]}
+    outcomes: dict[str, set[bool | None]] = {name: set() for name in template["Conditions"]}
     for row in ROWS:
         uncovered -= _pairs(row)
-        evaluated = _Conditions(template, _with_defaults(template, parameters_for(row))).all()
+        evaluated = conditions_for(template, parameters_for(row))
         for name, value in evaluated.items():
             outcomes[name].add(value)
     assert not uncovered
@@ -389,14 +285,14 @@ def test_resolver_drops_what_a_condition_turns_off(template: Template) -> None:
     assert variant["Outputs"]["TableName"]["Value"] == ""
     env = variant["Resources"]["TaskDefinition"]["Properties"]["ContainerDefinitions"][0]
     assert {"Name": "FLUORIDE_SECRET_ARN", "Value": ""} in env["Environment"]
-    assert "TableName" not in variant["Parameters"]
+    assert "Parameters" not in variant  # every parameter is substituted
 
     on = parameters_for({**ROWS[0], "https": "request", "dns": "on", "extra_policies": "two"})
     resources = resolve_variant(template, on)[0]["Resources"]
     assert resources["HttpsListener"]["Properties"]["Certificates"] == [
         {"CertificateArn": {"Ref": "Certificate"}}
     ]
-    assert resources["TaskRole"]["Properties"]["ManagedPolicyArns"] == {"Ref": "ExtraPolicyArns"}
+    assert resources["TaskRole"]["Properties"]["ManagedPolicyArns"] == on["ExtraPolicyArns"]
     assert "PermissionsBoundary" not in resources["TaskRole"]["Properties"]
 
 

@@ -26,7 +26,6 @@ progress is the same whoever reads it and however often.
 
 from __future__ import annotations
 
-import logging
 import math
 import uuid
 from collections.abc import Callable, Iterable
@@ -39,6 +38,7 @@ from moto.elbv2.models import elbv2_backends
 from moto.moto_api._internal import mock_random
 
 from fluoride.local._context import note_deployment
+from fluoride.local._errors import AWS_ERRORS, is_aws_error, log, tolerated
 from fluoride.local._images import ResolvedImage, resolve_image
 from fluoride.local._task_logs import write_task_line
 from fluoride.local._timing import RolloutSettings
@@ -58,7 +58,6 @@ __all__ = [
     "target_health",
 ]
 
-log = logging.getLogger("fluoride.local")
 
 #: How many service events a service keeps (AWS shows the last 100).
 MAX_EVENTS = 100
@@ -567,7 +566,7 @@ def _settings(sim: ServiceSim, task: SimTask) -> RolloutSettings | None:
         getattr(sim.service, "health_check_grace_period_seconds", None), aws.grace_period)
     try:
         td = _task_definition(sim, task.deployment.task_definition)
-    except Exception:  # deregistered since: the stop timeout is ECS's default
+    except AWS_ERRORS:  # deregistered since: the stop timeout is ECS's default
         td = None
     if td is not None:
         essential = [c for c in td.container_definitions if c.get("essential", True)]
@@ -613,6 +612,8 @@ def _launch_task(sim: ServiceSim, deployment: Deployment, t: float) -> SimTask |
             platform_version="1.4.0",
         )
     except Exception as exc:  # moto refuses the task (e.g. no network configuration)
+        if not is_aws_error(exc):
+            log.exception("emulator: launching a task of %s failed", sim.name)
         _event(sim, t, f"(service {sim.name}) was unable to place a task. Reason: {exc}.")
         deployment.failed_tasks += 1
         _check_circuit_breaker(sim, deployment, t)
@@ -800,10 +801,9 @@ def _task_stopped(sim: ServiceSim, task: SimTask, t: float) -> None:
                 target_group.deregistered_targets[task.ip] = target
             _event(sim, t, f"(service {sim.name}) deregistered 1 targets in (target-group {arn})")
     if task.eni_id is not None:
-        try:
+        # The ENI may have gone with its subnet or VPC already.
+        with tolerated(f"deleting ENI {task.eni_id} of task {task.short_id}"):
             ec2_backends[account][region].delete_network_interface(task.eni_id)
-        except Exception:  # the ENI went with its subnet or VPC already
-            log.debug("ENI %s of task %s already gone", task.eni_id, task.short_id)
     if task in _stray_tasks():
         _stray_tasks().remove(task)
     if not sim.deleted:

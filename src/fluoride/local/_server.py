@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 import threading
 from collections.abc import Callable, Iterable
@@ -18,11 +17,11 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import make_server
 
+from fluoride.local._errors import log
 from fluoride.local._world import WORLD
 
 __all__ = ["EmulatorServer", "reset_everything"]
 
-log = logging.getLogger("fluoride.local")
 
 #: The error code the emulator answers with when moto itself fails on a request.
 INTERNAL_ERROR_CODE = "EmulatorInternalError"

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -35,6 +34,7 @@ from moto.cloudformation.models import Event
 
 from fluoride.local import _ecs
 from fluoride.local._context import CURRENT_OPERATION
+from fluoride.local._errors import is_aws_error, log
 from fluoride.local._template import dependency_order, dependents, references
 from fluoride.local._world import WORLD
 
@@ -52,7 +52,6 @@ __all__ = [
     "run_update",
 ]
 
-log = logging.getLogger("fluoride.local")
 
 #: Resource types that CloudFormation replaces (new physical id) on any property change.
 REPLACED_ON_UPDATE = frozenset({"AWS::ECS::TaskDefinition"})
@@ -66,6 +65,19 @@ class ResourceFailed(Exception):
         self.logical_id = logical_id
         self.resource_type = resource_type
         self.reason = reason
+
+
+def _failed(logical_id: str, resource_type: str, doing: str, exc: Exception) -> ResourceFailed:
+    """The resource failure an exception stands for; an emulator bug is logged at ERROR.
+
+    An AWS error (a missing cluster, a refused parameter) fails the resource as on AWS.
+    Anything else fails it too, so that the stack rolls back, but is the emulator's own
+    failure and is reported as such.
+    """
+    if not is_aws_error(exc):
+        log.error("emulator: %s %s (%s) failed", doing, logical_id, resource_type,
+                  exc_info=exc)
+    return ResourceFailed(logical_id, resource_type, error_reason(exc))
 
 
 def error_reason(exc: BaseException) -> str:
@@ -95,7 +107,15 @@ def add_resource_event(
     physical_id: str | None,
     status: str,
     reason: str | None = None,
+    *,
+    current: bool = True,
 ) -> None:
+    """Add a resource event; unless ``current`` is false, it is also the resource's status.
+
+    An event about a physical resource that the logical resource no longer stands for (the
+    old task definition deleted in an update's cleanup) is history only: AWS lists the
+    resource with the status of its current physical resource.
+    """
     event = Event(
         stack_id=stack.stack_id,
         stack_name=stack.name,
@@ -108,7 +128,8 @@ def add_resource_event(
     )
     event.timestamp = WORLD.clock.wall(WORLD.event_time())
     stack.events.append(event)
-    _resource_status(stack)[logical_id] = (status, reason, event.timestamp)
+    if current:
+        _resource_status(stack)[logical_id] = (status, reason, event.timestamp)
 
 
 def add_stack_event(stack: Any, status: str, reason: str | None = None) -> None:
@@ -496,7 +517,7 @@ def create_resource(logical_id: str, resource_json: dict[str, Any], resources_ma
     except (ResourceFailed, ValidationError):
         raise
     except Exception as exc:
-        raise ResourceFailed(logical_id, resource_type, error_reason(exc)) from exc
+        raise _failed(logical_id, resource_type, "creating", exc) from exc
     if stack is not None and model is not None:
         add_resource_event(stack, logical_id, resource_type, _physical_id(model),
                            "CREATE_IN_PROGRESS", "Resource creation Initiated")
@@ -647,7 +668,7 @@ def _update_resource(operation: StackOperation, rm: Any, name: str, body: dict[s
     except (ResourceFailed, ValidationError):
         raise
     except Exception as exc:
-        raise ResourceFailed(name, resource_type, error_reason(exc)) from exc
+        raise _failed(name, resource_type, "updating", exc) from exc
     if new is None:  # moto cannot update this type: it stays as it was
         new = old
     rm._parsed_resources[name] = new
@@ -780,12 +801,17 @@ def delete_resources(
     order = list(reversed(dependency_order(bodies)))
     by_name = {name: (model, body) for name, model, body in items}
     remaining: list[str] = []
+    # A model the stack has replaced (cleanup after an update, or after its rollback) is
+    # not what the logical resource stands for any more: its events leave the status alone.
+    superseded = {name for name, (model, _) in by_name.items()
+                  if name in rm._parsed_resources and rm._parsed_resources[name] is not model}
     for name in order:
         model, body = by_name[name]
         policy_key = "UpdateReplacePolicy" if name in replaced else "DeletionPolicy"
         resource_type = str(body.get("Type"))
         if body.get(policy_key) in retain_policies:
-            add_resource_event(stack, name, resource_type, _physical_id(model), "DELETE_SKIPPED")
+            add_resource_event(stack, name, resource_type, _physical_id(model), "DELETE_SKIPPED",
+                               current=name not in superseded)
             continue
         remaining.append(name)
     last_error: tuple[str, str] | None = None
@@ -796,13 +822,17 @@ def delete_resources(
             model, body = by_name[name]
             resource_type = str(body.get("Type"))
             add_resource_event(stack, name, resource_type, _physical_id(model),
-                               "DELETE_IN_PROGRESS")
+                               "DELETE_IN_PROGRESS", current=name not in superseded)
             try:
                 rm._delete_resource(model, body)
             except Exception as exc:  # a dependency still exists: try again next pass
+                if not is_aws_error(exc):
+                    log.error("emulator: deleting %s (%s) failed", name, resource_type,
+                              exc_info=exc)
                 last_error = (name, error_reason(exc))
                 continue
-            add_resource_event(stack, name, resource_type, _physical_id(model), "DELETE_COMPLETE")
+            add_resource_event(stack, name, resource_type, _physical_id(model), "DELETE_COMPLETE",
+                               current=name not in superseded)
             if rm._parsed_resources.get(name) is model:
                 rm._parsed_resources.pop(name, None)
             remaining.remove(name)
@@ -812,7 +842,8 @@ def delete_resources(
         for left in remaining:
             _, body = by_name[left]
             add_resource_event(stack, left, str(body.get("Type")), _physical_id(by_name[left][0]),
-                               "DELETE_FAILED", reason if left == name else None)
+                               "DELETE_FAILED", reason if left == name else None,
+                               current=left not in superseded)
         raise ResourceFailed(name, str(by_name[name][1].get("Type")), reason)
 
 

@@ -10,14 +10,14 @@ have something true to show.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from typing import Any
 
 from moto.logs.models import logs_backends
 
+from fluoride.local._errors import tolerated
+
 __all__ = ["PREFIX", "write_task_line"]
 
-log = logging.getLogger("fluoride.local")
 
 #: Every line starts with this, so nobody mistakes it for their application's output.
 PREFIX = "[fluoride emulator]"
@@ -31,12 +31,10 @@ def write_task_line(backend: Any, task_definition_arn: str, task_id: str,
     Never raises: a missing task definition or log group (a deleted stack) means there is
     nowhere to write, as on AWS, and the simulation must go on regardless.
     """
-    try:
+    with tolerated(f"a log line for task {task_id}"):
         task_definition = backend.describe_task_definition(task_definition_arn)
         for container in task_definition.container_definitions:
             _write(backend, container, task_id, when, f"{PREFIX} {message}")
-    except Exception:
-        log.debug("emulator: no log line for task %s", task_id, exc_info=True)
 
 
 def _write(backend: Any, container: dict[str, Any], task_id: str, when: dt.datetime,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,11 +17,11 @@ from typing import Any
 
 import attrs
 
+from fluoride.local._errors import log
 from fluoride.local._timing import SimClock, Timing
 
 __all__ = ["WORLD", "World"]
 
-log = logging.getLogger("fluoride.local")
 
 #: A happening runs with the simulated time it was due at.
 Happening = Callable[[float], None]

@@ -12,11 +12,11 @@ completes, and the emulator has no DNS to wait for. ``Ref`` returns the ARN.
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any, ClassVar
 
 from moto.acm.models import acm_backends
 
+from fluoride.local._errors import tolerated
 from fluoride.local.shims._model import Creation, ShimResource, tags
 from fluoride.local.shims._patch import register_model
 
@@ -41,7 +41,7 @@ class CertificateResource(ShimResource):
         return cls(arn)
 
     def delete(self, account_id: str, region_name: str) -> None:
-        with contextlib.suppress(Exception):  # already deleted
+        with tolerated(f"deleting certificate {self.physical_id}"):  # may be deleted already
             acm_backends[account_id][region_name].delete_certificate(self.physical_id)
 
 

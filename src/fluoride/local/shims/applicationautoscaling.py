@@ -13,11 +13,11 @@ deleting deregisters (and removes the target's policies, as AWS does).
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any, ClassVar
 
 from moto.applicationautoscaling.models import applicationautoscaling_backends
 
+from fluoride.local._errors import tolerated
 from fluoride.local.shims._model import Creation, ShimResource
 from fluoride.local.shims._patch import register_model
 
@@ -87,7 +87,8 @@ class ScalableTargetResource(ShimResource):
             ):
                 policy.delete_alarms(account_id, region_name)
                 del backend.policies[key]
-        with contextlib.suppress(Exception):  # already gone: deleting is idempotent
+        # Already gone: deleting is idempotent.
+        with tolerated(f"deregistering scalable target {self.physical_id}"):
             backend.deregister_scalable_target(a["namespace"], a["resource_id"], a["dimension"])
 
 
@@ -123,7 +124,8 @@ class ScalingPolicyResource(ShimResource):
 
     def delete(self, account_id: str, region_name: str) -> None:
         a = self.attributes
-        with contextlib.suppress(Exception):  # gone with its scalable target already
+        # Maybe gone with its scalable target already.
+        with tolerated(f"deleting scaling policy {a['name']}"):
             applicationautoscaling_backends[account_id][region_name].delete_scaling_policy(
                 a["name"], a["namespace"], a["resource_id"], a["dimension"]
             )

@@ -10,9 +10,11 @@ moto 5.2.5 behaviour corrected:
   ``!Equals [!Ref RequestsPerTarget, "0"]`` is false for the value 0 (``0 != "0"``), and
   a resource meant to be off is created.
 
-With the shim ``!Condition`` refers to the named condition, and ``Fn::Equals`` compares
-the string forms of both sides (numbers as written, booleans as ``true``/``false``), as
-CloudFormation, where every parameter value is a string, does.
+With the shim conditions are evaluated by Fluoride's one evaluator
+(``fluoride.infra.resolve.evaluate_condition``): ``!Condition`` refers to the named
+condition, and ``Fn::Equals`` compares the string forms of both sides (numbers as written,
+booleans as ``true``/``false``), as CloudFormation, where every parameter value is a
+string, does.
 """
 
 from __future__ import annotations
@@ -21,20 +23,11 @@ from typing import Any
 
 from moto.cloudformation import parsing
 
+from fluoride.errors import FieldError
+from fluoride.infra.resolve import evaluate_condition
 from fluoride.local.shims._patch import original, patch
 
-__all__ = ["cfn_string", "install"]
-
-
-def cfn_string(value: Any) -> Any:
-    """The string CloudFormation would compare for ``value`` (lists element-wise)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, list):
-        return [cfn_string(v) for v in value]
-    return value
+__all__ = ["install"]
 
 
 def _condition_refs(node: Any) -> Any:
@@ -49,19 +42,23 @@ def _condition_refs(node: Any) -> Any:
 
 
 def _parse_condition(condition: Any, resources_map: Any, condition_map: dict[str, Any]) -> Any:
-    condition = _condition_refs(condition)
-    if isinstance(condition, dict) and list(condition) == ["Condition"]:
-        return bool(condition_map[condition["Condition"]])
-    if isinstance(condition, dict) and list(condition) == ["Fn::Equals"]:
-        values = []
-        for value in condition["Fn::Equals"]:
-            if isinstance(value, dict) and "Condition" in value:
-                values.append(condition_map[value["Condition"]])
-            else:
-                values.append(parsing.clean_json(value, resources_map))
-        left, right = (cfn_string(v) for v in values)
-        return bool(left == right)
-    return original(parsing, "parse_condition")(condition, resources_map, condition_map)
+    """A condition by Fluoride's one evaluator (``fluoride.infra.resolve``), on the values
+    moto resolved: ``resources_map`` is the stack's parsed parameters, pseudo parameters
+    and resources. Anything it cannot decide (a function it does not evaluate in a
+    condition) is left to moto."""
+
+    def ref(name: str) -> Any:
+        value = resources_map.get(name) if isinstance(resources_map, dict) else None
+        return value if isinstance(value, (str, int, float, bool, list)) else None
+
+    try:
+        held = evaluate_condition(_condition_refs(condition), ref,
+                                  lambda name: bool(condition_map[name]))
+    except FieldError:  # e.g. Fn::FindInMap, whose mappings moto keeps elsewhere
+        held = None
+    if held is None:
+        return original(parsing, "parse_condition")(condition, resources_map, condition_map)
+    return held
 
 
 def install() -> None:

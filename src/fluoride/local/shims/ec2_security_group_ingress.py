@@ -10,12 +10,12 @@ revokes the rule.
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from moto.ec2.models import ec2_backends
 from moto.ec2.models.security_groups import SecurityGroupIngress
 
+from fluoride.local._errors import tolerated
 from fluoride.local.shims._model import Creation, patch_model
 from fluoride.local.shims._patch import patch
 
@@ -44,7 +44,8 @@ def _physical_id(self: Any) -> str:
 def _delete(self: Any, account_id: str, region_name: str) -> None:
     group = self.security_group
     ids = set(getattr(self, "rule_ids", None) or [])
-    with contextlib.suppress(Exception):  # the group (and its rules) went first
+    # The group (and its rules) may have gone first.
+    with tolerated(f"revoking ingress rules {sorted(ids)}"):
         group.ingress_rules = [rule for rule in group.ingress_rules if rule.id not in ids]
 
 

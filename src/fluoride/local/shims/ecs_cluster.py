@@ -12,12 +12,12 @@ a deleted cluster).
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from moto.core.utils import pascal_to_camelcase, remap_nested_keys
 from moto.ecs.models import Cluster, ecs_backends
 
+from fluoride.local._errors import tolerated
 from fluoride.local.shims._model import Creation, ecs_tags, patch_model
 
 __all__ = ["install"]
@@ -49,7 +49,7 @@ def _update(cluster: Any, creation: Creation) -> Any:
 
 
 def _delete(self: Any, account_id: str, region_name: str) -> None:
-    with contextlib.suppress(Exception):  # already deleted
+    with tolerated(f"deleting ECS cluster {self.arn}"):  # may be deleted already
         ecs_backends[account_id][region_name].delete_cluster(self.arn)
 
 

@@ -20,7 +20,6 @@ and deleting the resource deletes the service and stops its tasks.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 from typing import Any
 
@@ -29,6 +28,7 @@ from moto.ecs.models import Cluster, EC2ContainerServiceBackend, Service, ecs_ba
 from moto.ecs.responses import EC2ContainerServiceResponse
 
 from fluoride.local import _ecs
+from fluoride.local._errors import tolerated
 from fluoride.local.shims._model import Creation, as_bool, ecs_tags, patch_model
 from fluoride.local.shims._patch import original, patch
 
@@ -145,7 +145,8 @@ def _update(service: Any, creation: Creation) -> Any:
 
 
 def _delete(self: Any, account_id: str, region_name: str) -> None:
-    with contextlib.suppress(Exception):  # the cluster or the service is gone already
+    # The cluster or the service may be gone already.
+    with tolerated(f"deleting ECS service {self.name}"):
         ecs_backends[account_id][region_name].delete_service(
             self.cluster_name, self.name, force=True
         )

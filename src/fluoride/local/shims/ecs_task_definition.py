@@ -20,13 +20,13 @@ Deleting the resource deregisters it.
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from moto.core.utils import pascal_to_camelcase, remap_nested_keys
 from moto.ecs.models import TaskDefinition, ecs_backends
 from moto.moto_api._internal import mock_random
 
+from fluoride.local._errors import tolerated
 from fluoride.local.shims._model import Creation, ecs_tags, patch_model
 
 __all__ = ["container_definitions", "install"]
@@ -92,7 +92,7 @@ def _register(creation: Creation) -> Any:
 
 
 def _delete(self: Any, account_id: str, region_name: str) -> None:
-    with contextlib.suppress(Exception):  # already deregistered or deleted
+    with tolerated(f"deregistering task definition {self.arn}"):  # may be gone already
         ecs_backends[account_id][region_name].deregister_task_definition(self.arn)
 
 

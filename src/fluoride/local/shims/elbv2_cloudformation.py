@@ -18,12 +18,12 @@ deleting a target group resource deletes the target group.
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 from moto.elbv2.models import FakeLoadBalancer, FakeTargetGroup, elbv2_backends
 
+from fluoride.local._errors import tolerated
 from fluoride.local.shims._model import Creation, patch_model
 from fluoride.local.shims._patch import original, patch
 
@@ -117,7 +117,8 @@ def _tg_delete(self: Any, account_id: str, region_name: str) -> None:
 def _tg_update(tg: Any, creation: Creation) -> Any:
     p = creation.properties
     backend = creation.backend(elbv2_backends)
-    with contextlib.suppress(Exception):  # moto validates a few fields differently from AWS
+    # moto validates a few fields differently from AWS: the rest of the update still applies.
+    with tolerated(f"modifying target group {tg.arn}"):
         backend.modify_target_group(
             tg.arn,
             health_check_proto=p.get("HealthCheckProtocol"),

@@ -58,7 +58,8 @@ def _apply(bucket: Any, creation: Creation) -> Any:
     """Put the four configurations moto drops on ``bucket``; return it."""
     bucket_name = bucket.name
     properties = creation.properties
-    backend = s3_backends[creation.account_id][get_partition(creation.region_name)]
+    # Any: moto annotates put_bucket_ownership_controls with a dict but stores the string.
+    backend: Any = s3_backends[creation.account_id][get_partition(creation.region_name)]
     versioning = properties.get("VersioningConfiguration")
     if versioning:
         backend.put_bucket_versioning(bucket_name, versioning.get("Status", "Enabled"))
@@ -70,8 +71,9 @@ def _apply(bucket: Any, creation: Creation) -> Any:
         })
     ownership = properties.get("OwnershipControls")
     if ownership:
-        rules = [{"ObjectOwnership": r["ObjectOwnership"]} for r in ownership.get("Rules", [])]
-        backend.put_bucket_ownership_controls(bucket_name, {"Rule": rules[0] if rules else {}})
+        rules = [str(r["ObjectOwnership"]) for r in ownership.get("Rules", [])]
+        if rules:  # moto keeps the ObjectOwnership value itself, as its API handler does
+            backend.put_bucket_ownership_controls(bucket_name, rules[0])
     lifecycle = properties.get("LifecycleConfiguration")
     if lifecycle:
         backend.put_bucket_lifecycle_configuration(bucket_name, lifecycle_rules(lifecycle))

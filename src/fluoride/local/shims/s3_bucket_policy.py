@@ -19,13 +19,13 @@ conditional statements are not enforced.
 
 from __future__ import annotations
 
-import contextlib
 import json
 from typing import Any, ClassVar
 
 from moto.s3.models import FakeBucket, s3_backends
 from moto.utilities.utils import get_partition
 
+from fluoride.local._errors import tolerated
 from fluoride.local.shims._model import Creation, ShimResource
 from fluoride.local.shims._patch import patch, register_model
 
@@ -47,7 +47,8 @@ class BucketPolicyResource(ShimResource):
         return cls(creation.resource_name, bucket=bucket)
 
     def delete(self, account_id: str, region_name: str) -> None:
-        with contextlib.suppress(Exception):  # the bucket went first: nothing to remove
+        # The bucket may have gone first: nothing to remove then.
+        with tolerated(f"deleting the policy of bucket {self.attributes['bucket']}"):
             s3_backends[account_id][get_partition(region_name)].delete_bucket_policy(
                 self.attributes["bucket"]
             )

@@ -229,9 +229,53 @@ class Service:
             secret_name=st.secret_name if st.secret else None,
         )
 
-    def template(self, spec: ServiceSpec) -> str:
-        """The template body for ``spec`` (the one template with its environment rendered)."""
+    def template_body(self, spec: ServiceSpec) -> str:
+        """The template body sent for ``spec`` (the one template, its environment rendered,
+        without comments)."""
         return render_environment(load_template(), spec.environment)
+
+    def template(
+        self,
+        spec: ServiceSpec | None = None,
+        *,
+        resolved: bool = False,
+        region: str | None = None,
+        account: str | None = None,
+    ) -> str:
+        """The template for ``spec`` (default: a spec with nothing changed), for review and
+        policy-as-code tools.
+
+        With ``resolved=False`` it is the template with its comments and ``spec``'s
+        environment rendered; no AWS call. With ``resolved=True`` it is what CloudFormation
+        would evaluate for this service and ``spec``, as JSON: parameters substituted (the
+        network resolved as :meth:`create` resolves it, which reads the account's VPCs),
+        conditions evaluated and what they turn off removed, ``Fn::If``, ``Fn::Sub``,
+        ``Fn::Join``, ``Fn::Select``, ``Fn::Split`` and ``AWS::NoValue`` reduced; ``Ref``
+        and ``Fn::GetAtt`` of resources kept. ``region`` and ``account`` fill in
+        ``AWS::Region`` and ``AWS::AccountId`` (left as references when not given). Feed it
+        to cfn-guard, checkov or cfn-nag. Reading the template needs cfn-lint's YAML
+        decoder (the ``policy`` extra, also part of ``local``).
+
+        Example::
+
+            text = svc.template(ServiceSpec(cpu=512), resolved=True, region="eu-west-1")
+        """
+        import json
+
+        spec = self._spec_argument(spec)
+        if not resolved:
+            return render_environment(load_template(), spec.environment, keep_comments=True)
+        from fluoride.infra.policy_report import parse_template
+        from fluoride.infra.resolve import resolve_template
+
+        parameters = self.parameters(spec, image=None, kept=RetainedStores())
+        body = parse_template(self.template_body(spec))
+        out = resolve_template(body, parameters, region=region, account=account)
+        return json.dumps(out, indent=2, sort_keys=False) + "\n"
+
+    def _spec_argument(self, spec: ServiceSpec | None) -> ServiceSpec:
+        refuse("template()", spec_argument_problems(spec, "spec"))
+        return ServiceSpec() if spec is None else spec
 
     def _account(self) -> str:
         return self.aws.caller_arn().split(":")[4]
@@ -285,7 +329,7 @@ class Service:
                 + " (used as they are, not created)."
             ))
         self.stack.create(
-            template_body=self.template(spec),
+            template_body=self.template_body(spec),
             parameters=params,
             tags=self.tags(spec),
             reporter=self.reporter,

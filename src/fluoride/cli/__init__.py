@@ -126,8 +126,6 @@ def show_releases(title: str, releases: list[Release], opts: Options) -> None:
     _console().print(releases_table(title, releases))
 
 
-
-
 def _endpoint_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """Refuse a malformed --endpoint-url, and one given with --local, before anything runs."""
     from fluoride._check import endpoint_problems
@@ -224,12 +222,27 @@ def delete(opts: Options, name: str, purge_data: bool, yes: bool) -> None:
 @main.command()
 @click.option("--config", "config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Render with this fluoride.toml's environment variables.")
-def template(config: Path | None) -> None:
-    """Print the CloudFormation template Fluoride uses."""
+@click.option("--resolved", is_flag=True,
+              help="Print what CloudFormation would evaluate for the service --name (JSON): "
+              "parameters substituted, conditions applied. Reads the account's network.")
+@click.option("--name", default="service", show_default=True,
+              help="The service the resolved template is for.")
+@click.option("--account", help="Fill in AWS::AccountId (with --resolved).")
+@click.pass_obj
+def template(opts: Options, config: Path | None, resolved: bool, name: str,
+             account: str | None) -> None:
+    """Print the CloudFormation template Fluoride uses, or with --resolved, what it
+    evaluates to for a spec (for cfn-guard, checkov or cfn-nag)."""
     from fluoride.client import Fluoride
 
-    # With its comments: they say why each resource is there (the SDK sends it without).
-    click.echo(Fluoride.template(spec_from(config), keep_comments=True), nl=False)
+    spec = spec_from(config)
+    if not resolved:
+        # With its comments: they say why each resource is there (the SDK sends it without).
+        click.echo(Fluoride.template(spec, keep_comments=True), nl=False)
+        return
+    with client(opts) as fl:
+        click.echo(fl.service(name).template(spec, resolved=True, region=fl.region,
+                                             account=account), nl=False)
 
 
 @main.command()

@@ -75,16 +75,16 @@ def parse_template(text: str) -> dict[str, Any]:
     ``!GetAtt A.B`` becomes ``{"Fn::GetAtt": ["A", "B"]}``, ``!Ref X`` ``{"Ref": "X"}``,
     ``!Condition C`` ``{"Condition": "C"}`` and the other ``!Name`` ``{"Fn::Name": ...}``.
 
-    Needs cfn-lint, a development tool (the ``dev`` extra): this module writes a docs page
-    and feeds the tests, and is never imported by the SDK or the CLI.
+    Needs cfn-lint (the ``policy`` extra; ``local`` and ``dev`` include it). The SDK imports
+    this module only for ``Service.template(resolved=True)``.
     """
     try:
         from cfnlint.decode.cfn_yaml import loads
     except ImportError as exc:  # pragma: no cover - the dev extra installs it
         raise FluorideError(
-            "Reading the template for the operations page needs cfn-lint, which is not "
-            "installed.",
-            hint="Install the development tools: pip install -c constraints.txt -e '.[dev]'",
+            "Reading the template as data (the resolved template, the operations page) "
+            "needs cfn-lint, which is not installed.",
+            hint="Install the extra: pip install 'fluoride[policy]'",
         ) from exc
     loaded = _plain(loads(text))
     if not isinstance(loaded, dict):

@@ -1,0 +1,69 @@
+"""Service.template(resolved=True) and `fluoride template --resolved`: the template as
+CloudFormation evaluates it for one service and spec, which cfn-lint accepts."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from fluoride import Fluoride, ServiceSpec
+from fluoride.cli import main
+from fluoride.spec import Stores
+
+
+@pytest.fixture(scope="module")
+def fl() -> Iterator[Fluoride]:
+    with Fluoride.local() as client:
+        yield client
+
+
+def _resources(text: str) -> dict[str, dict[str, object]]:
+    resources: dict[str, dict[str, object]] = json.loads(text)["Resources"]
+    return resources
+
+
+def test_the_resolved_template_drops_what_the_spec_turns_off(fl: Fluoride) -> None:
+    svc = fl.service("resolved")
+    full = _resources(svc.template(resolved=True, region="eu-west-1", account="111122223333"))
+    bare = _resources(svc.template(ServiceSpec(stores=Stores(table=False, bucket=False,
+                                                             secret=False)), resolved=True))
+    assert "Table" in full
+    assert "Table" not in bare
+    assert set(bare) < set(full)
+    text = svc.template(resolved=True, region="eu-west-1", account="111122223333")
+    assert "Fn::If" not in text
+    assert "AWS::NoValue" not in text
+    assert not [name for name, res in _resources(text).items() if "Condition" in res]
+    assert "eu-west-1" in text
+    assert "111122223333" in text
+
+
+def test_the_raw_template_keeps_its_comments_and_makes_no_call(fl: Fluoride) -> None:
+    text = fl.service("resolved").template()
+    assert "\n  # " in text
+    assert "Fn::If" in text or "!If" in text
+
+
+def test_the_resolved_template_passes_cfn_lint(fl: Fluoride, tmp_path: Path) -> None:
+    path = tmp_path / "resolved.json"
+    path.write_text(fl.service("resolved").template(resolved=True, region="us-east-1",
+                                                    account="123456789012"))
+    lint = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), "--", str(path)],
+                          capture_output=True, text=True, check=False)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+def test_the_cli_prints_it(fl: Fluoride) -> None:
+    result = CliRunner().invoke(
+        main, ["--endpoint-url", str(fl.endpoint_url), "--region", fl.region,
+               "template", "--resolved", "--name", "clisvc", "--account", "123456789012"],
+        env={"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"},
+    )
+    assert result.exit_code == 0, result.output
+    assert "Table" in _resources(result.output)

@@ -39,7 +39,7 @@ from moto.elbv2.models import elbv2_backends
 from moto.moto_api._internal import mock_random
 
 from fluoride.local._context import note_deployment
-from fluoride.local._images import ResolvedImage, resolve_image
+from fluoride.local._images import ResolvedImage, min_memory, resolve_image
 from fluoride.local._task_logs import write_task_line
 from fluoride.local._timing import RolloutSettings
 from fluoride.local._world import WORLD
@@ -679,6 +679,12 @@ def _task_started(sim: ServiceSim, task: SimTask, t: float) -> None:
         container.last_status = "RUNNING"
         container.runtime_id = f"{moto_task.id}-{mock_random.randint(10**9, 10**10 - 1)}"
     _log_line(sim, task, t, f"started from {task.image.reference}")
+    needed = min_memory(task.image.digest)
+    if needed is not None and int(moto_task.memory or 0) < needed:
+        _log_line(sim, task, t, f"out of memory: needs {needed} MiB, has {moto_task.memory}")
+        _task_failed(sim, task, t, reason="OutOfMemoryError: Container killed due to memory usage",
+                     stop_code="EssentialContainerExited", exit_code=137, drain=False)
+        return
     load_balancers = list(getattr(sim.service, "load_balancers", None) or [])
     registered: list[str] = []
     for lb in load_balancers:

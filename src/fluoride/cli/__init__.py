@@ -331,5 +331,11 @@ def logs(opts: Options, name: str, since: str, follow: bool, pattern: str | None
     run(body)
 
 
+from fluoride.cli.day_two import COMMANDS as _DAY_TWO  # noqa: E402 - needs the names above
+
+for _command in _DAY_TWO:
+    main.add_command(_command)
+
+
 if __name__ == "__main__":  # python -m fluoride.cli
     main()

@@ -30,3 +30,13 @@ def test_quickstart_example(capsys: pytest.CaptureFixture[str]) -> None:
     assert "@sha256:" in out
     assert "{'pk': 'note#1', 'text': 'hi'}" in out
     assert "kept ['bucket', 'repository', 'secret', 'table']" in out
+
+
+def test_change_settings_example(capsys: pytest.CaptureFixture[str]) -> None:
+    runpy.run_path(str(EXAMPLES / "change_settings.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "memory: 512 -> 1024" in out
+    assert "The tasks restart (rolling, no downtime)" in out
+    assert "image kept: True" in out
+    assert "round trip: True" in out
+    assert "settings stable memory: 512 -> 1024, environment.GREETING: 'hello' -> 'hi'" in out

@@ -48,7 +48,8 @@ from fluoride.infra.stack import (
 from fluoride.infra.template import load_template
 from fluoride.infra.upgrade import template_note
 from fluoride.names import DEFAULT_TIMEOUT
-from fluoride.releases.ecs import describe_service
+from fluoride.releases.deployment import Deployments, ServiceOutputs, _Before, _Follower
+from fluoride.releases.ecs import EcsService, describe_service
 from fluoride.releases.history import ReleaseHistory, new_id
 from fluoride.spec import ServiceSpec
 from fluoride.spec._readback import from_parameters, read_environment
@@ -151,7 +152,8 @@ def _notes(info: StackInfo) -> list[str]:
     return [f"Template upgrade: the stack was {note}."] if note else []
 
 
-def _refuse_if_busy(svc: Service, info: StackInfo) -> None:
+def _refuse_if_busy(svc: Service, info: StackInfo) -> EcsService | None:
+    """Raise when the stack or a rollout is busy; return the ECS service as it is now."""
     if info.state is StackState.FAILED:
         raise StackFailed(
             f"The stack of {svc.name} is {info.status}; it cannot be updated.",
@@ -172,6 +174,7 @@ def _refuse_if_busy(svc: Service, info: StackInfo) -> None:
             started_at=when,
             hint=f"Wait for it (`svc.wait_stable()`, `fluoride status {svc.name}`), then update.",
         )
+    return ecs
 
 
 def _refusal(svc: Service, risks: Sequence[StoreRisk]) -> StoreReplacementRefused:
@@ -245,7 +248,7 @@ def update(
     spec.validate()
     deadline = Deadline.after(svc.clock, timeout)
     info = svc.stack.require()
-    _refuse_if_busy(svc, info)
+    ecs = _refuse_if_busy(svc, info)
     desired = _desired(svc, spec, info)
     # What the parameters show is refused before anything is made in AWS.
     early = store_risks(info.parameters, desired.parameters, info.outputs)
@@ -266,7 +269,8 @@ def update(
         for c in the_plan.changes]))
     for text in the_plan.consequences:
         svc.reporter(Note(f"{svc.name}: {text}"))
-    entry = _history_entry(svc, info, the_plan)
+    deployments = svc.deployments  # one instance: its history store keeps the last ETag
+    entry = _history_entry(deployments, svc, info, the_plan)
     seen = svc.stack.seen_events()
     try:
         svc.stack.execute(change_set)
@@ -283,23 +287,21 @@ def update(
     if not wait:
         return svc.status()
     if the_plan.restarts_tasks and entry is not None:
-        _follow(svc, the_plan, deadline)
+        where = ServiceOutputs.from_info(info)  # the outputs a rollout needs never change
+        _follow(svc, deployments, where, entry[1], _Before.of(ecs), the_plan, deadline)
     else:
         _wait_stack(svc, the_plan, seen, deadline, entry)
     return svc.status()
 
 
 def _history_entry(
-    svc: Service, info: StackInfo, the_plan: Plan
+    deployments: Deployments, svc: Service, info: StackInfo, the_plan: Plan
 ) -> tuple[ReleaseHistory, Release] | None:
     """Record the change in the history (``settings``), beside the releases; ``None``
     before the first image (the history is of what served)."""
-    from fluoride.releases.deployment import ServiceOutputs
-
     image = info.parameters.get("Image")
     if not image:
         return None
-    deployments = svc.deployments
     store = deployments.store(ServiceOutputs.from_info(info))
     releases = store.load()
     serving = deployments.serving(info, releases)
@@ -313,11 +315,20 @@ def _history_entry(
     return store, entry
 
 
-def _follow(svc: Service, the_plan: Plan, deadline: Deadline) -> None:
-    """Follow the new task definition's rollout with the deployment machinery (our history
-    entry is the newest one in progress, so ``wait_stable`` judges it)."""
+def _follow(
+    svc: Service, deployments: Deployments, where: ServiceOutputs, entry: Release,
+    before: _Before, the_plan: Plan, deadline: Deadline,
+) -> None:
+    """Follow the new task definition's rollout exactly as ``deploy()`` follows an image's:
+    the deployment found by id (new since ``before``, on another task definition), the
+    same verdict, the outcome written into ``entry``.
+
+    ``before`` is the ECS service as it was before the change set ran: ``wait_stable()``
+    cannot be used here, as its own snapshot may already hold the new deployment.
+    """
     try:
-        svc.deployments.wait_stable(timeout=max(deadline.remaining(), 1.0))
+        deployments._follow(entry, _Follower(deployments, where, before),
+                            max(deadline.remaining(), 1.0))
     except (RolledBack, DeploymentTimeout) as exc:
         first = exc.reasons[0] if exc.reasons else None
         verb = "was rolled back" if isinstance(exc, RolledBack) else "timed out and was cancelled"

@@ -29,6 +29,7 @@ from fluoride.spec._readback import (
     NETWORK_TAG,
     from_parameters,
     read_environment,
+    read_secret_environment,
     spec_tags,
 )
 
@@ -67,6 +68,11 @@ def random_spec(rng: random.Random) -> ServiceSpec:
             rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
         for i in range(rng.randint(0, 6))
     }
+    secret = rng.random() < 0.5
+    secret_env = {
+        f"S{i}_{rng.choice(['PASS', 'x'])}": rng.choice(["password", "db.user", "a/b@c+=", "K_1-"])
+        for i in range(rng.randint(0, 4) if secret else 0)
+    }
     return ServiceSpec(
         port=rng.randint(1, 65535),
         health_path=rng.choice(["/health", "/", "/healthz", "/api/ping?x=1"]),
@@ -100,7 +106,7 @@ def random_spec(rng: random.Random) -> ServiceSpec:
             ttl_attribute=rng.choice(["expires_at", "ttl"]),
             bucket=rng.random() < 0.5,
             bucket_name=_maybe(rng, "my-bucket.data"),  # type: ignore[arg-type]
-            secret=rng.random() < 0.5,
+            secret=secret,
             secret_name=_maybe(rng, "team/app@prod"),  # type: ignore[arg-type]
             secret_recovery_days=rng.randint(7, 30),
         ),
@@ -112,6 +118,7 @@ def random_spec(rng: random.Random) -> ServiceSpec:
                 rng, "arn:aws:iam::123456789012:policy/boundary"),
         ),
         environment=environment,
+        secret_env=secret_env,
         exec_enabled=rng.random() < 0.5,
         alarm_rollback=rng.random() < 0.5,
         alarm_5xx_threshold=rng.randint(1, 1000),
@@ -140,11 +147,13 @@ def stack_of(spec: ServiceSpec) -> tuple[dict[str, str], dict[str, str], str]:
         caller_security_groups=groups,
     )
     tags = {**spec_tags(spec), **user_tags(spec), "fluoride:service": "svc"}
-    return params, tags, render_environment(load_template(), spec.environment)
+    return params, tags, render_environment(load_template(), spec.environment,
+                                            secret_env=spec.secret_env)
 
 
 def read_back(params: Mapping[str, str], tags: Mapping[str, str], body: str) -> ServiceSpec:
-    return from_parameters(params, environment=read_environment(body), tags=tags,
+    return from_parameters(params, environment=read_environment(body),
+                           secret_env=read_secret_environment(body), tags=tags,
                            default_store_names=DEFAULTS)
 
 
@@ -214,3 +223,22 @@ def test_read_environment_inverts_render_environment(environment: dict[str, str]
     got = read_environment(body)
     assert got == environment
     assert list(got) == list(environment)  # in the order written
+
+
+@pytest.mark.parametrize(
+    ("secret_env"),
+    [{}, {"DB_PASSWORD": "password"}, {"Z": "a/b@c+=", "A": "k.1-_"}],
+)
+def test_read_secret_environment_inverts_render_environment(secret_env: dict[str, str]) -> None:
+    body = render_environment(load_template(), {"DB_PASSWORD": "not-a-secret-line"},
+                              secret_env=secret_env)
+    got = read_secret_environment(body)
+    assert got == secret_env
+    assert list(got) == list(secret_env)
+    assert read_environment(body) == {"DB_PASSWORD": "not-a-secret-line"}
+
+
+def test_a_secret_item_fluoride_never_writes_is_named() -> None:
+    body = render_environment(load_template(), {}, secret_env={"A": "password"})
+    with pytest.raises(FluorideError, match="secret variable A"):
+        read_secret_environment(body.replace('"${S}:password::"', '"${S}:password:AWSPREVIOUS:"'))

@@ -223,7 +223,7 @@ class Service:
 
     def template(self, spec: ServiceSpec) -> str:
         """The template body for ``spec`` (the one template with its environment rendered)."""
-        return render_environment(load_template(), spec.environment)
+        return render_environment(load_template(), spec.environment, secret_env=spec.secret_env)
 
     def _account(self) -> str:
         return self.aws.caller_arn().split(":")[4]

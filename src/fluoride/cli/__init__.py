@@ -165,8 +165,8 @@ def template(config: Path | None) -> None:
 
         spec = ServiceSpec() if config is None else load_config(config)[1]
         # With its comments: they say why each resource is there (the SDK sends it without).
-        click.echo(render_environment(load_template(), spec.environment, keep_comments=True),
-                   nl=False)
+        click.echo(render_environment(load_template(), spec.environment,
+                                      secret_env=spec.secret_env, keep_comments=True), nl=False)
     run(body)
 
 

@@ -1,6 +1,7 @@
 """The way back from a stack to its spec: `from_parameters` (the reverse of
 `fluoride.spec._parameters.to_parameters`), `read_environment` (the reverse of
-`render_environment`) and `spec_tags`, the stack tags that keep what the parameters lose.
+`render_environment`), `read_secret_environment` (its ``secret_env``) and `spec_tags`, the
+stack tags that keep what the parameters lose.
 
 The template parameters hold resolved values: the default VPC's id and subnets, the
 security groups of the services named in ``allowed_callers``, the default store names.
@@ -17,9 +18,17 @@ from collections.abc import Callable, Mapping
 from typing import Final, TypeVar
 
 from fluoride.errors import FluorideError
+from fluoride.spec._environment import SECRET_ARN_EXPRESSION
 from fluoride.spec._values import Access, Domain, HealthCheck, Network, ServiceSpec, Stores
 
-__all__ = ["CALLERS_TAG", "NETWORK_TAG", "from_parameters", "read_environment", "spec_tags"]
+__all__ = [
+    "CALLERS_TAG",
+    "NETWORK_TAG",
+    "from_parameters",
+    "read_environment",
+    "read_secret_environment",
+    "spec_tags",
+]
 
 #: Stack tag: ``vpc=default|given ip=auto|given``: whether the spec chose the network and
 #: the tasks' public IP, or left them to Fluoride (which resolved them into parameters).
@@ -87,6 +96,33 @@ def read_environment(template_body: str) -> dict[str, str]:
             for m in _ITEM_LINE.finditer(template_body)}
 
 
+#: One ``Secrets`` item `render_environment` writes:
+#: ``- {Name: "...", ValueFrom: !Sub ["${S}:<key>::", {S: <the secret's ARN>}]}``.
+_SECRET_LINE = re.compile(
+    r"^[ \t]*- \{Name: " + _QUOTED + r", ValueFrom: !Sub \[" + _QUOTED + r", \{S: "
+    + re.escape(SECRET_ARN_EXPRESSION) + r"\}\]\}[ \t]*$", re.MULTILINE)
+
+
+def read_secret_environment(template_body: str) -> dict[str, str]:
+    """The ``secret_env`` (variable name to the secret's key) in a template body that
+    `render_environment` wrote, in its order.
+
+    .. versionadded:: 0.2.0
+    """
+    found: dict[str, str] = {}
+    for m in _SECRET_LINE.finditer(template_body):
+        value_from = _yaml_unquote(m.group(2))
+        if not (value_from.startswith("${S}:") and value_from.endswith("::")):
+            raise FluorideError(
+                f"The stack's template reads the secret variable {_yaml_unquote(m.group(1))} "
+                f"with {value_from!r}, which Fluoride never writes.",
+                hint="Was the template edited outside Fluoride? Set secret_env again with "
+                "`svc.update(spec)`.",
+            )
+        found[_yaml_unquote(m.group(1))] = value_from[len("${S}:"):-2]
+    return found
+
+
 # -- the parameters -------------------------------------------------------------------------
 
 
@@ -137,12 +173,14 @@ def from_parameters(
     parameters: Mapping[str, str],
     *,
     environment: Mapping[str, str] = {},
+    secret_env: Mapping[str, str] = {},
     tags: Mapping[str, str] = {},
     default_store_names: tuple[str, str, str] | None = None,
 ) -> ServiceSpec:
     """The spec whose `to_parameters` (with `spec_tags` on the stack) gave ``parameters``.
 
-    ``environment`` is what `read_environment` found in the stack's template, ``tags`` the
+    ``environment`` is what `read_environment` found in the stack's template,
+    ``secret_env`` what `read_secret_environment` found there, ``tags`` the
     stack's tags, and ``default_store_names`` the (table, bucket, secret) names that
     ``create()`` gives unnamed stores: a store with its default name reads back as
     unnamed (``None``), as it was most likely written.
@@ -227,6 +265,7 @@ def from_parameters(
                                           a.permissions_boundary_arn),
         ),
         environment=environment,
+        secret_env=secret_env,
         exec_enabled=read("EnableExec", _flag, base.exec_enabled),
         alarm_rollback=read("AlarmRollback", _flag, base.alarm_rollback),
         alarm_5xx_threshold=read("Alarm5xxThreshold", int, base.alarm_5xx_threshold),

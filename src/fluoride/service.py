@@ -705,3 +705,36 @@ class Service:
 
         return update(self, spec, wait=wait, timeout=timeout,
                       allow_replacement=allow_replacement)
+
+    # -- exec ------------------------------------------------------------------------------------
+
+    def exec(
+        self,
+        command: str | Sequence[str],
+        *,
+        container: str = "app",
+        task: str | None = None,
+    ) -> int:
+        """Run ``command`` inside a running task through ECS Exec, attached to this terminal,
+        and return the session's exit status (the plugin's).
+
+        As ``aws ecs execute-command`` does: ``ExecuteCommand``, then AWS's
+        ``session-manager-plugin`` with the session. ``command`` is a string or a list of
+        arguments (quoted for the shell); ``task`` a task id or ARN (``None``: one of the
+        service's running tasks); ``container`` the container's name.
+
+        Raises :class:`FluorideError` when ``session-manager-plugin`` is not on ``PATH``
+        (before any AWS call, saying how to install it), when the spec has
+        ``exec_enabled = false`` (turn it on with :meth:`update`), when no task runs, or
+        when the task was started before exec was on.
+
+        Example::
+
+            svc.exec("sh")
+            svc.exec(["python", "-c", "import os; print(os.environ['FLUORIDE_TABLE'])"])
+
+        .. versionadded:: 0.2
+        """
+        from fluoride.releases.exec_session import exec_command
+
+        return exec_command(self, command, container=container, task=task)

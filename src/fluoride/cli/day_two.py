@@ -1,4 +1,5 @@
-"""``fluoride spec``, ``fluoride plan`` and ``fluoride update``: change a running service.
+"""``fluoride spec``, ``fluoride plan`` and ``fluoride update``: change a running service;
+``fluoride exec``: run a command in one of its tasks.
 
 Parse, call :class:`~fluoride.service.Service`, render; nothing else. Registered on the
 main group by :data:`COMMANDS`.
@@ -102,5 +103,29 @@ def update(opts: Options, name: str, config: Path, yes: bool, allow_replacement:
     run(body)
 
 
+@click.command("exec", context_settings={"ignore_unknown_options": True})
+@click.argument("name")
+@click.option("--task", "task", default=None, metavar="ID",
+              help="The task (id or ARN); default: one of the service's running tasks.")
+@click.option("--container", default="app", show_default=True, help="The container.")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+@click.pass_obj
+def exec_(opts: Options, name: str, task: str | None, container: str,
+          command: tuple[str, ...]) -> None:
+    """Run a command in a running task of NAME through ECS Exec: `fluoride exec NAME -- sh`.
+
+    Needs AWS's session-manager-plugin and exec_enabled = true in the service's spec.
+    Exits with the session's status.
+    """
+    status = 0
+
+    def body() -> None:
+        nonlocal status
+        with client(opts) as fl:
+            status = fl.service(name).exec(list(command), container=container, task=task)
+    run(body)
+    sys.exit(status)
+
+
 #: The commands this module adds to ``fluoride``.
-COMMANDS = (spec, plan, update)
+COMMANDS = (spec, plan, update, exec_)

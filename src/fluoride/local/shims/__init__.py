@@ -23,6 +23,7 @@ from fluoride.local.shims import (
     ecr_images,
     ecr_repository,
     ecs_cluster,
+    ecs_execute_command,
     ecs_service,
     ecs_task_definition,
     ecs_tasks,
@@ -55,6 +56,7 @@ SHIMS: tuple[ModuleType, ...] = (
     # ECS services, their tasks and their targets in simulated time
     ecs_service,
     ecs_tasks,
+    ecs_execute_command,
     elbv2_target_health,
     # stack operations
     cloudformation_conditions,

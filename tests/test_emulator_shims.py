@@ -358,6 +358,25 @@ def _task_network(aws: Any) -> Any:
     return address in ipaddress.ip_network(subnet["CidrBlock"])
 
 
+@probe("ecs_execute_command")
+def _execute_command(aws: Any) -> Any:
+    ecs = aws("ecs")
+    ecs.create_cluster(clusterName="probe-exec")
+    ecs.register_task_definition(family="x", containerDefinitions=[
+        {"name": "a", "image": "i", "memory": 128}])
+    _, subnets = _network(aws)
+    task = ecs.run_task(cluster="probe-exec", taskDefinition="x", launchType="FARGATE",
+                        enableExecuteCommand=True,
+                        networkConfiguration={"awsvpcConfiguration": {"subnets": subnets[:1]}}
+                        )["tasks"][0]["taskArn"]
+    try:
+        ecs.execute_command(cluster="probe-exec", task=task, container="a", command="sh",
+                            interactive=True)
+    except Exception as exc:  # the probe records whatever moto raises
+        return type(exc).__name__
+    return "answered"
+
+
 @probe("elbv2_target_health")
 def _target_health(aws: Any) -> Any:
     vpc, _ = _network(aws)
@@ -509,6 +528,7 @@ MOTO_5_2_5: dict[str, Any] = {
     },
     "ecs_task_network": False,  # a random 10.x address, outside the default VPC's subnets
     "ecs_tasks": [1, 1],
+    "ecs_execute_command": "NotImplementedError",
     "elbv2_target_health": "healthy",
     "cloudformation_conditions": [],
     "cloudformation_parameters": "['a', 'b']",

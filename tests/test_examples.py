@@ -46,3 +46,13 @@ def test_the_wheel_carries_the_template(tmp_path: Path) -> None:
     assert "fluoride/py.typed" in names
     assert "fluoride/infra/template.py" in names
     assert not [n for n in names if n.startswith(("tests/", "templates/", "src/"))]
+
+
+def test_change_settings_example(capsys: pytest.CaptureFixture[str]) -> None:
+    runpy.run_path(str(EXAMPLES / "change_settings.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "memory: 512 -> 1024" in out
+    assert "The tasks restart (rolling, no downtime)" in out
+    assert "image kept: True" in out
+    assert "round trip: True" in out
+    assert "settings stable memory: 512 -> 1024, environment.GREETING: 'hello' -> 'hi'" in out

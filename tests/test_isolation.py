@@ -1,4 +1,5 @@
-"""Isolation, proven: each service's task role reaches its own stores and nothing else.
+"""Isolation, proven: each service's task role reaches its own stores and nothing else,
+and its execution role reads its own secret only when ``secret_env`` needs it.
 
 The task role's policies are rendered from the template for two services (the SDK's own
 ``to_parameters`` makes the parameters) and evaluated with principalmapper's local IAM
@@ -16,7 +17,8 @@ from typing import Any
 import attrs
 import pytest
 
-from fluoride.spec import Access, ServiceSpec, Stores, to_parameters
+from fluoride.infra.policy_report import parse_template, template_text
+from fluoride.spec import Access, ServiceSpec, Stores, render_environment, to_parameters
 from tests._cfn import ACCOUNT, REGION, Rendered, render
 
 # principalmapper 1.1.5 imports Mapping from collections, which Python 3.10 removed.
@@ -62,7 +64,10 @@ def stack(
         adopt_secret=adopt,
         adopted_secret_arn=kept_secret_arn(service) if adopt else None,
     )
-    return render(params)
+    if not spec.secret_env:
+        return render(params)
+    body = render_environment(template_text(), spec.environment, secret_env=spec.secret_env)
+    return render(params, template=parse_template(body))
 
 
 def kept_secret_arn(service: str) -> str:
@@ -83,11 +88,14 @@ def task_role(
     rendered: Rendered,
     managed: Mapping[str, dict[str, Any]] | None = None,
     boundaries: Mapping[str, dict[str, Any]] | None = None,
+    *,
+    logical: str = "TaskRole",
 ) -> Node:
-    """The task role as principalmapper sees it: inline + managed policies and boundary."""
-    role = rendered.resources["TaskRole"]["Properties"]
-    name = rendered.physical["TaskRole"]
-    arn = rendered.arn("TaskRole")
+    """The task role (or another role of the stack) as principalmapper sees it: inline +
+    managed policies and boundary."""
+    role = rendered.resources[logical]["Properties"]
+    name = rendered.physical[logical]
+    arn = rendered.arn(logical)
     policies = [
         Policy(
             f"{arn}/{res['Properties']['PolicyName']}",
@@ -536,6 +544,65 @@ def test_the_container_is_told_its_own_stores() -> None:
     assert rendered.resources["TaskDefinition"]["Properties"]["TaskRoleArn"] == rendered.arn(
         "TaskRole"
     )
+
+
+# --- the execution role: ECS reads the secret's keys named in secret_env --------------------
+
+EXECUTION_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+#: The AWS managed policy's document (as published): image pulls and log writes, no secrets.
+EXECUTION_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{
+        "Effect": "Allow",
+        "Action": ["ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability",
+                   "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage", "logs:CreateLogStream",
+                   "logs:PutLogEvents"],
+        "Resource": "*",
+    }],
+}
+SECRET_ENV = ServiceSpec(secret_env={"DB_PASSWORD": "password"})
+
+
+def execution_role(rendered: Rendered) -> Node:
+    return task_role(rendered, managed={EXECUTION_POLICY_ARN: EXECUTION_POLICY},
+                     logical="ExecutionRole")
+
+
+@pytest.mark.parametrize("adopt", [False, True], ids=["created", "adopted"])
+def test_the_execution_role_reads_its_own_secret_only(adopt: bool) -> None:
+    a, b = stack(A, SECRET_ENV, adopt=adopt), stack(B, SECRET_ENV)
+    node = execution_role(a)
+    mine, theirs = store_arns(a)["secret"], store_arns(b)["secret"]
+    assert allowed(node, "secretsmanager:GetSecretValue", mine)
+    assert not allowed(node, "secretsmanager:GetSecretValue", theirs)
+    # Reading is all: the rest of the secret's API, and every other store, stays out of reach.
+    assert [c for c in data_plane(a) if allowed(node, *c)] == [
+        ("secretsmanager:GetSecretValue", mine)]
+    assert [c for c in data_plane(b) + administration(a) if allowed(node, *c)] == []
+    # And the other service's execution role cannot read this one's secret.
+    assert not allowed(execution_role(b), "secretsmanager:GetSecretValue", mine)
+
+
+def test_without_secret_env_the_execution_role_reads_no_secret() -> None:
+    for spec in (ServiceSpec(), ServiceSpec(exec_enabled=True)):
+        plain = stack(A, spec)
+        assert "ExecutionSecretAccess" not in plain.resources
+        node = execution_role(plain)
+        assert [c for c in data_plane(plain) if allowed(node, *c)] == []
+
+
+def test_secret_env_gives_the_task_role_nothing_more() -> None:
+    a = stack(A, SECRET_ENV)
+    with_env, without = task_role(a), task_role(stack(A))
+    probes = data_plane(a) + data_plane(stack(B)) + administration(a)
+    assert [p for p in probes if allowed(with_env, *p) != allowed(without, *p)] == []
+
+
+def test_the_service_waits_for_the_execution_roles_policy() -> None:
+    service = stack(A, SECRET_ENV).resources["Service"]
+    # Metadata is not resolved: the conditional dependency as written.
+    assert {"Fn::If": ["SecretEnvOn", {"Ref": "ExecutionSecretAccess"}, ""]} in service[
+        "Metadata"]["fluoride:depends-on"]
 
 
 # --- the same proof on stacks the emulator created ------------------------------------------

@@ -32,7 +32,10 @@ ALLOWED: dict[str, set[str]] = {
     "stores": BASE,
     "logs": BASE,
     "releases": BASE | {"infra"},
-    "service": BASE | {"spec", "infra", "releases", "stores", "logs"},
+    "service": BASE | {"spec", "infra", "releases", "stores", "logs", "_settings", "_exec"},
+    # the verbs Service delegates to: they see the layers below and Service (as a type)
+    "_settings": BASE | {"spec", "infra", "releases", "stores", "service"},
+    "_exec": BASE | {"spec", "infra", "releases", "service"},
     "client": BASE | {"spec", "infra", "releases", "stores", "logs", "service", "local"},
     "local": {"errors", "names", "infra", "spec"},
     "cli": BASE | {"spec", "infra", "releases", "stores", "logs", "service", "client", "local"},

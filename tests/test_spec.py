@@ -14,6 +14,8 @@ from fluoride.errors import ConfigError, FluorideError
 from fluoride.infra.policy_report import parse_template
 from fluoride.spec import (
     ENVIRONMENT_MARKER,
+    MAX_ENVIRONMENT_RENDERED,
+    SECRET_ENVIRONMENT_MARKER,
     Access,
     Domain,
     HealthCheck,
@@ -290,6 +292,27 @@ CASES: list[tuple[dict[str, Any], str | None]] = [
     # Escapes count: each é takes 6 bytes in the template.
     ({"environment": {"A": "é" * 2000}}, None),
     ({"environment": {"A": "é" * 2100}}, "environment"),
+    # secret_env: keys of the service's own secret
+    ({"secret_env": {"DB_PASSWORD": "password", "_u": "db.user", "X": "a/b@c+=-_"}}, None),
+    ({"secret_env": {"2A": "password"}}, "secret_env.2A"),
+    ({"secret_env": {"AWS_SECRET": "password"}}, "secret_env.AWS_SECRET"),
+    ({"secret_env": {"FLUORIDE_X": "password"}}, "secret_env.FLUORIDE_X"),
+    ({"secret_env": {"PORT": "password"}}, "secret_env.PORT"),
+    ({"secret_env": {"A": "pass:word"}}, "secret_env.A"),
+    ({"secret_env": {"A": ""}}, "secret_env.A"),
+    ({"secret_env": {"A": "k" * 128}}, None),
+    ({"secret_env": {"A": "k" * 129}}, "secret_env.A"),
+    ({"secret_env": {"A": 1}}, "secret_env.A"),
+    ({"secret_env": {"A": "password"}, "environment": {"A": "x"}}, "secret_env.A"),
+    ({"secret_env": {"A": "password"}, "stores.secret": False}, "secret_env"),
+    ({"secret_env": {}, "stores.secret": False}, None),
+    ({"secret_env": {f"S{i}": "k" for i in range(25)}}, None),
+    ({"secret_env": {f"S{i}": "k" for i in range(26)}}, "secret_env"),
+    # The budget is shared with the environment.
+    ({"environment": {f"V{i}": "x" * 4000 for i in range(3)},
+      "secret_env": {"A": "password"}}, None),
+    ({"environment": {f"V{i}": "x" * 4000 for i in range(3)},
+      "secret_env": {f"S{i}": "k" * 100 for i in range(2)}}, "secret_env"),
     # the rest
     ({"exec_enabled": True, "alarm_rollback": False}, None),
     ({"exec_enabled": 1}, "exec_enabled"),
@@ -431,6 +454,7 @@ FULL = ServiceSpec(
     access=Access(extra_policy_arns=("arn:aws:iam::aws:policy/ReadOnlyAccess",),
                   permissions_boundary_arn="arn:aws:iam::123456789012:policy/boundary"),
     environment={"LOG_LEVEL": "debug", "GREETING": 'say "hi" \\ 😀', "EMPTY": ""},
+    secret_env={"DB_PASSWORD": "password"},
     exec_enabled=True, alarm_rollback=False, alarm_5xx_threshold=3, log_retention_days=7,
     access_log_retention_days=30, keep_images=5, project="genomics", team="lab",
     contact="ada@example.com",
@@ -620,10 +644,49 @@ def test_the_largest_environment_fits_in_a_template_body() -> None:
 
 
 @pytest.mark.skipif(not TEMPLATE.exists(), reason=f"{TEMPLATE} is not written yet")
+def test_the_largest_environment_with_secret_variables_fits_in_a_template_body() -> None:
+    # Secret variables share the environment's budget: fill it with both, to the last byte.
+    secret_env = {f"S{i}_{'N' * 40}": "k" * 128 for i in range(25)}
+    env = {"V0": "\u00e9" * 600}
+    last = next(n for n in range(600, 0, -1)
+                if not make(environment={**env, "LAST": "\u00e9" * n},
+                            secret_env=secret_env).problems())
+    assert last < 600
+    env["LAST"] = "\u00e9" * last
+    spec = make(environment=env, secret_env=secret_env)
+    assert make(environment={**env, "X": ""}, secret_env=secret_env).problems()
+    template = TEMPLATE.read_text(encoding="utf-8")
+    body = render_environment(template, spec.environment, secret_env=spec.secret_env)
+    used = len(body.encode()) - len(render_environment(template, {}).encode())
+    assert MAX_ENVIRONMENT_RENDERED - 200 < used <= MAX_ENVIRONMENT_RENDERED, "the rule counts"
+    assert len(body.encode()) <= 51_200, "CloudFormation's limit for a template body"
+
+
+@pytest.mark.skipif(not TEMPLATE.exists(), reason=f"{TEMPLATE} is not written yet")
 def test_template_has_one_environment_marker() -> None:
     body = render_environment(TEMPLATE.read_text(encoding="utf-8"), {"A": "1"})
     assert ENVIRONMENT_MARKER not in body
+    assert SECRET_ENVIRONMENT_MARKER not in body
     assert '- {Name: "A", Value: "1"}' in body
+
+
+def test_secret_variables_become_the_containers_secrets() -> None:
+    from fluoride.infra.policy_report import parse_template
+    from tests._cfn import ACCOUNT, REGION, render
+
+    spec = make(secret_env={"DB_PASSWORD": "password", "DB_USER": "user"})
+    body = render_environment(TEMPLATE.read_text(encoding="utf-8"), spec.environment,
+                              secret_env=spec.secret_env)
+    rendered = render(resolved_parameters(spec), template=parse_template(body))
+    (container,) = rendered.resources["TaskDefinition"]["Properties"]["ContainerDefinitions"]
+    arn = rendered.physical["Secret"]
+    assert arn.startswith(f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:fluoride/hello-")
+    assert container["Secrets"] == [
+        {"Name": "DB_PASSWORD", "ValueFrom": f"{arn}:password::"},
+        {"Name": "DB_USER", "ValueFrom": f"{arn}:user::"},
+    ]
+    assert "Secrets" not in render(resolved_parameters(ServiceSpec())).resources[
+        "TaskDefinition"]["Properties"]["ContainerDefinitions"][0]
 
 
 def test_to_parameters_of_the_defaults() -> None:
@@ -742,3 +805,27 @@ def test_docs_examples_are_true() -> None:
     with pytest.raises(ConfigError) as info:
         loads_config(_blocks("toml")[1])
     assert str(info.value) + "\n" == _blocks("text")[0]
+
+
+def test_secret_variables_need_the_secret_and_say_so() -> None:
+    (error,) = make(secret_env={"DB_PASSWORD": "password"}, **{"stores.secret": False}).problems()
+    assert error.field == "secret_env"
+    assert "stores.secret" in error.problem
+    assert "stores.secret" in (error.allowed or "")
+
+
+def test_toml_reads_a_secret_env_table() -> None:
+    _, spec = loads_config('[secret_env]\nDB_PASSWORD = "password"\n')
+    assert spec == make(secret_env={"DB_PASSWORD": "password"})
+    assert "[secret_env]" in dumps_config(spec)
+
+
+def test_render_secret_variables_needs_the_secret_marker() -> None:
+    assert render_environment(BODY, {}, secret_env={}) == render_environment(BODY, {})
+    with pytest.raises(FluorideError, match="fluoride:secret-environment"):
+        render_environment(BODY, {}, secret_env={"A": "password"})
+    body = render_environment(BODY + "        # fluoride:secret-environment\n", {},
+                              secret_env={"A": "password"})
+    assert body.endswith('        Secrets:\n          - {Name: "A", ValueFrom: !Sub '
+                         '["${S}:password::", {S: !If [CreateSecret, !Ref Secret, '
+                         '!Ref AdoptedSecretArn]}]}\n')

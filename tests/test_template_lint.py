@@ -62,8 +62,8 @@ def _plain(node: Any) -> Any:
     return node
 
 
-def _load() -> Template:
-    template, matches = decode_str(TEMPLATE.read_text())
+def _load(text: str | None = None) -> Template:
+    template, matches = decode_str(TEMPLATE.read_text() if text is None else text)
     assert not matches, matches
     assert template is not None
     result: Template = _plain(template)
@@ -82,6 +82,8 @@ FACTORS: dict[str, tuple[str, ...]] = {
     "redirect": ("true", "false"),
     "public": ("true", "false"),
     "exec": ("false", "true"),
+    # secret_env: the container's Secrets and the execution role's read of the secret.
+    "secret_env": ("false", "true"),
     "alarm": ("true", "false"),
     "image": ("empty", "digest"),
     "requests": ("0", "500"),
@@ -137,6 +139,7 @@ def parameters_for(row: dict[str, str]) -> Params:
         "SubnetIds": ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"],
         "Public": row["public"],
         "EnableExec": row["exec"],
+        "SecretEnv": row["secret_env"],
         "AlarmRollback": row["alarm"],
         "HttpsRedirect": row["redirect"],
         "RequestsPerTarget": row["requests"],
@@ -252,10 +255,21 @@ def test_template_lints_clean(rules: Rules) -> None:
     assert _findings(TEMPLATE.read_text(), rules) == []
 
 
+#: The template as sent for a spec with secret_env (which needs the secret on).
+SECRET_ENV_BODY = render_environment(
+    TEMPLATE.read_text(), {"A": "1"}, secret_env={"DB_PASSWORD": "password", "B": "k.2"})
+
+
+def test_the_body_with_secret_variables_lints_clean(rules: Rules) -> None:
+    assert _findings(SECRET_ENV_BODY, rules) == []
+
+
 @pytest.mark.parametrize("row", ROWS, ids=[_row_id(r) for r in ROWS])
 def test_resolved_variant_lints_clean(
     row: dict[str, str], template: Template, rules: Rules
 ) -> None:
+    if row["secret_env"] == "true" and row["secret"] != "off":
+        template = _load(SECRET_ENV_BODY)
     variant, values = resolve_variant(template, parameters_for(row))
     assert _findings(json.dumps(variant, indent=1), rules, values) == []
 

@@ -40,8 +40,12 @@ class Release:
         reason: why it failed or was rolled back.
         finished_at: when its outcome was decided.
         rollback: whether :meth:`Service.rollback` deployed it.
+        kind: ``image`` (a deploy or rollback) or ``settings`` (an :meth:`Service.update`
+            that restarted the tasks with the same image; ``change`` says what changed).
+        change: for ``settings``: the changed settings, e.g. ``memory: 512 -> 1024``.
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2 ``kind`` and ``change``.
     """
 
     id: str
@@ -54,6 +58,8 @@ class Release:
     reason: str | None = None
     finished_at: dt.datetime | None = None
     rollback: bool = False
+    kind: str = "image"
+    change: str | None = None
 
     @property
     def tag(self) -> str | None:

@@ -21,6 +21,7 @@ from fluoride.infra.stack import (
     StackState,
 )
 from fluoride.infra.template import load_template
+from fluoride.infra.upgrade import template_note, template_tags
 from fluoride.names import (
     DEFAULT_TIMEOUT,
     SERVICE_TAG,
@@ -46,6 +47,7 @@ from fluoride.spec import (
     user_tags,
     validate_service_name,
 )
+from fluoride.spec._readback import spec_tags
 from fluoride.stores.data import (
     Bucket,
     Secret,
@@ -69,6 +71,7 @@ from fluoride.stores.retention import (
 
 if TYPE_CHECKING:
     from fluoride.aws import Aws
+    from fluoride.infra.plan import Plan
     from fluoride.logs import LogLine, TimeSpec
     from fluoride.releases.deployment import Deployments
     from fluoride.waiting import Clock
@@ -105,6 +108,9 @@ class ServiceStatus:
     reason: str | None = None
     release: Release | None = None
     deployment: DeploymentProgress | None = None
+    #: what to say about the stack's template (``None``: it is the installed Fluoride's);
+    #: ``update()`` sends the installed one
+    template: str | None = None
 
     def _repr_html_(self) -> str:
         """A small table for notebooks (Jupyter calls this to show the value)."""
@@ -119,6 +125,8 @@ class ServiceStatus:
             rows.append(("deployment", describe(self.deployment)))
         if self.reason:
             rows.append(("reason", self.reason))
+        if self.template:
+            rows.append(("template", self.template))
         body = "".join(
             f"<tr><th style='text-align:left'>{html_escape(k)}</th>"
             f"<td style='text-align:left'>{html_escape(v)}</td></tr>"
@@ -232,7 +240,7 @@ class Service:
     def template_body(self, spec: ServiceSpec) -> str:
         """The template body sent for ``spec`` (the one template, its environment rendered,
         without comments)."""
-        return render_environment(load_template(), spec.environment)
+        return render_environment(load_template(), spec.environment, secret_env=spec.secret_env)
 
     def template(
         self,
@@ -264,7 +272,8 @@ class Service:
 
         spec = self._spec_argument(spec)
         if not resolved:
-            return render_environment(load_template(), spec.environment, keep_comments=True)
+            return render_environment(load_template(), spec.environment,
+                                      secret_env=spec.secret_env, keep_comments=True)
         from fluoride.infra.policy_report import parse_template
         from fluoride.infra.resolve import resolve_template
 
@@ -281,7 +290,9 @@ class Service:
         return self.aws.caller_arn().split(":")[4]
 
     def tags(self, spec: ServiceSpec) -> dict[str, str]:
-        return {SERVICE_TAG: self.name, VERSION_TAG: version(), **user_tags(spec)}
+        return {SERVICE_TAG: self.name, VERSION_TAG: version(),
+                **template_tags(load_template(), version()), **spec_tags(spec),
+                **user_tags(spec)}
 
     def create(
         self, spec: ServiceSpec | None = None, *, image: str | None = None, wait: bool = True
@@ -422,6 +433,7 @@ class Service:
             outputs=dict(info.outputs),
             image=info.parameters.get("Image") or None,
             reason=info.reason,
+            template=template_note(info.tags, template=load_template(), version=version()),
         )
 
     @property
@@ -684,3 +696,115 @@ class Service:
         releases = deployments.store(ServiceOutputs.from_info(info)).load()
         return attrs.evolve(status, release=deployments.serving(info, releases),
                             deployment=deployments.progress(info, ecs))
+
+    # -- day two: read the spec back, plan and apply a change -----------------------------
+    # Thin: the work is in _settings.py, infra/plan.py and spec/_readback.py.
+
+    def spec(self) -> ServiceSpec:
+        """The spec the service runs now, read back from its stack (parameters, tags and
+        the environment rendered into its template).
+
+        It round-trips: after ``svc.create(spec)``, ``svc.spec() == spec``. Stores left
+        unnamed come back unnamed (``None``), and so does a network left to Fluoride.
+        Raises :class:`ServiceNotFound`.
+
+        Example::
+
+            spec = svc.spec()
+            svc.update(attrs.evolve(spec, memory=1024))
+
+        .. versionadded:: 0.2
+        """
+        from fluoride._settings import live_spec
+
+        return live_spec(self)
+
+    def plan(self, spec: ServiceSpec) -> Plan:
+        """What :meth:`update` with ``spec`` would change; nothing changes.
+
+        Makes a CloudFormation change set, reads it and deletes it. The :class:`Plan`
+        lists each resource change (add / modify / remove, whether it is replaced, the
+        settings causing it), the changed settings, and says what it means: the tasks
+        restart (rolling), the load balancer is replaced (the URL changes), a data store
+        would be replaced (its data lost to the service).
+
+        Raises :class:`ConfigError` for a bad spec, :class:`ServiceNotFound`.
+
+        Example::
+
+            print(svc.plan(attrs.evolve(svc.spec(), memory=1024)))
+
+        .. versionadded:: 0.2
+        """
+        from fluoride._settings import plan
+
+        return plan(self, spec)
+
+    def update(
+        self,
+        spec: ServiceSpec,
+        *,
+        wait: bool = True,
+        timeout: float = DEFAULT_TIMEOUT,
+        allow_replacement: bool = False,
+    ) -> ServiceStatus:
+        """Apply ``spec`` to the running service, with the installed Fluoride's template.
+        The serving image stays; only :meth:`deploy` changes it.
+
+        A change that makes a new task definition (cpu, memory, environment, port, ...) is
+        followed like a deployment, to the same verdict, and recorded in the history as a
+        ``settings`` entry with the change and who made it. A change that would replace or
+        remove a data store (another partition key, another table/bucket/secret name, a
+        store turned off) is refused before anything changes; with
+        ``allow_replacement=True`` it goes ahead and the old store is kept, with its data,
+        outside the service (a note says where).
+
+        Raises :class:`StoreReplacementRefused` (a :class:`ConfigError`),
+        :class:`DeploymentInProgress` when the stack or a rollout is busy,
+        :class:`RolledBack` (the previous settings serve again) with the reasons,
+        :class:`DeploymentTimeout`, :class:`DeploymentFailed` with CloudFormation's first
+        failing resource of this update.
+
+        Example::
+
+            svc.update(attrs.evolve(svc.spec(), memory=1024, environment={"MODE": "fast"}))
+
+        .. versionadded:: 0.2
+        """
+        from fluoride._settings import update
+
+        return update(self, spec, wait=wait, timeout=timeout,
+                      allow_replacement=allow_replacement)
+
+    # -- exec ------------------------------------------------------------------------------------
+
+    def exec(
+        self,
+        command: str | Sequence[str],
+        *,
+        container: str = "app",
+        task: str | None = None,
+    ) -> int:
+        """Run ``command`` inside a running task through ECS Exec, attached to this terminal,
+        and return the session's exit status (the plugin's).
+
+        As ``aws ecs execute-command`` does: ``ExecuteCommand``, then AWS's
+        ``session-manager-plugin`` with the session. ``command`` is a string or a list of
+        arguments (quoted for the shell); ``task`` a task id or ARN (``None``: one of the
+        service's running tasks); ``container`` the container's name.
+
+        Raises :class:`FluorideError` when ``session-manager-plugin`` is not on ``PATH``
+        (before any AWS call, saying how to install it), when the spec has
+        ``exec_enabled = false`` (turn it on with :meth:`update`), when no task runs, or
+        when the task was started before exec was on.
+
+        Example::
+
+            svc.exec("sh")
+            svc.exec(["python", "-c", "import os; print(os.environ['FLUORIDE_TABLE'])"])
+
+        .. versionadded:: 0.2
+        """
+        from fluoride._exec import exec_command
+
+        return exec_command(self, command, container=container, task=task)

@@ -50,7 +50,30 @@ def report_error(exc: FluorideError) -> None:
 
 class FluorideGroup(click.Group):
     """The command group: a :class:`FluorideError` from any command becomes a clear message
-    on standard error and exit status 1 (anything else is a bug and keeps its traceback)."""
+    on standard error and exit status 1 (anything else is a bug and keeps its traceback).
+
+    Commands defined in other modules of this package (``LAZY``) are imported when they
+    are listed or run, so those modules may import this one without a cycle at load time.
+    """
+
+    #: command name -> "module:attribute" of a click command defined elsewhere
+    LAZY: dict[str, str] = {
+        "spec": "fluoride.cli.day_two:spec",
+        "plan": "fluoride.cli.day_two:plan",
+        "update": "fluoride.cli.day_two:update",
+        "exec": "fluoride.cli.day_two:exec_",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.LAZY})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.LAZY:
+            import importlib
+
+            module, attribute = self.LAZY[cmd_name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

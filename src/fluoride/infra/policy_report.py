@@ -418,7 +418,10 @@ In short:
   creates (the boundary wins over the role's own policies).
 - The **execution role** is ECS's own: it holds the AWS managed
   `AmazonECSTaskExecutionRolePolicy` (pull images from ECR, write CloudWatch Logs) and
-  the application never runs as it.
+  the application never runs as it. When the service maps keys of its secret into the
+  container's environment (`SecretEnv`, the spec's `secret_env`), it may also
+  `GetSecretValue` on that one secret, by its exact ARN, so ECS can read them when a task
+  starts.
 - **Network**: only the load balancer's security group reaches the tasks, on the
   container port. The load balancer accepts TCP on its listener ports only, from the
   configured CIDRs and the allowed caller security groups (`allowed_callers`).

@@ -543,3 +543,96 @@ def list_service_stacks(aws: Aws) -> list[StackInfo]:
                 if SERVICE_TAG in tags and raw["StackStatus"] != "DELETE_COMPLETE":
                     found.append(StackInfo.from_api(raw))
     return sorted(found, key=lambda s: s.tags[SERVICE_TAG])
+
+
+# -- day two: read the template back, plan a change set and read all of it -----------------
+# Functions rather than Stack methods, appended here so that they leave the methods above
+# as they are (see issue 9).
+
+
+def stack_template(stack: Stack) -> str:
+    """The template body the stack runs now (as sent: ``TemplateStage=Original``)."""
+    with translate("GetTemplate", stack.name):
+        body = stack._cfn.get_template(StackName=stack.name, TemplateStage="Original")
+    template = body.get("TemplateBody", "")
+    # boto3 parses a JSON template into a dict; Fluoride's is YAML and stays text.
+    return template if isinstance(template, str) else ""
+
+
+def prepare_change_set(
+    stack: Stack,
+    *,
+    kind: str,
+    parameters: Mapping[str, str],
+    template_body: str,
+    tags: Mapping[str, str],
+) -> tuple[str, list[Mapping[str, Any]]] | None:
+    """Create an UPDATE change set under a name no other caller uses, wait until it is
+    ready and return its name and every change (all pages, ``ResourceChange`` with its
+    ``Details``). ``None`` when it has nothing to do (the change set is deleted then).
+
+    Raises :class:`StackFailed` when CloudFormation cannot plan the change (the change set
+    is deleted), :class:`AwsError` for other failures.
+    """
+    import uuid
+
+    if len(template_body.encode()) > MAX_INLINE_TEMPLATE:
+        raise AwsError(
+            f"The rendered template is {len(template_body.encode())} bytes, over "
+            f"CloudFormation's inline limit of {MAX_INLINE_TEMPLATE}.",
+            hint="Shorten the environment variables in the spec.",
+        )
+    name = f"fluoride-{kind}-{uuid.uuid4().hex[:16]}"
+    cfn = stack._cfn
+    with translate("CreateChangeSet", stack.name):
+        try:
+            cfn.create_change_set(
+                StackName=stack.name,
+                ChangeSetName=name,
+                ChangeSetType="UPDATE",
+                TemplateBody=template_body,
+                Parameters=_parameters(parameters),
+                Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
+                Tags=[{"Key": k, "Value": v} for k, v in sorted(tags.items())],
+            )
+        except botocore.exceptions.ClientError as exc:
+            message = exc.response.get("Error", {}).get("Message", "")
+            if client_error_code(exc) == "ValidationError" and any(
+                m in message for m in _NO_CHANGES
+            ):
+                return None
+            raise
+
+    def ready() -> DescribeChangeSetOutputTypeDef | None:
+        with translate("DescribeChangeSet", stack.name):
+            desc = cfn.describe_change_set(StackName=stack.name, ChangeSetName=name)
+        return None if desc["Status"] in ("CREATE_PENDING", "CREATE_IN_PROGRESS") else desc
+
+    desc = poll(ready, deadline=Deadline.after(stack.clock, 300), interval=0.5,
+                max_interval=stack.max_poll_interval)
+    if desc is None:
+        stack._delete_change_set(name)
+        raise AwsError(f"The change set for {stack.name} was not ready within 5 minutes.")
+    if desc["Status"] == "FAILED":
+        reason = desc.get("StatusReason", "")
+        stack._delete_change_set(name)
+        if any(m in reason for m in _NO_CHANGES):
+            return None
+        raise StackFailed(
+            f"CloudFormation could not plan the change to {stack.name}: {reason}",
+            reason=reason, operation="CreateChangeSet", resource=stack.name,
+        )
+    changes: list[Mapping[str, Any]] = list(desc.get("Changes", []))
+    token = desc.get("NextToken")
+    while token:
+        with translate("DescribeChangeSet", stack.name):
+            page = cfn.describe_change_set(StackName=stack.name, ChangeSetName=name,
+                                           NextToken=token)
+        changes.extend(page.get("Changes", []))
+        token = page.get("NextToken")
+    return name, changes
+
+
+def delete_change_set(stack: Stack, name: str) -> None:
+    """Delete the change set ``name`` (best effort: a leftover change set costs nothing)."""
+    stack._delete_change_set(name)

@@ -14,7 +14,9 @@ progress as on AWS's rolling update (minimum healthy 100 %, maximum 200 %):
   ``failedTasks`` grows and a replacement is launched; at the circuit breaker's threshold
   the deployment is FAILED and, with rollback on, a new deployment of the last completed
   task definition starts;
-* a deployment alarm in ALARM state fails the deployment the same way.
+* a deployment alarm in ALARM state fails the deployment the same way;
+* a task whose container reads keys of a secret (``secrets``, the spec's ``secret_env``)
+  fails to start, with ECS's words, when the secret or a key is missing.
 
 With ``Timing.derive`` the health check and drain durations are each service's own
 (target group health checks, grace period, deregistration delay, stop timeout: see
@@ -26,6 +28,7 @@ progress is the same whoever reads it and however often.
 
 from __future__ import annotations
 
+import json
 import math
 import uuid
 from collections.abc import Callable, Iterable
@@ -36,10 +39,11 @@ from moto.ec2.models import ec2_backends
 from moto.ecs.models import EC2ContainerServiceBackend, Task
 from moto.elbv2.models import elbv2_backends
 from moto.moto_api._internal import mock_random
+from moto.secretsmanager.models import secretsmanager_backends
 
 from fluoride.local._context import note_deployment
 from fluoride.local._errors import AWS_ERRORS, is_aws_error, log, tolerated
-from fluoride.local._images import ResolvedImage, resolve_image
+from fluoride.local._images import ResolvedImage, min_memory, resolve_image
 from fluoride.local._task_logs import write_task_line
 from fluoride.local._timing import RolloutSettings
 from fluoride.local._world import WORLD
@@ -256,6 +260,36 @@ def _container_image(task_definition: Any) -> str:
         if container.get("essential", True):
             return str(container.get("image", ""))
     return str(task_definition.container_definitions[0].get("image", ""))
+
+
+#: How ECS's agent begins the stopped reason of a task whose secrets it could not read.
+_ASM_FAILURE = ("ResourceInitializationError: unable to pull secrets or registry auth: "
+                "execution resource retrieval failed: unable to retrieve secret from asm: "
+                "service call has been retried 1 time(s): ")
+
+
+def _secret_failure(sim: ServiceSim, task_definition: Any) -> str | None:
+    """Why ECS could not read the task's ``secrets`` (``valueFrom`` = a secret's ARN,
+    ``:<json key>::``) as it says it, or ``None`` when every one resolves."""
+    backend = secretsmanager_backends[sim.backend.account_id][sim.backend.region_name]
+    for container in task_definition.container_definitions:
+        for secret in container.get("secrets") or []:
+            parts = str(secret.get("valueFrom", "")).split(":")
+            arn, key = ":".join(parts[:7]), (parts[7] if len(parts) > 7 else "")
+            try:
+                value = backend.get_secret_value(arn, None, None).get("SecretString")  # type: ignore[arg-type]  # moto's stubs say str, it takes None
+            except Exception as exc:  # moto's error for a missing or deleted secret
+                return _ASM_FAILURE + f"failed to fetch secret {arn} from secrets manager: {exc}"
+            if not key:
+                continue
+            try:
+                data = json.loads(value or "")
+            except ValueError:
+                data = None
+            if not isinstance(data, dict) or key not in data:
+                return (_ASM_FAILURE + "retrieved secret from Secrets Manager did not contain "
+                        f"json key {key}")
+    return None
 
 
 # ------------------------------------------------------------------ rendering
@@ -671,6 +705,12 @@ def _task_started(sim: ServiceSim, task: SimTask, t: float) -> None:
         _task_failed(sim, task, t, reason=task.image.pull_error, stop_code="TaskFailedToStart",
                      exit_code=None, drain=False)
         return
+    secret_failure = _secret_failure(sim, _task_definition(sim, task.deployment.task_definition))
+    if secret_failure is not None:
+        moto_task.pull_stopped_at = WORLD.clock.wall(t)
+        _task_failed(sim, task, t, reason=secret_failure, stop_code="TaskFailedToStart",
+                     exit_code=None, drain=False)
+        return
     task.state = "RUNNING"
     moto_task.status = "RUNNING"
     moto_task.pull_stopped_at = WORLD.clock.wall(t)
@@ -680,6 +720,12 @@ def _task_started(sim: ServiceSim, task: SimTask, t: float) -> None:
         container.last_status = "RUNNING"
         container.runtime_id = f"{moto_task.id}-{mock_random.randint(10**9, 10**10 - 1)}"
     _log_line(sim, task, t, f"started from {task.image.reference}")
+    needed = min_memory(task.image.digest)
+    if needed is not None and int(moto_task.memory or 0) < needed:
+        _log_line(sim, task, t, f"out of memory: needs {needed} MiB, has {moto_task.memory}")
+        _task_failed(sim, task, t, reason="OutOfMemoryError: Container killed due to memory usage",
+                     stop_code="EssentialContainerExited", exit_code=137, drain=False)
+        return
     load_balancers = list(getattr(sim.service, "load_balancers", None) or [])
     registered: list[str] = []
     for lb in load_balancers:

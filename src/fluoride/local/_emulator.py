@@ -103,20 +103,25 @@ class Emulator:
             "AWS_DEFAULT_REGION": self.region,
         }
 
-    def push_image(self, repository: str, tag: str, *, healthy: bool = True) -> str:
+    def push_image(
+        self, repository: str, tag: str, *, healthy: bool = True, needs_memory: int | None = None
+    ) -> str:
         """Put an image into the emulated ECR repository and return its digest.
 
         No container is built or run: the image is a manifest with unique layers, so each
         push gets its own ``sha256:`` digest, and ``tag`` moves to it. ``healthy=False``
         makes every task that runs this image fail its load balancer health checks (or
         exit, without a load balancer), so deployments of it fail and roll back.
+        ``needs_memory`` (MiB): a task of this image with less memory exits at once with
+        ``OutOfMemoryError`` (exit code 137), as a container killed by the kernel does.
 
         ``repository`` is a repository name (``fluoride/hello``) or URI. Raises
         :class:`~fluoride.errors.EmulatorError` when the repository does not exist.
         """
         from fluoride.local._images import push_image
 
-        return push_image(self.account_id, self.region, repository, tag, healthy=healthy)
+        return push_image(self.account_id, self.region, repository, tag, healthy=healthy,
+                          needs_memory=needs_memory)
 
     def set_image_health(self, digest: str, *, healthy: bool) -> None:
         """Mark an image (by digest) healthy or unhealthy from now on."""

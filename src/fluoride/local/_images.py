@@ -13,7 +13,7 @@ from moto.ecr.models import ecr_backends
 from fluoride.errors import EmulatorError
 from fluoride.local._world import WORLD
 
-__all__ = ["ResolvedImage", "push_image", "resolve_image", "set_image_health"]
+__all__ = ["ResolvedImage", "min_memory", "push_image", "resolve_image", "set_image_health"]
 
 _ECR_HOST = re.compile(
     r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$"
@@ -59,8 +59,20 @@ def _manifest() -> str:
     )
 
 
+def _min_memory() -> dict[str, int]:
+    found: dict[str, int] = WORLD.state.setdefault("image_min_memory", {})
+    return found
+
+
+def min_memory(digest: str | None) -> int | None:
+    """The MiB a task of the image ``digest`` needs, or ``None`` when it fits in any."""
+    with WORLD.lock:
+        return _min_memory().get(digest or "")
+
+
 def push_image(
-    account_id: str, region: str, repository: str, tag: str, *, healthy: bool = True
+    account_id: str, region: str, repository: str, tag: str, *, healthy: bool = True,
+    needs_memory: int | None = None,
 ) -> str:
     """See :meth:`fluoride.local.Emulator.push_image`."""
     name = _repository_name(repository)
@@ -76,6 +88,8 @@ def push_image(
         digest = str(image.get_image_digest())
         if not healthy:
             _unhealthy().add(digest)
+        if needs_memory is not None:
+            _min_memory()[digest] = needs_memory
         return digest
 
 

@@ -12,6 +12,7 @@ cancels the stack update, waits for the previous release to serve again and rais
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 from urllib.parse import urlparse
@@ -182,12 +183,33 @@ def stopped_task_reasons(
                 detail = f"exit code {code}" + (f": {detail}" if detail else "")
             if detail:
                 texts.append(f"container {c.get('name', '?')}: {detail}")
-        text = "; ".join(t for t in texts if t)
+        text = _explained("; ".join(t for t in texts if t))
         if text and text not in reasons:
             reasons.append(text)
         if len(reasons) >= limit:
             break
     return reasons
+
+
+_MISSING_KEY = re.compile(r"did not contain json key (\S+)")
+
+
+def _explained(reason: str) -> str:
+    """ECS's stopped reason, with what it means for a Fluoride service when it is terse.
+
+    A key named in ``secret_env`` that the secret lacks stops the task before its container
+    starts; ECS says only "did not contain json key <key>".
+    """
+    missing = _MISSING_KEY.search(reason)
+    if missing:
+        key = missing.group(1)
+        return (f"{reason} (ECS reports that the service's secret has no key {key!r}, which "
+                f"secret_env names: add it, e.g. svc.secret.put_json({{..., {key!r}: ...}}), "
+                "or remove it from secret_env)")
+    if "unable to retrieve secret from asm" in reason:
+        return (f"{reason} (ECS could not read the service's secret for secret_env: is it "
+                "deleted, or not JSON?)")
+    return reason
 
 
 @attrs.frozen

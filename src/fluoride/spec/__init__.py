@@ -16,7 +16,11 @@ The package is split by concern, each module importing only those below it:
 
 from __future__ import annotations
 
-from fluoride.spec._environment import ENVIRONMENT_MARKER, render_environment
+from fluoride.spec._environment import (
+    ENVIRONMENT_MARKER,
+    SECRET_ENVIRONMENT_MARKER,
+    render_environment,
+)
 from fluoride.spec._parameters import to_parameters, user_tags
 from fluoride.spec._rules import (
     FARGATE_MEMORY,
@@ -24,6 +28,7 @@ from fluoride.spec._rules import (
     MAX_ENVIRONMENT_RENDERED,
     MAX_ENVIRONMENT_VALUE,
     MAX_ENVIRONMENT_VARIABLES,
+    MAX_SECRET_VARIABLES,
     RESERVED_ENVIRONMENT_NAMES,
     RESERVED_ENVIRONMENT_PREFIXES,
     SERVICE_NAME_MAX,
@@ -48,8 +53,10 @@ __all__ = [
     "MAX_ENVIRONMENT_RENDERED",
     "MAX_ENVIRONMENT_VALUE",
     "MAX_ENVIRONMENT_VARIABLES",
+    "MAX_SECRET_VARIABLES",
     "RESERVED_ENVIRONMENT_NAMES",
     "RESERVED_ENVIRONMENT_PREFIXES",
+    "SECRET_ENVIRONMENT_MARKER",
     "SERVICE_NAME_MAX",
     "Access",
     "Domain",

@@ -1,5 +1,5 @@
-"""How a spec's environment variables are written into the template body:
-`render_environment` and the YAML quoting it shares with the size rule.
+"""How a spec's environment variables (and its secret variables) are written into the
+template body: `render_environment` and the YAML quoting it shares with the size rule.
 
 .. versionadded:: 0.1.0
 """
@@ -15,20 +15,37 @@ from fluoride.errors import FluorideError
 ENVIRONMENT_MARKER: Final = "# fluoride:user-environment"
 """The template line that `render_environment` replaces with the user's variables."""
 
+SECRET_ENVIRONMENT_MARKER: Final = "# fluoride:secret-environment"
+"""The template line that `render_environment` replaces with the container's ``Secrets``
+(``secret_env``): keys of the service's own secret as environment variables.
 
-_MARKER_LINE = re.compile(r"^([ \t]*)" + re.escape(ENVIRONMENT_MARKER) + r"[ \t]*$", re.MULTILINE)
+.. versionadded:: 0.2.0
+"""
+
+#: The service's secret's ARN in the template, whether the stack created it or adopted it.
+#: (A secret variable needs the secret on, which the spec's rules check.)
+SECRET_ARN_EXPRESSION: Final = "!If [CreateSecret, !Ref Secret, !Ref AdoptedSecretArn]"
+
+
+def _marker_line(marker: str) -> re.Pattern[str]:
+    return re.compile(r"^([ \t]*)" + re.escape(marker) + r"[ \t]*$", re.MULTILINE)
+
+
+_MARKER_LINE = _marker_line(ENVIRONMENT_MARKER)
+_SECRET_MARKER_LINE = _marker_line(SECRET_ENVIRONMENT_MARKER)
+_KEPT_COMMENTS = frozenset({ENVIRONMENT_MARKER, SECRET_ENVIRONMENT_MARKER})
 _COMMENT_LINE = re.compile(r"^[ \t]*#.*(\n|\Z)", re.MULTILINE)
 
 
 def _without_comment_lines(template_body: str) -> str:
-    """The template without its full-line comments, the environment marker kept.
+    """The template without its full-line comments, the environment markers kept.
 
     The comments are for readers of the file; CloudFormation counts every byte of a
     template body. (The template has no block scalar with a line starting with ``#``:
     tests/test_template_lint.py checks that the document is unchanged.)
     """
     return _COMMENT_LINE.sub(
-        lambda m: m.group(0) if m.group(0).strip() == ENVIRONMENT_MARKER else "", template_body
+        lambda m: m.group(0) if m.group(0).strip() in _KEPT_COMMENTS else "", template_body
     )
 
 
@@ -61,34 +78,30 @@ def _environment_item(name: str, value: str) -> str:
     return f"- {{Name: {_yaml_quote(name)}, Value: {_yaml_quote(value)}}}"
 
 
-def render_environment(
-    template_body: str, environment: Mapping[str, str], *, keep_comments: bool = False
-) -> str:
-    """The template with its ``# fluoride:user-environment`` line replaced by one
-    ``- {Name: ..., Value: ...}`` item per variable, at that line's indentation.
+_SECRETS_KEY_LINE: Final = 19
+"""Bytes `MAX_ENVIRONMENT_RENDERED` counts for the ``Secrets:`` line (indentation included)."""
 
-    With no variables the marker line is simply removed. The template's other full-line
-    comments are dropped too (unless ``keep_comments``, for people reading it): this is the
-    body sent to CloudFormation, which limits it to 51,200 bytes.
 
-    Raises:
-        FluorideError: the template has no marker line, or more than one (a bug in
-            Fluoride's template, not in the user's spec).
+def _secret_item(name: str, key: str) -> str:
+    """One ``Secrets`` item: ``valueFrom`` is the secret's ARN, ``:<key>::`` (a JSON key of
+    the secret's value, its current version)."""
+    return (f"- {{Name: {_yaml_quote(name)}, ValueFrom: !Sub "
+            f"[{_yaml_quote('${S}:' + key + '::')}, {{S: {SECRET_ARN_EXPRESSION}}}]}}")
 
-    .. versionadded:: 0.1.0
-    """
-    if not keep_comments:
-        template_body = _without_comment_lines(template_body)
-    matches = list(_MARKER_LINE.finditer(template_body))
-    if len(matches) != 1:
+
+def _one_marker(template_body: str, line: re.Pattern[str], marker: str, what: str,
+                *, required: bool) -> re.Match[str] | None:
+    matches = list(line.finditer(template_body))
+    if len(matches) > 1 or (required and not matches):
         raise FluorideError(
-            f"The template has {len(matches)} '{ENVIRONMENT_MARKER}' lines instead of one, "
-            "so the environment variables cannot be placed.",
+            f"The template has {len(matches)} '{marker}' lines instead of one, "
+            f"so the {what} cannot be placed.",
             hint="This is a bug in Fluoride's template; please report it.",
         )
-    match = matches[0]
-    indent = match.group(1)
-    lines = [indent + _environment_item(name, value) for name, value in environment.items()]
+    return matches[0] if matches else None
+
+
+def _replace_line(template_body: str, match: re.Match[str], lines: list[str]) -> str:
     start, end = match.span()
     if not lines:
         # Remove the marker line with its line break.
@@ -96,3 +109,45 @@ def render_environment(
             end += 1
         return template_body[:start] + template_body[end:]
     return template_body[:start] + "\n".join(lines) + template_body[end:]
+
+
+def render_environment(
+    template_body: str,
+    environment: Mapping[str, str],
+    *,
+    secret_env: Mapping[str, str] = {},
+    keep_comments: bool = False,
+) -> str:
+    """The template with its ``# fluoride:user-environment`` line replaced by one
+    ``- {Name: ..., Value: ...}`` item per variable, at that line's indentation, and its
+    ``# fluoride:secret-environment`` line by a ``Secrets:`` list with one
+    ``- {Name: ..., ValueFrom: <secret ARN>:<key>::}`` item per ``secret_env`` entry.
+
+    With no variables a marker line is simply removed. The template's other full-line
+    comments are dropped too (unless ``keep_comments``, for people reading it): this is the
+    body sent to CloudFormation, which limits it to 51,200 bytes.
+
+    Raises:
+        FluorideError: the template has no environment marker line, or more than one, or
+            secret variables are given and it has not exactly one secret marker line (a
+            bug in Fluoride's template, not in the user's spec).
+
+    .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0 ``secret_env``.
+    """
+    if not keep_comments:
+        template_body = _without_comment_lines(template_body)
+    match = _one_marker(template_body, _MARKER_LINE, ENVIRONMENT_MARKER,
+                        "environment variables", required=True)
+    assert match is not None  # required
+    indent = match.group(1)
+    lines = [indent + _environment_item(name, value) for name, value in environment.items()]
+    template_body = _replace_line(template_body, match, lines)
+    secret = _one_marker(template_body, _SECRET_MARKER_LINE, SECRET_ENVIRONMENT_MARKER,
+                         "secret variables", required=bool(secret_env))
+    if secret is None:
+        return template_body
+    indent = secret.group(1)
+    lines = [indent + "Secrets:"] if secret_env else []
+    lines += [f"{indent}  {_secret_item(name, key)}" for name, key in secret_env.items()]
+    return _replace_line(template_body, secret, lines)

@@ -128,6 +128,7 @@ def to_parameters(
         "BucketName": text(st.bucket_name),
         "EnableSecret": flag(st.secret),
         "SecretName": text(st.secret_name),
+        "SecretEnv": flag(bool(spec.secret_env)),
         "SecretRecoveryDays": str(st.secret_recovery_days),
         "KeepImages": str(spec.keep_images),
         "AdoptRepository": flag(adopt_repository),

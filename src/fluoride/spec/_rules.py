@@ -12,7 +12,12 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Final
 
 from fluoride.errors import ConfigError, FieldError
-from fluoride.spec._environment import _RENDERED_INDENT, _environment_item
+from fluoride.spec._environment import (
+    _RENDERED_INDENT,
+    _SECRETS_KEY_LINE,
+    _environment_item,
+    _secret_item,
+)
 
 if TYPE_CHECKING:
     # Only for annotations: fluoride.spec imports this module to validate its classes.
@@ -43,10 +48,12 @@ LOG_RETENTION_DAYS: Final = (
 MAX_ENVIRONMENT_VARIABLES: Final = 50
 MAX_ENVIRONMENT_VALUE: Final = 4096
 MAX_ENVIRONMENT_RENDERED: Final = 12288
-"""Bytes the variables may take in the template, as rendered by `render_environment`
-(escapes and indentation included). CloudFormation limits a template body to 51,200
-bytes and the template itself, without its comment lines, takes about 38,000; the rest is
-kept for its growth."""
+"""Bytes the variables and secret variables may take together in the template, as
+rendered by `render_environment` (escapes and indentation included). CloudFormation limits
+a template body to 51,200 bytes and the template itself, without its comment lines, takes
+about 38,600; the rest is kept for its growth."""
+MAX_SECRET_VARIABLES: Final = 25
+"""Most ``secret_env`` entries."""
 
 RESERVED_ENVIRONMENT_PREFIXES: Final = ("FLUORIDE_", "AWS_")
 RESERVED_ENVIRONMENT_NAMES: Final = frozenset({"PORT"})
@@ -69,6 +76,8 @@ _SECRET_ARN = re.compile(
     r"arn:aws[-a-z]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:(.+)-[A-Za-z0-9]{6}"
 )
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# A JSON key of the secret, as ECS's valueFrom takes it (a ':' would end the key).
+_SECRET_KEY = re.compile(r"[A-Za-z0-9_.+=@/-]{1,128}")
 _TAG_VALUE = re.compile(r"[\w\s.:/=+@-]*")
 _HEALTH_PATH = re.compile(r"/\S*")
 
@@ -248,7 +257,8 @@ class _Checker:
         self.domain(spec.domain)
         self.stores(spec.stores)
         self.access(spec.access)
-        self.environment(spec.environment)
+        env_bytes = self.environment(spec.environment)
+        self.secret_env(spec.secret_env, spec.environment, spec.stores, env_bytes)
         self.boolean("exec_enabled", spec.exec_enabled)
         self.boolean("alarm_rollback", spec.alarm_rollback)
         self.integer("alarm_5xx_threshold", spec.alarm_5xx_threshold, 1,
@@ -439,11 +449,24 @@ class _Checker:
         self.pattern("access.permissions_boundary_arn", acc.permissions_boundary_arn,
                      _POLICY_ARN, allowed, optional=True)
 
-    def environment(self, env: object) -> None:
+    def variable_name(self, field: str, name: object) -> bool:
+        """Whether ``name`` may name an environment variable (reporting why not)."""
+        if not isinstance(name, str) or not _ENV_NAME.fullmatch(name):
+            self.fail(field, f"{name!r} is not a valid variable name",
+                      "letters, digits and '_', not starting with a digit")
+            return False
+        if name.startswith(RESERVED_ENVIRONMENT_PREFIXES) or name in RESERVED_ENVIRONMENT_NAMES:
+            self.fail(field, f"{name} is reserved: Fluoride sets it in every container",
+                      "a name not starting with FLUORIDE_ or AWS_, other than PORT")
+            return False
+        return True
+
+    def environment(self, env: object) -> int:
+        """Check the environment; return the bytes it takes in the template."""
         if not isinstance(env, Mapping):
             self.fail("environment", f"must be a mapping of names to values, got {_shown(env)}",
                       "a mapping of names to strings, e.g. {'FOO': '1'}")
-            return
+            return 0
         if len(env) > MAX_ENVIRONMENT_VARIABLES:
             self.fail("environment", f"has {len(env)} variables",
                       f"at most {MAX_ENVIRONMENT_VARIABLES}; put bulk settings in the bucket "
@@ -451,14 +474,7 @@ class _Checker:
         total = 0
         for name, value in env.items():
             field = f"environment.{name}"
-            if not isinstance(name, str) or not _ENV_NAME.fullmatch(name):
-                self.fail(field, f"{name!r} is not a valid variable name",
-                          "letters, digits and '_', not starting with a digit")
-                continue
-            if name.startswith(RESERVED_ENVIRONMENT_PREFIXES) or \
-                    name in RESERVED_ENVIRONMENT_NAMES:
-                self.fail(field, f"{name} is reserved: Fluoride sets it in every container",
-                          "a name not starting with FLUORIDE_ or AWS_, other than PORT")
+            if not self.variable_name(field, name):
                 continue
             if not isinstance(value, str):
                 self.fail(field, f"must be a string, got {value!r}", "quote it, e.g. \"1\"")
@@ -475,6 +491,45 @@ class _Checker:
             self.fail("environment", f"the variables take {total} bytes in the template",
                       f"at most {MAX_ENVIRONMENT_RENDERED} (CloudFormation limits the template's "
                       "size); put large values in the bucket or the secret")
+        return total
+
+    def secret_env(self, secret_env: object, env: object, stores: Stores,
+                   env_bytes: int) -> None:
+        if not isinstance(secret_env, Mapping):
+            self.fail("secret_env", f"must be a mapping of names to secret keys, got "
+                      f"{secret_env!r}")
+            return
+        if not secret_env:
+            return
+        if stores.secret is False:
+            self.fail("secret_env", "names keys of the service's secret, but stores.secret "
+                      "is off", "turn stores.secret on, or leave secret_env empty")
+        if len(secret_env) > MAX_SECRET_VARIABLES:
+            self.fail("secret_env", f"has {len(secret_env)} variables",
+                      f"at most {MAX_SECRET_VARIABLES}")
+        total = _SECRETS_KEY_LINE
+        for name, key in secret_env.items():
+            field = f"secret_env.{name}"
+            if not self.variable_name(field, name):
+                continue
+            if isinstance(env, Mapping) and name in env:
+                self.fail(field, f"{name} is also set in environment",
+                          "a name set in environment or in secret_env, not both")
+                continue
+            if not isinstance(key, str):
+                self.fail(field, f"must be a key of the secret (a string), got {key!r}",
+                          "quote it, e.g. \"password\"")
+                continue
+            if not _SECRET_KEY.fullmatch(key):
+                self.fail(field, f"{key!r} is not a key ECS can read from the secret",
+                          "1 to 128 characters: letters, digits and _ . + = @ / - (no ':')")
+                continue
+            total += len(_secret_item(name, key)) + _RENDERED_INDENT
+        if env_bytes <= MAX_ENVIRONMENT_RENDERED < env_bytes + total:
+            self.fail("secret_env", f"the variables and secret variables take "
+                      f"{env_bytes + total} bytes in the template",
+                      f"at most {MAX_ENVIRONMENT_RENDERED} together (CloudFormation limits the "
+                      "template's size); put large values in the bucket or the secret")
 
     def tag(self, field: str, value: object) -> None:
         if not self.string(field, value, optional=True):

@@ -226,6 +226,13 @@ class ServiceSpec:
         access: Extra permissions, see `Access`.
         environment: Environment variables for the container. Names starting with
             ``FLUORIDE_`` or ``AWS_``, and ``PORT``, are reserved: Fluoride sets them.
+        secret_env: Environment variables read from keys of the service's own secret
+            (which needs ``stores.secret`` on): ``{"DB_PASSWORD": "password"}`` gives the
+            container ``DB_PASSWORD`` with the value of the secret's JSON key
+            ``password``. ECS reads them when a task starts (the task's execution role may
+            read that secret, and only when this is set); a key absent from the secret
+            fails the task's start, and so the deployment. Names follow the rules of
+            ``environment`` and may not also be set there.
         exec_enabled: Allow ``fluoride exec`` (ECS Exec) into running tasks.
         alarm_rollback: Roll a deployment back when the 5xx alarm fires, even when its
             health checks pass.
@@ -258,6 +265,7 @@ class ServiceSpec:
     stores: Stores = attrs.field(factory=Stores)
     access: Access = attrs.field(factory=Access)
     environment: Mapping[str, str] = attrs.field(factory=Environment, converter=_to_environment)
+    secret_env: Mapping[str, str] = attrs.field(factory=Environment, converter=_to_environment)
     exec_enabled: bool = False
     alarm_rollback: bool = True
     alarm_5xx_threshold: int = 10

@@ -26,6 +26,7 @@ from fluoride.local.shims import (
     ecr_images,
     ecr_repository,
     ecs_cluster,
+    ecs_execute_command,
     ecs_service,
     ecs_task_definition,
     ecs_task_network,
@@ -63,6 +64,7 @@ SHIMS: tuple[ModuleType, ...] = (
     ecs_service,
     ecs_task_network,
     ecs_tasks,
+    ecs_execute_command,
     elbv2_target_health,
     # stack operations
     cloudformation_conditions,

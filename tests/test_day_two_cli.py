@@ -1,0 +1,65 @@
+"""``fluoride spec``, ``plan`` and ``update`` on the embedded emulator."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from fluoride import Fluoride, ServiceSpec
+from fluoride.cli import main
+from fluoride.spec import loads_config
+
+
+@pytest.fixture
+def cli(fl: Fluoride, monkeypatch: pytest.MonkeyPatch) -> object:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", fl.region)
+    runner = CliRunner()
+
+    def invoke(*args: str) -> Result:
+        return runner.invoke(main, ["--endpoint-url", str(fl.endpoint_url), *args],
+                             catch_exceptions=False)
+
+    return invoke
+
+
+def test_spec_plan_update(cli, fl: Fluoride, unique_name: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    svc = fl.service(unique_name)
+    svc.create(ServiceSpec(memory=1024, environment={"MODE": "slow"}))
+    result = cli("spec", unique_name)
+    assert result.exit_code == 0, result.output
+    name, spec = loads_config(result.stdout)
+    assert (name, spec) == (unique_name, ServiceSpec(memory=1024, environment={"MODE": "slow"}))
+
+    config = tmp_path / "fluoride.toml"
+    config.write_text(result.stdout.replace("memory = 1024", "memory = 2048"))
+    result = cli("plan", unique_name, "--config", str(config))
+    assert result.exit_code == 0, result.output
+    assert "memory: 1024 -> 2048" in result.stdout
+    result = cli("--output", "json", "plan", unique_name, "--config", str(config))
+    assert json.loads(result.stdout)["settings"] == [
+        {"field": "memory", "old": "1024", "new": "2048"}]
+
+    result = cli("update", unique_name, "--config", str(config))  # no terminal, no --yes
+    assert result.exit_code == 1
+    assert "--yes" in result.output
+    assert svc.spec().memory == 1024
+
+    result = cli("update", unique_name, "--config", str(config), "--yes")
+    assert result.exit_code == 0, result.output
+    assert svc.spec().memory == 2048
+
+
+def test_update_refuses_to_replace_a_store(cli, fl: Fluoride, unique_name: str,  # type: ignore[no-untyped-def]
+                                           tmp_path: Path) -> None:
+    fl.service(unique_name).create()
+    config = tmp_path / "fluoride.toml"
+    config.write_text('[stores]\npartition_key = "id"\n')
+    result = cli("update", unique_name, "--config", str(config), "--yes")
+    assert result.exit_code == 1
+    assert "table" in result.output
+    assert "--allow-replacement" in result.output

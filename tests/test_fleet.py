@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import math
 import runpy
 import threading
@@ -443,3 +444,53 @@ def test_fleet_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_fluoride_error_stays_a_fluoride_error() -> None:
     assert issubclass(FleetFailed, FluorideError)
+
+
+# -- the CLI ------------------------------------------------------------------------------
+
+@pytest.fixture
+def cli(local: Fluoride, monkeypatch: pytest.MonkeyPatch) -> Any:
+    from click.testing import CliRunner
+
+    from fluoride.cli import main
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", local.region)
+    runner = CliRunner()
+
+    def invoke(*args: str) -> Any:
+        return runner.invoke(main, ["--endpoint-url", str(local.endpoint_url), *args],
+                             catch_exceptions=False)
+
+    return invoke
+
+
+def test_cli_deploys_a_selection(local: Fluoride, cli: Any) -> None:
+    _push(local, "fleet-b", "c1")
+    _push(local, "fleet-d", "c1", healthy=False)
+    result = cli("--output", "json", "deploy", "--select", "fleet-*", "--select", "team=red",
+                 "c1", "--max-parallel", "2")
+    assert result.exit_code == 1  # one failed
+    data = json.loads(result.stdout)
+    assert data["succeeded"] == ["fleet-b"]
+    assert data["failed"] == ["fleet-d"]
+    assert data["services"]["fleet-d"]["outcome"] == "rolled back"
+    assert data["services"]["fleet-b"]["release"]["tags"] == ["c1"]
+    table = cli("deploy", "--select", "fleet-b", "c1")
+    assert table.exit_code == 0, table.output
+    assert "1 of 1 succeeded" in table.stdout
+    status = cli("status", "--select", "team=red")
+    assert status.exit_code == 0
+    assert "fleet-b" in status.stdout
+    assert "fleet-a" not in status.stdout
+
+
+def test_cli_rejects_a_name_with_select(cli: Any) -> None:
+    result = cli("deploy", "--select", "fleet-*", "fleet-a", "v2")
+    assert result.exit_code == 2
+    assert "only the IMAGE" in result.output
+    assert cli("deploy").exit_code == 2
+    bad = cli("status", "--select", "Bad Name")
+    assert bad.exit_code == 1
+    assert "select[0]" in bad.output

@@ -427,12 +427,16 @@ def test_polls_share_one_budget(local: Fluoride) -> None:
         assert result.ok, result
         return sorted(times)
 
+    # A call is counted a moment after its token was granted, and the other worker may
+    # move the shared clock on in between: a window may also hold calls granted just
+    # before it, at most one per worker (each worker's calls come one after another).
+    slack = 2  # max_parallel
     limited = run(4)
     assert len(limited) > 20
-    assert _within(limited, rate=4, burst=4)
+    assert _within(limited, rate=4, burst=4 + slack)
     # The same fleet without the budget breaks the bound: the check can fail.
     unlimited = run(1000)
-    assert not _within(unlimited, rate=4, burst=4)
+    assert not _within(unlimited, rate=4, burst=4 + slack)
 
 
 def test_fleet_example_runs(capsys: pytest.CaptureFixture[str]) -> None:

@@ -62,3 +62,24 @@ def test_each_api_at_most_once_per_poll(measured: dict[str, Any], operation: str
 def test_nothing_but_the_named_phases(measured: dict[str, Any]) -> None:
     phases = {k.rsplit(": ", 1)[-1] for k in measured if ": " in k}
     assert phases <= {"start", "poll", "outcome"}
+
+
+# -- fleets: each service's calls in deploy_many cost what a single deploy's do ------------
+
+
+@pytest.fixture(scope="module")
+def fleet() -> dict[str, Any]:
+    measured = load_benchmark("fleet").measure(2, parallels=(2,), baseline=False,
+                                               status=False)
+    return dict(measured["deploys"]["deploy_many max_parallel=2"])
+
+
+def test_a_fleet_poll_costs_a_single_poll(fleet: dict[str, Any]) -> None:
+    assert fleet["polls_per_service"] >= 1
+    assert fleet["max_calls_per_poll"] <= BUDGET["one poll of a wait"], fleet
+    assert fleet["max_same_api_per_poll"] <= 1, fleet
+
+
+def test_a_fleet_deploy_starts_and_ends_like_a_single_one(fleet: dict[str, Any]) -> None:
+    single = BUDGET["deploy: start"] + BUDGET["deploy: outcome"]
+    assert fleet["max_calls_outside_polls_of_one_service"] <= single, fleet

@@ -17,14 +17,17 @@ import pytest
 SRC = Path(__file__).resolve().parent.parent / "src" / "fluoride"
 
 # layer -> the layers it may import (besides itself)
-BASE = {"names", "_version", "_release", "_check", "errors", "aws", "events", "waiting"}
+BASE = {"names", "_version", "_release", "_check", "errors", "aws", "events", "waiting",
+        "ratelimit", "selection"}
 ALLOWED: dict[str, set[str]] = {
     "names": set(),
     "_version": set(),
     "_release": set(),
     "errors": {"_release"},
     "_check": {"errors"},
-    "aws": {"errors"},
+    "aws": {"errors", "ratelimit"},
+    "ratelimit": {"errors", "waiting", "events"},
+    "selection": {"errors"},
     "events": {"errors", "_release"},
     "waiting": {"errors", "events"},
     "spec": {"names", "errors"},
@@ -36,9 +39,12 @@ ALLOWED: dict[str, set[str]] = {
     # the verbs Service delegates to: they see the layers below and Service (as a type)
     "_settings": BASE | {"spec", "infra", "releases", "stores", "service"},
     "_exec": BASE | {"spec", "infra", "releases", "service"},
-    "client": BASE | {"spec", "infra", "releases", "stores", "logs", "service", "local"},
+    "client": BASE | {"spec", "infra", "releases", "stores", "logs", "service", "local", "fleet"},
+    "fleet": BASE | {"service"},
+    "awscli": {"cli", "errors"},
     "local": {"errors", "names", "infra", "spec"},
-    "cli": BASE | {"spec", "infra", "releases", "stores", "logs", "service", "client", "local"},
+    "cli": BASE | {"spec", "infra", "releases", "stores", "logs", "service", "client", "local",
+                   "fleet"},
     "fluoride": BASE | {"client", "service", "spec", "logs"},
 }
 

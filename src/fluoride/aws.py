@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sts import STSClient
 
+    from fluoride.ratelimit import RateBudget
+
 __all__ = ["Aws", "client_error_code", "translate"]
 
 #: Standard retry mode backs off on throttling; adaptive adds client-side rate limiting.
@@ -61,11 +63,14 @@ class Aws:
         session: the boto3 session every client comes from.
         endpoint_url: sent to every client (the emulator's address), or ``None`` for AWS.
         config: botocore ``Config`` for every client.
+        budget: the calls-per-second budget every client's calls share (a ``before-call``
+            hook on each client), or ``None`` for no client-side limit.
     """
 
     session: boto3.Session
     endpoint_url: str | None = None
     config: botocore.config.Config = DEFAULT_CONFIG
+    budget: RateBudget | None = None
     _clients: dict[str, Any] = attrs.field(factory=dict, init=False, repr=False)
     _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
 
@@ -78,6 +83,7 @@ class Aws:
         region: str | None = None,
         endpoint_url: str | None = None,
         config: botocore.config.Config | None = None,
+        budget: RateBudget | None = None,
     ) -> Aws:
         """Build from the usual options; an explicit ``session`` wins over ``profile``."""
         if session is None:
@@ -98,6 +104,7 @@ class Aws:
             session=session,
             endpoint_url=endpoint_url,
             config=DEFAULT_CONFIG if config is None else DEFAULT_CONFIG.merge(config),
+            budget=budget,
         )
 
     @property
@@ -161,15 +168,23 @@ class Aws:
                     endpoint_url=self.endpoint_url,
                     config=self.config,
                 )
+                self._limit(found)
                 self._clients[name] = found
             return found
 
     def dynamodb_resource(self) -> DynamoDBServiceResource:
         """The DynamoDB service resource (for the Table handle's conveniences)."""
         self.check_credentials()
-        return self.session.resource(
+        resource = self.session.resource(
             "dynamodb", region_name=self.region, endpoint_url=self.endpoint_url, config=self.config
         )
+        self._limit(resource.meta.client)
+        return resource
+
+    def _limit(self, client: Any) -> None:
+        """Make ``client``'s calls take their tokens from the shared budget."""
+        if self.budget is not None:
+            client.meta.events.register("before-call", self.budget.before_call)
 
     def caller_arn(self) -> str:
         """The ARN of the identity making the calls (recorded in release history)."""

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING
 
 import boto3
 
 from fluoride.errors import ConfigError
-from fluoride.names import SERVICE_TAG
+from fluoride.names import DEFAULT_TIMEOUT, SERVICE_TAG
 
 if TYPE_CHECKING:
     import botocore.config
 
+    from fluoride._release import Release
     from fluoride.aws import Aws
     from fluoride.events import Reporter
+    from fluoride.fleet import FleetResult, StatusList
+    from fluoride.infra.stack import StackInfo
     from fluoride.local import Emulator, Timing
+    from fluoride.ratelimit import RateBudget
     from fluoride.service import Service, ServiceStatus
     from fluoride.spec import ServiceSpec
     from fluoride.waiting import Clock
@@ -42,6 +48,8 @@ class Fluoride:
     Progress of long operations goes to ``reporter`` (default: the ``fluoride`` logger, or
     live HTML in a notebook). ``poll_interval`` sets the seconds between looks while a
     deployment is followed (default 3 s on AWS; at least 1 s there, for API rate limits).
+    ``max_calls_per_second`` is the budget every call of this client shares, across threads
+    and services (default 10 on AWS, none on the emulator; ``math.inf`` for none).
 
     Example::
 
@@ -61,6 +69,7 @@ class Fluoride:
         reporter: Reporter | None = None,
         clock: Clock | None = None,
         poll_interval: float | None = None,
+        max_calls_per_second: float | None = None,
     ) -> None:
         from fluoride._check import endpoint_problems, refuse, seconds_problems
         from fluoride.aws import Aws
@@ -78,6 +87,7 @@ class Fluoride:
         )
         self.reporter: Reporter = reporter or default_reporter()
         self.clock: Clock = clock or SystemClock()
+        self.aws.budget = self._budget(max_calls_per_second)
         self.emulator: Emulator | None = None
         # Sub-second polling is for the emulator, whose own default is 0.1 s.
         if poll_interval is not None and poll_interval < 1 <= _default_poll_interval(self.aws):
@@ -96,6 +106,7 @@ class Fluoride:
         timing: Timing | None = None,
         reporter: Reporter | None = None,
         clock: Clock | None = None,
+        max_calls_per_second: float | None = None,
     ) -> Fluoride:
         """A client wired to a fresh embedded emulator on 127.0.0.1 (no AWS account needed).
 
@@ -111,7 +122,8 @@ class Fluoride:
             region_name=emulator.region,
         )
         fl = cls(
-            session=session, endpoint_url=emulator.endpoint_url, reporter=reporter, clock=clock
+            session=session, endpoint_url=emulator.endpoint_url, reporter=reporter, clock=clock,
+            max_calls_per_second=max_calls_per_second,
         )
         fl.emulator = emulator
         return fl
@@ -152,22 +164,219 @@ class Fluoride:
         return Service(name=name, aws=self.aws, reporter=self.reporter, clock=self.clock,
                        poll_interval=self.poll_interval)
 
-    def services(self) -> list[Service]:
-        """Every Fluoride service in the account and region (found by the stack tag)."""
+    def _budget(self, rate: float | None) -> RateBudget | None:
+        """The shared call budget: ``rate``, or the default for where calls go."""
+        from fluoride.ratelimit import DEFAULT_CALLS_PER_SECOND, RateBudget, check_rate
+        from fluoride.releases.deployment import LOCAL_POLL_INTERVAL
+
+        if rate is None:
+            if _default_poll_interval(self.aws) == LOCAL_POLL_INTERVAL:
+                return None  # the emulator: nothing to throttle
+            rate = DEFAULT_CALLS_PER_SECOND
+        rate = check_rate(rate)
+        return None if math.isinf(rate) else RateBudget(rate, clock=self.clock)
+
+    def _select(
+        self,
+        patterns: Iterable[str],
+        team: str | None,
+        project: str | None,
+        tags: Mapping[str, str] | None,
+    ) -> list[StackInfo]:
+        from fluoride.errors import ServiceNotFound
         from fluoride.infra.stack import list_service_stacks
+        from fluoride.selection import Selector
 
-        return [self.service(info.tags[SERVICE_TAG]) for info in list_service_stacks(self.aws)]
+        wanted = dict(tags or {})
+        wanted.update({k: v for k, v in (("team", team), ("project", project)) if v})
+        selector = Selector.of(list(patterns), tags=wanted)
+        infos = {info.tags[SERVICE_TAG]: info for info in list_service_stacks(self.aws)}
+        missing = selector.missing(infos)
+        if missing:
+            raise ServiceNotFound(
+                "No such service: " + ", ".join(missing) + ".",
+                resource=", ".join(missing),
+                hint="`fluoride list` shows the services; a glob such as 'team-*' may "
+                "match none.",
+            )
+        chosen = selector.select({name: info.tags for name, info in infos.items()})
+        return [infos[name] for name in chosen]
 
-    def status(self) -> list[ServiceStatus]:
-        """The status of every Fluoride service in the account and region (without the
-        serving release, which :meth:`Service.status` adds: this stays one ECS call a
-        service)."""
-        from fluoride.infra.stack import list_service_stacks
+    def services(
+        self,
+        *select: str,
+        team: str | None = None,
+        project: str | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> list[Service]:
+        """The Fluoride services in the account and region (found by the stack tag):
+        every one, or those ``select`` names or globs (``"team-*"``) and whose stack tags
+        match ``team``, ``project`` or ``tags`` (the spec's ``project``, ``team``,
+        ``contact``). One DescribeStacks call (a page per 100 stacks).
 
-        return [
-            self.service(info.tags[SERVICE_TAG]).status_of(info)
-            for info in list_service_stacks(self.aws)
-        ]
+        Raises :class:`ServiceNotFound` for a plain name that is not there, and
+        :class:`ConfigError` for a bad pattern or tag.
+        """
+        return [self.service(info.tags[SERVICE_TAG])
+                for info in self._select(select, team, project, tags)]
+
+    def status(
+        self,
+        *select: str,
+        team: str | None = None,
+        project: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        max_parallel: int = 8,
+    ) -> StatusList:
+        """The status of every Fluoride service in the account and region (or of those
+        selected, as in :meth:`services`): one DescribeStacks, then each service's
+        DescribeServices, at most ``max_parallel`` at a time. A list that shows as a table.
+        """
+        from fluoride.fleet import StatusList, check_max_parallel, run_many
+
+        check_max_parallel(max_parallel)
+        infos = self._select(select, team, project, tags)
+
+        def read(info: StackInfo) -> Callable[[Reporter], ServiceStatus]:
+            def run(_: Reporter) -> ServiceStatus:
+                svc = self.service(info.tags[SERVICE_TAG])
+                return svc.status_of(info)
+            return run
+
+        done = run_many({info.tags[SERVICE_TAG]: read(info) for info in infos},
+                        max_parallel=max_parallel)
+        statuses = StatusList()
+        for value in done.values():
+            if isinstance(value, Exception):
+                raise value  # a read that fails is the caller's to see
+            statuses.append(value)
+        return statuses
+
+    def deploy_many(
+        self,
+        images: Mapping[str, str | None] | None = None,
+        *,
+        select: str | Iterable[str] | None = None,
+        team: str | None = None,
+        project: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        image: str | None = None,
+        max_parallel: int = 4,
+        timeout: float = DEFAULT_TIMEOUT,
+        reporter: Reporter | None = None,
+    ) -> FleetResult:
+        """Deploy to many services at once, at most ``max_parallel`` at a time.
+
+        ``images`` maps each service to its image (as :meth:`Service.deploy` takes it;
+        ``None``: the newest in its repository). Or select the services (``select`` names
+        or globs, ``team``, ``project``, ``tags``, as in :meth:`services`) and give them
+        all ``image``. Each deployment is followed as :meth:`Service.deploy` follows one,
+        with ``timeout`` each; one service's failure stops no other.
+
+        Returns a :class:`~fluoride.fleet.FleetResult`: each name -> its :class:`Release`
+        or its error (:class:`RolledBack`, :class:`DeploymentInProgress`,
+        :class:`ServiceNotFound`, ...). It raises nothing for a service's failure: call
+        ``result.raise_for_failures()``. Progress goes to ``reporter`` (default: the
+        client's) as events wrapped in :class:`~fluoride.events.ForService`.
+
+        Raises :class:`ConfigError` for a bad name, selection or ``max_parallel``.
+
+        Example::
+
+            result = fl.deploy_many({"api": "v2", "worker": "v2"}, max_parallel=2)
+            print(result)          # <FleetResult deploy: 1 succeeded, 1 failed (...)>
+            result.raise_for_failures()
+
+        .. versionadded:: 0.2
+        """
+        targets = self._targets(images, select, team, project, tags, image)
+
+        def deploy(img: str | None) -> Callable[[Service], Release]:
+            return lambda svc: svc.deploy(img, timeout=timeout)
+
+        return self._many("deploy", {name: deploy(img) for name, img in targets.items()},
+                          max_parallel, reporter)
+
+    def rollback_many(
+        self,
+        names: Iterable[str] | None = None,
+        *,
+        select: str | Iterable[str] | None = None,
+        team: str | None = None,
+        project: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        max_parallel: int = 4,
+        timeout: float = DEFAULT_TIMEOUT,
+        reporter: Reporter | None = None,
+    ) -> FleetResult:
+        """Roll many services back at once (:meth:`Service.rollback` each: a running
+        deployment is cancelled, else the previous stable release is deployed again).
+        Services by ``names`` or by selection, as in :meth:`deploy_many`.
+
+        .. versionadded:: 0.2
+        """
+        given = None if names is None else dict.fromkeys(names)
+        targets = self._targets(given, select, team, project, tags, None)
+        return self._many(
+            "rollback",
+            {name: (lambda svc: svc.rollback(timeout=timeout)) for name in targets},
+            max_parallel, reporter,
+        )
+
+    def _targets(
+        self,
+        images: Mapping[str, str | None] | None,
+        select: str | Iterable[str] | None,
+        team: str | None,
+        project: str | None,
+        tags: Mapping[str, str] | None,
+        image: str | None,
+    ) -> dict[str, str | None]:
+        from fluoride.errors import ConfigError
+        from fluoride.spec import validate_service_name
+
+        selecting = select is not None or team or project or tags
+        if images is not None:
+            if selecting or image is not None:
+                raise ConfigError(
+                    "Give the services either as a mapping of names to images, or as a "
+                    "selection (select=, team=, project=, tags=) with image=, not both."
+                )
+            for name in images:
+                validate_service_name(name)
+            return dict(images)
+        if not selecting:
+            raise ConfigError(
+                "No services were given.",
+                hint="Pass {name: image, ...}, or select=\"team-*\" (or team=...) with "
+                "image=...; select=\"*\" means every service.",
+            )
+        patterns = [select] if isinstance(select, str) else list(select or ())
+        return dict.fromkeys((info.tags[SERVICE_TAG] for info in
+                              self._select(patterns, team, project, tags)), image)
+
+    def _many(
+        self,
+        operation: str,
+        jobs: Mapping[str, Callable[[Service], Release]],
+        max_parallel: int,
+        reporter: Reporter | None,
+    ) -> FleetResult:
+        from fluoride.fleet import FleetResult, run_many, timed
+        from fluoride.service import Service
+
+        def job(name: str, work: Callable[[Service], Release]) -> Callable[[Reporter], Release]:
+            def run(report: Reporter) -> Release:
+                svc = Service(name=name, aws=self.aws, reporter=report, clock=self.clock,
+                              poll_interval=self.poll_interval)
+                return work(svc)
+            return run
+
+        outcomes, seconds = timed(lambda: run_many(
+            {name: job(name, work) for name, work in jobs.items()},
+            max_parallel=max_parallel, reporter=reporter or self.reporter, operation=operation,
+        ))
+        return FleetResult(operation, outcomes, seconds)
 
     def close(self) -> None:
         """Stop the embedded emulator, if this client started one."""

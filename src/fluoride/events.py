@@ -16,6 +16,8 @@ import attrs
 
 __all__ = [
     "DeploymentProgress",
+    "FleetStarted",
+    "ForService",
     "HtmlReporter",
     "LoggingReporter",
     "Note",
@@ -24,9 +26,11 @@ __all__ = [
     "ProgressEvent",
     "Reporter",
     "ServiceEventSeen",
+    "ServiceFinished",
     "StackEventSeen",
     "default_reporter",
     "describe",
+    "service_of",
 ]
 
 logger = logging.getLogger("fluoride")
@@ -92,13 +96,45 @@ class Note:
     text: str
 
 
-ProgressEvent = PlanReady | StackEventSeen | DeploymentProgress | ServiceEventSeen | Note
+@attrs.frozen
+class FleetStarted:
+    """A fleet operation (``deploy``, ``rollback``) begins on ``services``, at most
+    ``max_parallel`` at a time."""
+
+    operation: str
+    services: Sequence[str]
+    max_parallel: int
+
+
+@attrs.frozen
+class ForService:
+    """What one service of a fleet operation reported: ``event``, from ``service``."""
+
+    service: str
+    event: ProgressEvent
+
+
+@attrs.frozen
+class ServiceFinished:
+    """One service of a fleet operation is done: ``outcome`` is ``stable``, ``rolled back``,
+    ``busy``, ... and ``detail`` the release or the error's message."""
+
+    service: str
+    outcome: str
+    detail: str
+    ok: bool
+
+
+ProgressEvent = (
+    PlanReady | StackEventSeen | DeploymentProgress | ServiceEventSeen | Note
+    | FleetStarted | ForService | ServiceFinished
+)
 
 
 class Reporter(Protocol):
     """Anything that accepts progress events."""
 
-    def __call__(self, event: ProgressEvent) -> None: ...
+    def __call__(self, event: ProgressEvent, /) -> None: ...
 
 
 def describe(event: ProgressEvent) -> str:
@@ -123,7 +159,24 @@ def describe(event: ProgressEvent) -> str:
         return text
     if isinstance(event, ServiceEventSeen):
         return f"{event.service}: {event.message}"
+    if isinstance(event, FleetStarted):
+        return (f"{event.operation} {len(event.services)} service(s), at most "
+                f"{event.max_parallel} at a time: " + ", ".join(event.services))
+    if isinstance(event, ForService):
+        text = describe(event.event)
+        # Most events name their service (or its stack) already.
+        named = text.startswith((f"{event.service}: ", f"fluoride-{event.service}: "))
+        return text if named else f"{event.service}: {text}"
+    if isinstance(event, ServiceFinished):
+        return f"{event.service}: {event.outcome}" + (f": {event.detail}" if event.detail else "")
     return event.text
+
+
+def service_of(event: ProgressEvent) -> str | None:
+    """The service a fleet event is about, or ``None`` for any other event."""
+    if isinstance(event, (ForService, ServiceFinished)):
+        return event.service
+    return None
 
 
 @attrs.frozen
@@ -139,20 +192,35 @@ class HtmlReporter:
     """Shows progress in a Jupyter notebook: one live HTML block per operation.
 
     ``display`` is IPython's ``display`` (injected in tests); the block is updated in place,
-    showing the newest ``keep`` lines.
+    showing the newest ``keep`` lines. A fleet operation shows one live table instead:
+    a row per service with its latest event.
     """
 
     display: Callable[..., Any]
     html: Callable[[str], Any]
     keep: int = 12
     _lines: list[str] = attrs.field(factory=list, init=False)
+    _rows: dict[str, str] = attrs.field(factory=dict, init=False)
     _handle: Any = attrs.field(default=None, init=False)
 
     def __call__(self, event: ProgressEvent) -> None:
-        self._lines.append(describe(event))
+        if isinstance(event, FleetStarted):
+            self._rows.update(dict.fromkeys(event.services, "queued"))
+        service = service_of(event)
+        if service is not None:
+            text = describe(event)
+            self._rows[service] = text.removeprefix(f"{service}: ")
+        else:
+            self._lines.append(describe(event))
         body = "".join(
             f"<div>{html_escape(line)}</div>" for line in self._lines[-self.keep :]
         )
+        if self._rows:
+            body += "<table>" + "".join(
+                f"<tr><th style='text-align:left'>{html_escape(name)}</th>"
+                f"<td style='text-align:left'>{html_escape(text)}</td></tr>"
+                for name, text in self._rows.items()
+            ) + "</table>"
         block = self.html(f'<div style="font-family: monospace">{body}</div>')
         if self._handle is None:
             self._handle = self.display(block, display_id=True)

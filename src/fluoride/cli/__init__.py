@@ -392,5 +392,11 @@ def logs(opts: Options, name: str, since: str, follow: bool, pattern: str | None
             pass
 
 
+# --select / --max-parallel on deploy, rollback and status: many services (cli/fleet.py).
+from fluoride.cli.fleet import register as _register_fleet  # noqa: E402  # after the commands
+
+_register_fleet(main)
+
+
 if __name__ == "__main__":  # python -m fluoride.cli
     main()

@@ -1,0 +1,348 @@
+"""Many services at once: a bounded pool of workers, and what each service came to.
+
+:func:`run_many` runs one job per service (a deploy, a rollback, a status read) on at most
+``max_parallel`` threads. One service's failure never stops or hides another's: each ends
+as its value or its exception in a :class:`FleetResult`. boto3 clients are thread-safe and
+:class:`~fluoride.aws.Aws` makes them under a lock, so the workers share one client each.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from html import escape as html_escape
+from typing import Any, TypeVar
+
+import attrs
+
+from fluoride._release import Release
+from fluoride.errors import (
+    ConfigError,
+    DeploymentFailed,
+    DeploymentInProgress,
+    DeploymentTimeout,
+    FluorideError,
+    ImageNotFound,
+    RollbackFailed,
+    RolledBack,
+    ServiceNotFound,
+)
+from fluoride.events import (
+    FleetStarted,
+    ForService,
+    ProgressEvent,
+    Reporter,
+    ServiceFinished,
+)
+from fluoride.service import ServiceStatus
+
+__all__ = [
+    "DEFAULT_MAX_PARALLEL",
+    "FleetFailed",
+    "FleetResult",
+    "StatusList",
+    "check_max_parallel",
+    "current_service",
+    "outcome_label",
+    "run_many",
+]
+
+T = TypeVar("T")
+
+#: How many services a fleet operation works on at once by default.
+DEFAULT_MAX_PARALLEL = 4
+
+_current: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "fluoride_fleet_service", default=None
+)
+
+
+def current_service() -> str | None:
+    """The service the calling worker thread works on, inside :func:`run_many`; else
+    ``None``. For tooling that attributes API calls (botocore hooks) to services."""
+    return _current.get()
+
+
+def check_max_parallel(value: object) -> int:
+    """``value`` if it is a whole number of workers (1 or more), else :class:`ConfigError`."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(
+            f"max_parallel={value!r} is not a number of services to work on at once.",
+            hint="Give a whole number, 1 or more (the default is "
+            f"{DEFAULT_MAX_PARALLEL}).",
+        )
+    return value
+
+
+#: error type -> its label, most specific first.
+_LABELS: Sequence[tuple[type[BaseException], str]] = (
+    (RolledBack, "rolled back"),
+    (DeploymentTimeout, "timed out"),
+    (RollbackFailed, "rollback failed"),
+    (DeploymentInProgress, "busy"),
+    (DeploymentFailed, "failed"),
+    (ImageNotFound, "image not found"),
+    (ServiceNotFound, "not found"),
+    (FluorideError, "failed"),
+)
+
+
+def outcome_label(value: Release | BaseException) -> str:
+    """One word or two for how a service ended: the release's outcome (``stable``), or
+    the error's kind (``rolled back``, ``busy``, ``not found``, ``error`` for a bug)."""
+    if isinstance(value, Release):
+        return value.outcome.value
+    return next((label for kind, label in _LABELS if isinstance(value, kind)), "error")
+
+
+def _detail(value: Release | BaseException) -> str:
+    if isinstance(value, Release):
+        return value.short
+    if isinstance(value, FluorideError):
+        return value.message.splitlines()[0]
+    return f"{type(value).__name__}: {value}"
+
+
+class FleetFailed(FluorideError):
+    """Some services of a fleet operation failed. ``failures`` maps each to its error;
+    ``result`` is the whole :class:`FleetResult` (the successes too)."""
+
+    def __init__(self, result: FleetResult) -> None:
+        self.result = result
+        self.failures = result.failed
+        parts = [f"{name} ({outcome_label(e)}: {_detail(e)})" for name, e in self.failures.items()]
+        super().__init__(
+            f"{len(self.failures)} of {len(result)} services failed to {result.operation}: "
+            + "; ".join(parts),
+            hint="The others succeeded; see result.failed, or `fluoride status`.",
+        )
+
+
+@attrs.frozen(eq=False, repr=False)
+class FleetResult(Mapping[str, "Release | Exception"]):
+    """What a fleet operation came to: each service name -> its :class:`Release` or error.
+
+    A mapping in the order the services were given. ``succeeded`` and ``failed`` split it;
+    :meth:`raise_for_failures` raises :class:`FleetFailed` when anything failed.
+
+    Attributes:
+        operation: ``deploy`` or ``rollback``.
+        outcomes: service name -> the release serving now, or the error that stopped it
+            (:class:`RolledBack` with its ``reasons``, :class:`DeploymentInProgress`, ...).
+        seconds: how long the whole operation took.
+
+    Example::
+
+        result = fl.deploy_many({"api": "v2", "worker": "v2"})
+        for name, error in result.failed.items():
+            print(name, error)
+        result.raise_for_failures()
+
+    .. versionadded:: 0.2
+    """
+
+    operation: str
+    outcomes: Mapping[str, Release | Exception]
+    seconds: float = 0.0
+
+    def __getitem__(self, name: str) -> Release | Exception:
+        return self.outcomes[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.outcomes)
+
+    def __len__(self) -> int:
+        return len(self.outcomes)
+
+    @property
+    def succeeded(self) -> dict[str, Release]:
+        """The services that succeeded, with the release each serves now."""
+        return {k: v for k, v in self.outcomes.items() if isinstance(v, Release)}
+
+    @property
+    def failed(self) -> dict[str, Exception]:
+        """The services that failed, with their errors."""
+        return {k: v for k, v in self.outcomes.items() if not isinstance(v, Release)}
+
+    @property
+    def ok(self) -> bool:
+        """Whether every service succeeded."""
+        return not self.failed
+
+    def raise_for_failures(self) -> FleetResult:
+        """Raise :class:`FleetFailed` when any service failed; else return ``self``."""
+        if self.failed:
+            raise FleetFailed(self)
+        return self
+
+    def rows(self) -> list[tuple[str, str, str, str]]:
+        """One row per service: name, outcome, release (or image), detail."""
+        out: list[tuple[str, str, str, str]] = []
+        for name, value in self.outcomes.items():
+            if isinstance(value, Release):
+                out.append((name, outcome_label(value), value.short,
+                            "rollback" if value.rollback else ""))
+                continue
+            serving = value.serving if isinstance(value, DeploymentFailed) else None
+            detail = _detail(value)
+            if isinstance(value, DeploymentFailed) and value.reasons and (
+                value.reasons[0] not in detail
+            ):
+                detail += f" (stopped task: {value.reasons[0]})"
+            out.append((name, outcome_label(value),
+                        serving.short if serving is not None else "", detail))
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (releases stay :class:`Release` values) for JSON output."""
+        services: dict[str, Any] = {}
+        for name, value in self.outcomes.items():
+            entry: dict[str, Any] = {"outcome": outcome_label(value), "ok": False}
+            if isinstance(value, Release):
+                entry.update(ok=True, release=value)
+            else:
+                entry["error"] = {
+                    "type": type(value).__name__,
+                    "message": value.message if isinstance(value, FluorideError) else str(value),
+                    "hint": value.hint if isinstance(value, FluorideError) else None,
+                }
+                if isinstance(value, DeploymentFailed):
+                    entry["error"]["reasons"] = list(value.reasons)
+                    entry["serving"] = value.serving
+            services[name] = entry
+        return {
+            "operation": self.operation,
+            "seconds": round(self.seconds, 3),
+            "succeeded": sorted(self.succeeded),
+            "failed": sorted(self.failed),
+            "services": services,
+        }
+
+    def __repr__(self) -> str:
+        failed = self.failed
+        text = f"<FleetResult {self.operation}: {len(self) - len(failed)} succeeded"
+        if failed:
+            text += f", {len(failed)} failed (" + ", ".join(
+                f"{name}: {outcome_label(e)}" for name, e in failed.items()) + ")"
+        return text + ">"
+
+    def _repr_html_(self) -> str:
+        """A table for notebooks (Jupyter calls this to show the value)."""
+        return _html_table(
+            f"{self.operation}: {len(self.succeeded)} of {len(self)} succeeded",
+            ("service", "outcome", "release", "detail"),
+            self.rows(),
+        )
+
+
+class StatusList(list[ServiceStatus]):
+    """The statuses of many services: a list that shows as a table (notebooks and the CLI).
+
+    .. versionadded:: 0.2
+    """
+
+    def rows(self) -> list[tuple[str, str, str, str, str, str]]:
+        """One row per service: name, state, stack status, tasks, image, url."""
+        return [
+            (s.name, s.state.value, s.stack_status, f"{s.running}/{s.desired}/{s.pending}",
+             s.release.short if s.release else (s.image or "(none yet)"), s.url or "")
+            for s in self
+        ]
+
+    def __repr__(self) -> str:
+        return f"StatusList({', '.join(f'{s.name}: {s.state.value}' for s in self)})"
+
+    def _repr_html_(self) -> str:
+        return _html_table(
+            f"{len(self)} Fluoride service(s)",
+            ("service", "state", "stack status", "tasks (run/want/pend)", "image", "url"),
+            self.rows(),
+        )
+
+
+def _html_table(caption: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    head = "".join(f"<th style='text-align:left'>{html_escape(c)}</th>" for c in columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td style='text-align:left'>{html_escape(v)}</td>" for v in row)
+        + "</tr>"
+        for row in rows
+    )
+    return f"<table><caption>{html_escape(caption)}</caption><tr>{head}</tr>{body}</table>"
+
+
+@attrs.define
+class SerialReporter:
+    """Hands events from many worker threads to ``reporter`` one at a time."""
+
+    reporter: Reporter
+    _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False)
+
+    def __call__(self, event: ProgressEvent) -> None:
+        with self._lock:
+            self.reporter(event)
+
+    def for_service(self, service: str) -> Reporter:
+        """A reporter that wraps each event of ``service`` in :class:`ForService`."""
+        return lambda event: self(ForService(service, event))
+
+
+def run_many(
+    jobs: Mapping[str, Callable[[Reporter], T]],
+    *,
+    max_parallel: int,
+    reporter: Reporter | None = None,
+    operation: str = "deploy",
+) -> dict[str, T | Exception]:
+    """Run each service's job on at most ``max_parallel`` threads; every job runs to its
+    end whatever the others do. A job gets a reporter for its own events.
+
+    Returns service -> the job's value or the exception it raised, in the order given.
+    With a ``reporter``, a :class:`FleetStarted` comes first and a :class:`ServiceFinished`
+    ends each service's events (only for jobs returning a :class:`Release`).
+    """
+    check_max_parallel(max_parallel)
+    serial = SerialReporter(reporter or (lambda event: None))
+    if reporter is not None:
+        serial(FleetStarted(operation, tuple(jobs), max_parallel))
+
+    def one(name: str, job: Callable[[Reporter], T]) -> T | Exception:
+        token = _current.set(name)
+        try:
+            value: T | Exception = job(serial.for_service(name))
+        # Any failure, a bug's too, belongs to this service alone; it is kept (not hidden)
+        # in the result, and raise_for_failures() raises it.
+        except Exception as exc:
+            value = exc
+        finally:
+            _current.reset(token)
+        if reporter is not None and isinstance(value, (Release, Exception)):
+            serial(ServiceFinished(name, outcome_label(value), _detail(value),
+                                   ok=isinstance(value, Release)))
+        return value
+
+    if not jobs:
+        return {}
+    pool = ThreadPoolExecutor(max_workers=min(max_parallel, len(jobs)),
+                              thread_name_prefix="fluoride-fleet")
+    try:
+        futures = {
+            name: pool.submit(contextvars.copy_context().run, one, name, job)
+            for name, job in jobs.items()
+        }
+        results = {name: future.result() for name, future in futures.items()}
+    except BaseException:
+        # Ctrl-C: start no other service; those running end their current step alone.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return results
+
+
+def timed(fn: Callable[[], T]) -> tuple[T, float]:
+    """``fn()`` and the seconds it took (wall time, for the result's summary)."""
+    start = time.perf_counter()
+    value = fn()
+    return value, time.perf_counter() - start

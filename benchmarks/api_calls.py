@@ -40,8 +40,10 @@ MINIMUM: dict[str, tuple[int, str]] = {
     "wait_stable: start": (3, "DescribeStacks (outputs), GetObject (which release is "
                            "pending), DescribeServices (which deployment runs)"),
     "wait_stable: outcome": (1, "PutObject (conditional on the ETag just read)"),
-    "status": (3, "DescribeStacks, DescribeServices, GetObject (the serving release)"),
-    "history": (2, "DescribeStacks (the history bucket is a stack output), GetObject"),
+    "status": (4, "DescribeStacks, DescribeServices, GetObject (the serving release), "
+               "DescribeTaskDefinition (the image ECS serves)"),
+    "history": (4, "DescribeStacks (the history bucket is a stack output), GetObject, "
+                "DescribeServices + DescribeTaskDefinition (a release made outside Fluoride)"),
 }
 
 

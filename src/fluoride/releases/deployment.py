@@ -177,6 +177,8 @@ class _Follower:
             if found is not None:
                 self.deployment_id, self.task_definition = found.id, found.task_definition
         ours = next((d for d in ecs.deployments if d.id == self.deployment_id), None)
+        if ours is not None and self.task_definition is None:
+            self.task_definition = ours.task_definition
         health = None
         serves_ours = any(
             d.task_definition == self.task_definition and d.running > 0 for d in ecs.deployments

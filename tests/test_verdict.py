@@ -139,8 +139,8 @@ ECS = {
                                                    running=1)], Kind.STABLE, True),
     "ours-completed-short-of-desired": Ecs([d(NEW, "PRIMARY", NEW_TD, "COMPLETED", running=1)],
                                            Kind.WAIT, True),
-    "ours-failed-no-rollback": Ecs([d(NEW, "PRIMARY", NEW_TD, "FAILED", running=0, failed=3)],
-                                   Kind.FAILED, False),
+    "ours-failed-no-rollback": Ecs([d(NEW, "PRIMARY", NEW_TD, "FAILED", running=0, failed=3,
+                                      reason="tasks failed to start")], Kind.FAILED, False),
     "ours-active-failed-rollback-in-progress": Ecs(
         [d(BACK, "PRIMARY", OLD_TD, "IN_PROGRESS", running=1),
          d(NEW, "ACTIVE", NEW_TD, "FAILED", running=0)], Kind.WAIT, False,
@@ -225,7 +225,21 @@ def test_judge_every_stack_state_with_every_ecs_picture(stack: str, case: str) -
     verdict = judge(look(stack, ecs))
     assert verdict.kind is expected_kind(stack, ecs), verdict.reason
     assert verdict.reason
+    assert "None" not in verdict.reason
     assert verdict.done is (verdict.kind is not Kind.WAIT)
+    # The verdict is about our deployment while ECS lists it, else about the one that
+    # carries our task definition, else about none.
+    ours = next((x for x in ecs.deployments if x.id == ecs.followed), None)
+    if ours is not None:
+        assert verdict.deployment == ours
+    elif verdict.deployment is not None:
+        assert verdict.deployment.task_definition == ecs.task_definition
+    # ECS's own words on a failed rollout reach the reason.
+    failed = [x for x in ecs.deployments if x.rollout_state == "FAILED" and x.rollout_reason]
+    if verdict.kind in (Kind.FAILED, Kind.ROLLED_BACK) and stack == "UPDATE_COMPLETE":
+        for x in failed:
+            assert x.rollout_reason is not None
+            assert x.rollout_reason in verdict.reason
 
 
 HEALTHS = [
@@ -486,3 +500,21 @@ def test_tables_cover_the_state_tables() -> None:
                for e in ECS.values())
     states = {reduce_status(s) for s in STACKS}
     assert states == set(StackState)
+
+
+FROM_API = [
+    pytest.param({"id": NEW, "status": "PRIMARY", "taskDefinition": NEW_TD,
+                  "rolloutState": "FAILED", "rolloutStateReason": "breaker",
+                  "desiredCount": 2, "runningCount": 1, "pendingCount": 1, "failedTasks": 3,
+                  "createdAt": T0},
+                 EcsDeployment(NEW, "PRIMARY", NEW_TD, "FAILED", "breaker", 2, 1, 1, 3, T0),
+                 id="every-field"),
+    pytest.param({"id": NEW},
+                 EcsDeployment(NEW, "", "", None, None, 0, 0, 0, 0, None),
+                 id="a-missing-rollout-state-stays-missing"),
+]
+
+
+@pytest.mark.parametrize(("raw", "expected"), FROM_API)
+def test_a_deployment_from_the_api(raw: dict[str, object], expected: EcsDeployment) -> None:
+    assert EcsDeployment.from_api(raw) == expected

@@ -19,7 +19,12 @@ from typing import Any
 import attrs
 
 from fluoride import Fluoride, ServiceSpec
-from fluoride.releases.deployment import AWS_POLL_INTERVAL, ServiceOutputs, _Before, _Follower
+from fluoride.releases.deployment import (
+    AWS_POLL_INTERVAL,
+    ServiceOutputs,
+    _Follower,
+    before_update,
+)
 from fluoride.releases.ecs import describe_service
 
 #: The fewest calls each operation can make, and why.
@@ -35,8 +40,10 @@ MINIMUM: dict[str, tuple[int, str]] = {
     "wait_stable: start": (3, "DescribeStacks (outputs), GetObject (which release is "
                            "pending), DescribeServices (which deployment runs)"),
     "wait_stable: outcome": (1, "PutObject (conditional on the ETag just read)"),
-    "status": (3, "DescribeStacks, DescribeServices, GetObject (the serving release)"),
-    "history": (2, "DescribeStacks (the history bucket is a stack output), GetObject"),
+    "status": (4, "DescribeStacks, DescribeServices, GetObject (the serving release), "
+               "DescribeTaskDefinition (the image ECS serves)"),
+    "history": (4, "DescribeStacks (the history bucket is a stack output), GetObject, "
+                "DescribeServices + DescribeTaskDefinition (a release made outside Fluoride)"),
 }
 
 
@@ -130,7 +137,7 @@ def measure(name: str = "bench") -> dict[str, Measured]:
         ecs = describe_service(fl.aws, where.cluster, where.ecs_service)
         assert ecs is not None
         assert ecs.primary is not None
-        follower = _Follower(svc.deployments, where, _Before.of(ecs),
+        follower = _Follower(svc.deployments, where, before_update(ecs),
                              deployment_id=ecs.primary.id, steady=True)
         run("one", lambda: check(follower))
         results["one poll of a wait"] = results.pop("one: start")

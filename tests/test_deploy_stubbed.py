@@ -1,20 +1,29 @@
-"""Deployments against botocore's Stubber: exact API parameters and the AWS states the
-emulator does not produce (UPDATE_ROLLBACK_FAILED, a failing cancel, throttling, dropped
-connections), and the false successes peers report.
+"""Deployments against a fake AWS that answers by operation name (botocore event hooks):
+the AWS states the emulator does not produce (UPDATE_ROLLBACK_FAILED, a failing cancel,
+throttling, dropped connections) and the false successes peers report.
+
+The fake's stack and ECS service change with the fake clock (a timeline of frames that
+starts when the update is executed), so the tests assert outcomes (the error raised, the
+release returned, the history written, the requests made) and not the order of calls
+within a look. Which deployment is ours and what a look means are table-tested in
+``test_verdict.py``; these tests are about the I/O around it.
 """
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+import attrs
+import botocore.awsrequest
+import botocore.compat
 import botocore.exceptions
 import pytest
 from botocore.response import StreamingBody
-from botocore.stub import ANY, Stubber
 
 from fluoride.aws import Aws
 from fluoride.errors import (
@@ -38,33 +47,15 @@ REGION = "eu-west-1"
 STACK_ARN = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/fluoride-web/abc"
 REPO = "fluoride/web"
 URI = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{REPO}"
-D1 = "sha256:" + "1" * 64
-D2 = "sha256:" + "2" * 64
-IMG1 = f"{URI}@{D1}"
-IMG2 = f"{URI}@{D2}"
+DIGESTS = {tag: "sha256:" + str(i) * 64 for i, tag in enumerate(("v1", "v2", "v3"), start=1)}
+D1, D2, D3 = DIGESTS["v1"], DIGESTS["v2"], DIGESTS["v3"]
+IMG1, IMG2, IMG3 = (f"{URI}@{d}" for d in (D1, D2, D3))
 TD1 = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/web:1"
 TD2 = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/web:2"
 TG = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/web/1"
 CALLER = f"arn:aws:sts::{ACCOUNT}:assumed-role/dev/alice"
 BUCKET = "fluoride-web-logs"
-
-
-def stack_raw(status: str, image: str = IMG1) -> dict[str, Any]:
-    outputs = {
-        "ClusterName": "fluoride-web", "EcsServiceName": "web", "RepositoryName": REPO,
-        "RepositoryUri": URI, "AccessLogBucketName": BUCKET, "TargetGroupArn": TG,
-        "Url": "http://web.example",
-    }
-    return {
-        "StackName": "fluoride-web", "StackId": STACK_ARN, "StackStatus": status,
-        "CreationTime": NOW, "LastUpdatedTime": NOW,
-        "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in outputs.items()],
-        "Parameters": [
-            {"ParameterKey": "Image", "ParameterValue": image},
-            {"ParameterKey": "ServiceName", "ParameterValue": "web"},
-            {"ParameterKey": "MinCount", "ParameterValue": "2"},
-        ],
-    }
+NEW = "ecs-svc/2"
 
 
 def dep(
@@ -87,20 +78,20 @@ def event(eid: str, message: str) -> dict[str, Any]:
 
 OLD = dep("ecs-svc/1", "PRIMARY", TD1, "COMPLETED", running=2)
 OLD_EVENT = event("e0", "(service web) has reached a steady state.")
+ROLLBACK_DEP = dep("ecs-svc/3", "PRIMARY", TD1, "COMPLETED", running=2)
+FAILED_NEW = dep(NEW, "ACTIVE", TD2, "FAILED", failed=3,
+                 reason="ECS deployment circuit breaker: tasks failed to start.")
+IN_FLIGHT = [dep(NEW, "PRIMARY", TD2, "IN_PROGRESS", running=1, failed=1),
+             dict(OLD, status="ACTIVE")]
+DONE = [dep(NEW, "PRIMARY", TD2, "COMPLETED", running=2)]
+HEALTHY = ("healthy", "healthy")
 
 
-def body(data: bytes) -> StreamingBody:
-    return StreamingBody(io.BytesIO(data), len(data))
-
-
-def history_doc(*releases: dict[str, Any]) -> bytes:
-    return json.dumps({"format": 1, "releases": list(releases)}).encode()
-
-
-def release_raw(rid: str, image: str, outcome: str, tag: str) -> dict[str, Any]:
+def release_raw(rid: str, image: str, outcome: str, tag: str,
+                at: dt.datetime = NOW) -> dict[str, Any]:
     return {
         "id": rid, "image": image, "digest": image.split("@")[1], "tags": [tag],
-        "deployed_at": NOW.isoformat(), "deployed_by": CALLER, "outcome": outcome,
+        "deployed_at": at.isoformat(), "deployed_by": CALLER, "outcome": outcome,
         "reason": None, "finished_at": None, "rollback": False,
     }
 
@@ -108,122 +99,16 @@ def release_raw(rid: str, image: str, outcome: str, tag: str) -> dict[str, Any]:
 V1 = release_raw("r1", IMG1, "stable", "v1")
 
 
-class Stubs:
-    """One Stubber per client; helpers queue the calls a deployment makes."""
+@attrs.frozen
+class Frame:
+    """What the stack and the ECS service look like from ``at`` seconds on."""
 
-    def __init__(self, aws: Aws) -> None:
-        self.aws = aws
-        self.cfn = Stubber(aws.client("cloudformation"))
-        self.ecs = Stubber(aws.client("ecs"))
-        self.elb = Stubber(aws.client("elbv2"))
-        self.s3 = Stubber(aws.client("s3"))
-        self.ecr = Stubber(aws.client("ecr"))
-        self.sts = Stubber(aws.client("sts"))
-        self.all = [self.cfn, self.ecs, self.elb, self.s3, self.ecr, self.sts]
-        self.history: bytes | None = history_doc(V1)
-        self.etag = 0
-
-    def activate(self) -> None:
-        for s in self.all:
-            s.activate()
-
-    def verify(self) -> None:
-        for s in self.all:
-            s.assert_no_pending_responses()
-
-    def stack(self, status: str, image: str = IMG1) -> None:
-        self.cfn.add_response("describe_stacks", {"Stacks": [stack_raw(status, image)]},
-                              {"StackName": "fluoride-web"})
-
-    def service(self, deployments: Sequence[dict[str, Any]],
-                events: Sequence[dict[str, Any]] = (OLD_EVENT,)) -> None:
-        self.ecs.add_response("describe_services", {"services": [{
-            "serviceName": "web", "serviceArn": "arn:svc/web", "status": "ACTIVE",
-            "taskDefinition": deployments[0]["taskDefinition"], "desiredCount": 2,
-            "runningCount": 2, "pendingCount": 0, "deployments": list(deployments),
-            "events": list(events),
-        }]}, {"cluster": "fluoride-web", "services": ["web"]})
-
-    def health(self, *states: str) -> None:
-        self.elb.add_response("describe_target_health", {"TargetHealthDescriptions": [
-            {"Target": {"Id": f"10.0.0.{i}", "Port": 8080}, "TargetHealth": {"State": s}}
-            for i, s in enumerate(states)
-        ]}, {"TargetGroupArn": TG})
-
-    def poll(self, status: str, deployments: Sequence[dict[str, Any]],
-             events: Sequence[dict[str, Any]] = (OLD_EVENT,),
-             health: Sequence[str] | None = None, image: str = IMG2) -> None:
-        self.stack(status, image)
-        self.service(deployments, events)
-        if health is not None:
-            self.health(*health)
-
-    def read_history(self) -> None:
-        if self.history is None:
-            self.s3.add_client_error("get_object", "NoSuchKey", http_status_code=404)
-        else:
-            self.s3.add_response("get_object", {"Body": body(self.history),
-                                                "ETag": f'"{self.etag}"'},
-                                 {"Bucket": BUCKET, "Key": "fluoride/releases.json"})
-
-    def write_history(self) -> None:
-        expected: dict[str, Any] = {
-            "Bucket": BUCKET, "Key": "fluoride/releases.json", "Body": ANY,
-            "ContentType": "application/json",
-        }
-        if self.history is None:
-            expected["IfNoneMatch"] = "*"
-        else:
-            expected["IfMatch"] = f'"{self.etag}"'
-        self.etag += 1
-        self.s3.add_response("put_object", {"ETag": f'"{self.etag}"'}, expected)
-
-    def change_history(self) -> None:
-        """A first change: read, then a write conditional on what was read."""
-        self.read_history()
-        self.write_history()
-
-    def record_outcome(self) -> None:
-        """A later change: a write conditional on the last write's ETag, no read."""
-        self.write_history()
-
-    def start_deploy(self, tag: str = "v2", digest: str = D2) -> None:
-        """The calls of ``deploy(tag)`` up to and including ExecuteChangeSet."""
-        self.stack("UPDATE_COMPLETE")
-        self.service([OLD])
-        self.ecr.add_response("describe_images", {"imageDetails": [{
-            "repositoryName": REPO, "imageDigest": digest, "imageTags": [tag],
-            "imagePushedAt": NOW,
-        }]}, {"repositoryName": REPO, "imageIds": [{"imageTag": tag}]})
-        self.sts.add_response("get_caller_identity", {"Arn": CALLER, "Account": ACCOUNT,
-                                                      "UserId": "AIDA"})
-        self.cfn.add_response("create_change_set", {"Id": "cs", "StackId": STACK_ARN}, {
-            "StackName": "fluoride-web", "ChangeSetName": ANY, "ChangeSetType": "UPDATE",
-            "UsePreviousTemplate": True,
-            "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
-            "Parameters": [
-                {"ParameterKey": "Image", "ParameterValue": f"{URI}@{digest}"},
-                {"ParameterKey": "MinCount", "UsePreviousValue": True},
-                {"ParameterKey": "ServiceName", "UsePreviousValue": True},
-            ],
-        })
-        self.cfn.add_response("describe_change_set", {
-            "ChangeSetName": "cs", "StackName": "fluoride-web", "Status": "CREATE_COMPLETE",
-            "Changes": [{"Type": "Resource", "ResourceChange": {
-                "Action": "Modify", "LogicalResourceId": "TaskDefinition",
-                "ResourceType": "AWS::ECS::TaskDefinition", "Replacement": "True"}}],
-        })
-        self.change_history()
-        self.cfn.add_response("execute_change_set", {},
-                              {"StackName": "fluoride-web", "ChangeSetName": ANY})
-
-    def stopped_tasks(self, *tasks: dict[str, Any]) -> None:
-        self.ecs.add_response("list_tasks", {"taskArns": [t["taskArn"] for t in tasks]}, {
-            "cluster": "fluoride-web", "serviceName": "web", "desiredStatus": "STOPPED",
-            "maxResults": 100,
-        })
-        if tasks:
-            self.ecs.add_response("describe_tasks", {"tasks": list(tasks)})
+    at: float
+    stack: str
+    deployments: Sequence[dict[str, Any]]
+    image: str = IMG2
+    health: Sequence[str] = ()
+    events: Sequence[dict[str, Any]] = (OLD_EVENT,)
 
 
 def stopped(n: int, td: str, started_by: str, reason: str, exit_code: int = 1) -> dict[str, Any]:
@@ -235,11 +120,201 @@ def stopped(n: int, td: str, started_by: str, reason: str, exit_code: int = 1) -
     }
 
 
+Fault = Callable[[], Any]
+
+
+def throttled() -> Fault:
+    def fault() -> Any:
+        return _error("Throttling", "Rate exceeded")
+    return fault
+
+
+def dropped(exc: Exception) -> Fault:
+    def fault() -> Any:
+        raise exc
+    return fault
+
+
+def _response(status: int = 200) -> botocore.awsrequest.AWSResponse:
+    return botocore.awsrequest.AWSResponse("https://fake", status,
+                                           botocore.compat.HTTPHeaders(), None)
+
+
+def _error(code: str, message: str, status: int = 400) -> tuple[Any, dict[str, Any]]:
+    return _response(status), {"Error": {"Code": code, "Message": message},
+                               "ResponseMetadata": {"HTTPStatusCode": status}}
+
+
+@attrs.define
+class World:
+    """AWS as a deployment sees it. ``before``: the frame until the update is executed;
+    ``frames``: from then on (seconds after ExecuteChangeSet or UpdateService);
+    ``after_cancel``: from a CancelUpdateStack on."""
+
+    clock: FakeClock
+    before: Frame = Frame(0, "UPDATE_COMPLETE", [OLD], image=IMG1)
+    frames: list[Frame] = attrs.field(factory=list)
+    after_cancel: list[Frame] = attrs.field(factory=list)
+    cancel_error: str | None = None
+    stopped_tasks: list[dict[str, Any]] = attrs.field(factory=list)
+    history: list[dict[str, Any]] | None = attrs.field(factory=lambda: [V1])
+    etag: int = 0
+    started: float | None = None
+    cancelled: float | None = None
+    task_images: dict[str, str] = attrs.field(factory=lambda: {TD1: IMG1, TD2: IMG2})
+    faults: dict[str, list[Fault | None]] = attrs.field(factory=dict)
+    calls: collections.Counter[str] = attrs.field(factory=collections.Counter)
+    requests: dict[str, list[dict[str, Any]]] = attrs.field(
+        factory=lambda: collections.defaultdict(list))
+
+    # -- the fake's state ------------------------------------------------------------------
+
+    def frame(self) -> Frame:
+        if self.cancelled is not None and self.after_cancel:
+            return _at(self.after_cancel, self.clock.now - self.cancelled)
+        if self.started is None or not self.frames:
+            return self.before
+        return _at(self.frames, self.clock.now - self.started)
+
+    def releases(self) -> list[Release]:
+        from fluoride.releases.history import _CONVERTER
+
+        return _CONVERTER.structure(self.history or [], list[Release])
+
+    # -- the hooks -------------------------------------------------------------------------
+
+    def install(self, aws: Aws) -> None:
+        for name in ("cloudformation", "ecs", "elbv2", "s3", "ecr", "sts"):
+            client = aws.client(name)
+            client.meta.events.register("before-parameter-build.*.*", self._remember)
+            client.meta.events.register_first("before-call.*.*", self._answer)
+
+    def _remember(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        self.requests[model.name].append(dict(params))
+
+    def _answer(self, model: Any, **_: Any) -> Any:
+        op = model.name
+        self.calls[op] += 1
+        queue = self.faults.get(op)
+        if queue:
+            fault = queue.pop(0)
+            if fault is not None:
+                return fault()
+        params = self.requests[op][-1]
+        answer = getattr(self, f"_{op}")(params)
+        return answer if isinstance(answer, tuple) else (_response(), answer)
+
+    # -- CloudFormation --------------------------------------------------------------------
+
+    def _DescribeStacks(self, params: dict[str, Any]) -> Any:
+        f = self.frame()
+        outputs = {
+            "ClusterName": "fluoride-web", "EcsServiceName": "web", "RepositoryName": REPO,
+            "RepositoryUri": URI, "AccessLogBucketName": BUCKET, "TargetGroupArn": TG,
+        }
+        return {"Stacks": [{
+            "StackName": "fluoride-web", "StackId": STACK_ARN, "StackStatus": f.stack,
+            "CreationTime": NOW, "LastUpdatedTime": NOW,
+            "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in outputs.items()],
+            "Parameters": [
+                {"ParameterKey": "Image", "ParameterValue": f.image},
+                {"ParameterKey": "ServiceName", "ParameterValue": "web"},
+                {"ParameterKey": "MinCount", "ParameterValue": "2"},
+            ],
+        }]}
+
+    def _CreateChangeSet(self, params: dict[str, Any]) -> Any:
+        return {"Id": "cs", "StackId": STACK_ARN}
+
+    def _DescribeChangeSet(self, params: dict[str, Any]) -> Any:
+        return {"ChangeSetName": "cs", "StackName": "fluoride-web", "Status": "CREATE_COMPLETE",
+                "Changes": [{"Type": "Resource", "ResourceChange": {
+                    "Action": "Modify", "LogicalResourceId": "TaskDefinition",
+                    "ResourceType": "AWS::ECS::TaskDefinition", "Replacement": "True"}}]}
+
+    def _ExecuteChangeSet(self, params: dict[str, Any]) -> Any:
+        self.started = self.clock.now
+        return {}
+
+    def _CancelUpdateStack(self, params: dict[str, Any]) -> Any:
+        if self.cancel_error:
+            return _error("ValidationError", self.cancel_error)
+        self.cancelled = self.clock.now
+        return {}
+
+    def _DescribeStackEvents(self, params: dict[str, Any]) -> Any:
+        return {"StackEvents": []}
+
+    # -- ECS, ELB --------------------------------------------------------------------------
+
+    def _DescribeServices(self, params: dict[str, Any]) -> Any:
+        f = self.frame()
+        return {"services": [{
+            "serviceName": "web", "serviceArn": "arn:svc/web", "status": "ACTIVE",
+            "taskDefinition": f.deployments[0]["taskDefinition"] if f.deployments else TD1,
+            "desiredCount": 2, "runningCount": 2, "pendingCount": 0,
+            "deployments": list(f.deployments), "events": list(f.events),
+        }]}
+
+    def _DescribeTargetHealth(self, params: dict[str, Any]) -> Any:
+        return {"TargetHealthDescriptions": [
+            {"Target": {"Id": f"10.0.0.{i}", "Port": 8080}, "TargetHealth": {"State": s}}
+            for i, s in enumerate(self.frame().health)
+        ]}
+
+    def _ListTasks(self, params: dict[str, Any]) -> Any:
+        return {"taskArns": [t["taskArn"] for t in self.stopped_tasks]}
+
+    def _DescribeTasks(self, params: dict[str, Any]) -> Any:
+        return {"tasks": [t for t in self.stopped_tasks if t["taskArn"] in params["tasks"]]}
+
+    def _DescribeTaskDefinition(self, params: dict[str, Any]) -> Any:
+        arn = params["taskDefinition"]
+        return {"taskDefinition": {"taskDefinitionArn": arn, "containerDefinitions": [
+            {"name": "app", "image": self.task_images[arn]}]}}
+
+    # -- S3, ECR, STS ----------------------------------------------------------------------
+
+    def _GetObject(self, params: dict[str, Any]) -> Any:
+        if self.history is None:
+            return _error("NoSuchKey", "no such key", 404)
+        data = json.dumps({"format": 1, "releases": self.history}).encode()
+        return {"Body": StreamingBody(io.BytesIO(data), len(data)), "ETag": f'"{self.etag}"'}
+
+    def _PutObject(self, params: dict[str, Any]) -> Any:
+        expected = {"IfNoneMatch": "*"} if self.history is None else {
+            "IfMatch": f'"{self.etag}"'}
+        if not all(params.get(k) == v for k, v in expected.items()):
+            return _error("PreconditionFailed", "precondition failed", 412)
+        self.history = json.loads(params["Body"])["releases"]
+        self.etag += 1
+        return {"ETag": f'"{self.etag}"'}
+
+    def _DescribeImages(self, params: dict[str, Any]) -> Any:
+        wanted = params["imageIds"][0]
+        for tag, digest in DIGESTS.items():
+            if wanted.get("imageTag") == tag or wanted.get("imageDigest") == digest:
+                return {"imageDetails": [{"repositoryName": REPO, "imageDigest": digest,
+                                          "imageTags": [tag], "imagePushedAt": NOW}]}
+        return _error("ImageNotFoundException", "not found")
+
+    def _GetCallerIdentity(self, params: dict[str, Any]) -> Any:
+        return {"Arn": CALLER, "Account": ACCOUNT, "UserId": "AIDA"}
+
+
+def _at(frames: Sequence[Frame], elapsed: float) -> Frame:
+    current = frames[0]
+    for f in frames:
+        if f.at <= elapsed + 1e-9:
+            current = f
+    return current
+
+
 @pytest.fixture
-def stubs(stub_aws: Aws) -> Stubs:
-    s = Stubs(stub_aws)
-    s.activate()
-    return s
+def world(stub_aws: Aws, fake_clock: FakeClock) -> World:
+    w = World(fake_clock)
+    w.install(stub_aws)
+    return w
 
 
 @pytest.fixture
@@ -251,34 +326,43 @@ def deployments(stub_aws: Aws, recorder: Recorder, fake_clock: FakeClock) -> Dep
     )
 
 
-NEW = "ecs-svc/2"
+def outcomes(world: World) -> list[tuple[str | None, Outcome]]:
+    return [(r.tag, r.outcome) for r in world.releases()]
+
+
+# -- success -----------------------------------------------------------------------------------
 
 
 def test_success_follows_the_new_deployment_by_id(
-    stubs: Stubs, deployments: Deployments, recorder: Recorder, fake_clock: FakeClock
+    world: World, deployments: Deployments, recorder: Recorder, fake_clock: FakeClock
 ) -> None:
-    stubs.start_deploy()
-    # CloudFormation has not reached ECS yet.
-    stubs.poll("UPDATE_IN_PROGRESS", [OLD])
-    stubs.poll("UPDATE_IN_PROGRESS", [
-        dep(NEW, "PRIMARY", TD2, "IN_PROGRESS", pending=2),
-        dict(OLD, status="ACTIVE"),
-    ], events=[event("e1", "(service web) has started 2 tasks."), OLD_EVENT])
-    stubs.poll("UPDATE_IN_PROGRESS", [
-        dep(NEW, "PRIMARY", TD2, "IN_PROGRESS", running=2), dict(OLD, status="ACTIVE"),
-    ], health=["healthy", "healthy", "draining", "draining"])
-    # ECS is done, CloudFormation is not: not yet a success.
-    stubs.poll("UPDATE_IN_PROGRESS", [dep(NEW, "PRIMARY", TD2, "COMPLETED", running=2)],
-               health=["healthy", "healthy"])
-    stubs.poll("UPDATE_COMPLETE", [dep(NEW, "PRIMARY", TD2, "COMPLETED", running=2)],
-               health=["healthy", "healthy"])
-    stubs.record_outcome()
+    world.frames = [
+        Frame(0, "UPDATE_IN_PROGRESS", [OLD]),  # CloudFormation has not reached ECS yet
+        Frame(3, "UPDATE_IN_PROGRESS", [dep(NEW, "PRIMARY", TD2, "IN_PROGRESS", pending=2),
+                                        dict(OLD, status="ACTIVE")],
+              events=[event("e1", "(service web) has started 2 tasks."), OLD_EVENT]),
+        Frame(6, "UPDATE_IN_PROGRESS", [dep(NEW, "PRIMARY", TD2, "IN_PROGRESS", running=2),
+                                        dict(OLD, status="ACTIVE")],
+              health=["healthy", "healthy", "draining", "draining"]),
+        # ECS is done, CloudFormation is not: not yet a success.
+        Frame(9, "UPDATE_IN_PROGRESS", DONE, health=HEALTHY),
+        Frame(12, "UPDATE_COMPLETE", DONE, health=HEALTHY),
+    ]
     release = deployments.deploy("v2")
-    stubs.verify()
     assert release.outcome is Outcome.STABLE
     assert (release.image, release.digest, release.tags) == (IMG2, D2, ("v2",))
     assert release.deployed_by == CALLER
-    # Polls every 3 s, never faster.
+    assert outcomes(world) == [("v2", Outcome.STABLE), ("v1", Outcome.STABLE)]
+    assert world.releases()[0] == release
+    # Only the image changes, by digest; every other parameter keeps its value.
+    (change_set,) = world.requests["CreateChangeSet"]
+    assert change_set["Parameters"] == [
+        {"ParameterKey": "Image", "ParameterValue": IMG2},
+        {"ParameterKey": "MinCount", "UsePreviousValue": True},
+        {"ParameterKey": "ServiceName", "UsePreviousValue": True},
+    ]
+    assert change_set["UsePreviousTemplate"] is True
+    # Polls every 3 s, never faster, and stops at the first complete look.
     assert fake_clock.sleeps == [3.0] * 4
     progress = [e for e in recorder.events if isinstance(e, DeploymentProgress)]
     assert [(p.rollout_state, p.running, p.healthy_targets) for p in progress] == [
@@ -288,356 +372,350 @@ def test_success_follows_the_new_deployment_by_id(
 
 
 def test_success_needs_healthy_targets(
-    stubs: Stubs, deployments: Deployments
+    world: World, deployments: Deployments, fake_clock: FakeClock
 ) -> None:
-    stubs.start_deploy()
-    done = [dep(NEW, "PRIMARY", TD2, "COMPLETED", running=2)]
-    stubs.poll("UPDATE_COMPLETE", done, health=["healthy", "unhealthy"])
-    stubs.poll("UPDATE_COMPLETE", done, health=["healthy", "initial"])
-    stubs.poll("UPDATE_COMPLETE", done, health=["healthy", "healthy"])
-    stubs.record_outcome()
+    world.frames = [
+        Frame(0, "UPDATE_COMPLETE", DONE, health=["healthy", "unhealthy"]),
+        Frame(3, "UPDATE_COMPLETE", DONE, health=["healthy", "initial"]),
+        Frame(6, "UPDATE_COMPLETE", DONE, health=HEALTHY),
+    ]
     assert deployments.deploy("v2").outcome is Outcome.STABLE
-    stubs.verify()
+    assert fake_clock.now == 6
 
 
-ROLLBACK_DEP = dep("ecs-svc/3", "PRIMARY", TD1, "COMPLETED", running=2)
-FAILED_NEW = dep(NEW, "ACTIVE", TD2, "FAILED", failed=3,
-                 reason="ECS deployment circuit breaker: tasks failed to start.")
+# -- not success ---------------------------------------------------------------------------------
 
 
 def test_stable_only_because_rolled_back_is_not_success(
-    stubs: Stubs, deployments: Deployments
+    world: World, deployments: Deployments
 ) -> None:
     """The service is steady, fully healthy, on a COMPLETED PRIMARY deployment with a new id
     that appeared after the update: ECS's own rollback. Peers report this as a success.
     """
-    stubs.start_deploy()
-    # (Target health is not even asked: the deployment we follow runs no task.)
-    stubs.poll("UPDATE_IN_PROGRESS", [ROLLBACK_DEP, FAILED_NEW])
-    stubs.poll("UPDATE_ROLLBACK_IN_PROGRESS", [ROLLBACK_DEP, FAILED_NEW], image=IMG1)
-    stubs.poll("UPDATE_ROLLBACK_COMPLETE", [ROLLBACK_DEP], image=IMG1)
-    stubs.stopped_tasks(
+    world.frames = [
+        Frame(0, "UPDATE_IN_PROGRESS", [ROLLBACK_DEP, FAILED_NEW], health=HEALTHY),
+        Frame(3, "UPDATE_ROLLBACK_IN_PROGRESS", [ROLLBACK_DEP, FAILED_NEW], image=IMG1,
+              health=HEALTHY),
+        Frame(6, "UPDATE_ROLLBACK_COMPLETE", [ROLLBACK_DEP], image=IMG1, health=HEALTHY),
+    ]
+    world.stopped_tasks = [
         stopped(1, TD2, NEW, "Essential container in task exited"),
         stopped(2, TD2, NEW, "Essential container in task exited"),
         stopped(3, TD1, "ecs-svc/1", "Scaling activity initiated by deployment", 0),
-    )
-    stubs.record_outcome()
-    stubs.stack("UPDATE_ROLLBACK_COMPLETE", IMG1)
+    ]
     with pytest.raises(RolledBack) as err:
         deployments.deploy("v2")
-    stubs.verify()
     e = err.value
     assert e.reasons == ["Essential container in task exited; container app: exit code 1"]
     assert isinstance(e.serving, Release)
     assert e.serving.image == IMG1
     assert "rolled back" in e.message
     assert "v1" in e.message
+    assert outcomes(world) == [("v2", Outcome.ROLLED_BACK), ("v1", Outcome.STABLE)]
+    assert world.releases()[0].reason == e.reasons[0]
 
 
 def test_a_stack_that_completes_while_ecs_rolled_back_is_not_success(
-    stubs: Stubs, deployments: Deployments
+    world: World, deployments: Deployments
 ) -> None:
     """CloudFormation says UPDATE_COMPLETE (as when the service is not linked to the stack),
     the service is healthy on a new COMPLETED PRIMARY deployment, but it runs the old task
     definition: the deployment we follow disappeared, so it was rolled back.
     """
-    stubs.start_deploy()
-    stubs.poll("UPDATE_IN_PROGRESS", [dep(NEW, "PRIMARY", TD2, "IN_PROGRESS"), OLD])
-    stubs.poll("UPDATE_COMPLETE", [ROLLBACK_DEP])
-    stubs.stopped_tasks(stopped(1, TD2, NEW, "Task failed ELB health checks"))
-    stubs.record_outcome()
-    stubs.stack("UPDATE_COMPLETE", IMG2)
+    world.frames = [
+        Frame(0, "UPDATE_IN_PROGRESS", [dep(NEW, "PRIMARY", TD2, "IN_PROGRESS"), OLD]),
+        Frame(3, "UPDATE_COMPLETE", [ROLLBACK_DEP], health=HEALTHY),
+    ]
+    world.stopped_tasks = [stopped(1, TD2, NEW, "Task failed ELB health checks")]
     with pytest.raises(RolledBack) as err:
         deployments.deploy("v2")
-    stubs.verify()
     assert err.value.reasons == ["Task failed ELB health checks; container app: exit code 1"]
+    assert outcomes(world)[0] == ("v2", Outcome.ROLLED_BACK)
 
 
 def test_a_completed_update_without_a_new_deployment_is_not_success(
-    stubs: Stubs, deployments: Deployments
+    world: World, deployments: Deployments
 ) -> None:
-    stubs.start_deploy()
-    stubs.poll("UPDATE_COMPLETE", [ROLLBACK_DEP])
-    stubs.record_outcome()
+    world.frames = [Frame(0, "UPDATE_COMPLETE", [ROLLBACK_DEP], health=HEALTHY)]
     with pytest.raises(DeploymentFailed, match="no new deployment") as err:
         deployments.deploy("v2")
-    stubs.verify()
     assert type(err.value) is DeploymentFailed
+    assert outcomes(world)[0] == ("v2", Outcome.FAILED)
 
 
-def test_update_rollback_failed(stubs: Stubs, deployments: Deployments) -> None:
-    stubs.start_deploy()
-    stubs.poll("UPDATE_ROLLBACK_IN_PROGRESS", [FAILED_NEW, ROLLBACK_DEP], image=IMG1)
-    stubs.poll("UPDATE_ROLLBACK_FAILED", [FAILED_NEW, ROLLBACK_DEP], image=IMG1)
-    stubs.stopped_tasks(stopped(1, TD2, NEW, "CannotPullContainerError: not found"))
-    stubs.record_outcome()
+def test_update_rollback_failed(world: World, deployments: Deployments) -> None:
+    world.frames = [
+        Frame(0, "UPDATE_ROLLBACK_IN_PROGRESS", [FAILED_NEW, ROLLBACK_DEP], image=IMG1),
+        Frame(3, "UPDATE_ROLLBACK_FAILED", [FAILED_NEW, ROLLBACK_DEP], image=IMG1),
+    ]
+    world.stopped_tasks = [stopped(1, TD2, NEW, "CannotPullContainerError: not found")]
     with pytest.raises(RollbackFailed) as err:
         deployments.deploy("v2")
-    stubs.verify()
     assert "continue-update-rollback --stack-name fluoride-web" in (err.value.hint or "")
     assert err.value.reasons == ["CannotPullContainerError: not found; "
                                  "container app: exit code 1"]
+    assert outcomes(world)[0] == ("v2", Outcome.FAILED)
 
 
-IN_FLIGHT = [dep(NEW, "PRIMARY", TD2, "IN_PROGRESS", running=1, failed=1), dict(OLD,
-             status="ACTIVE")]
+# -- the deadline --------------------------------------------------------------------------------
 
 
 def test_deadline_cancels_and_waits_for_the_previous_release(
-    stubs: Stubs, deployments: Deployments, fake_clock: FakeClock, recorder: Recorder
+    world: World, deployments: Deployments, fake_clock: FakeClock, recorder: Recorder
 ) -> None:
-    stubs.start_deploy()
-    # 10 s timeout, 3 s polls: looks at 0, 3, 6, 9 and 10 s.
-    for _ in range(5):
-        stubs.poll("UPDATE_IN_PROGRESS", IN_FLIGHT, health=["unhealthy", "healthy", "healthy"])
-    stubs.cfn.add_response("cancel_update_stack", {}, {"StackName": "fluoride-web"})
-    stubs.poll("UPDATE_ROLLBACK_IN_PROGRESS", IN_FLIGHT, health=["unhealthy", "healthy"],
-               image=IMG1)
-    stubs.poll("UPDATE_ROLLBACK_COMPLETE", [dep("ecs-svc/3", "PRIMARY", TD1, "IN_PROGRESS")],
-               image=IMG1)
-    stubs.poll("UPDATE_ROLLBACK_COMPLETE", [ROLLBACK_DEP], image=IMG1)
-    stubs.stopped_tasks(stopped(1, TD2, NEW, "Task failed ELB health checks"))
-    stubs.record_outcome()
+    world.frames = [Frame(0, "UPDATE_IN_PROGRESS", IN_FLIGHT,
+                          health=["unhealthy", "healthy", "healthy"])]
+    world.after_cancel = [
+        Frame(0, "UPDATE_ROLLBACK_IN_PROGRESS", IN_FLIGHT, image=IMG1,
+              health=["unhealthy", "healthy"]),
+        Frame(3, "UPDATE_ROLLBACK_COMPLETE", [dep("ecs-svc/3", "PRIMARY", TD1, "IN_PROGRESS")],
+              image=IMG1),
+        Frame(6, "UPDATE_ROLLBACK_COMPLETE", [ROLLBACK_DEP], image=IMG1),
+    ]
+    world.stopped_tasks = [stopped(1, TD2, NEW, "Task failed ELB health checks")]
     with pytest.raises(DeploymentTimeout) as err:
         deployments.deploy("v2", timeout=10)
-    stubs.verify()
-    assert fake_clock.now == pytest.approx(10 + 3 * 2)
+    assert world.cancelled == 10  # at the deadline, not before
+    assert fake_clock.now == pytest.approx(10 + 6)
     assert isinstance(err.value.serving, Release)
     assert err.value.serving.digest == D1
     assert err.value.reasons == ["Task failed ELB health checks; container app: exit code 1"]
     assert any(isinstance(e, Note) and "cancelling" in e.text for e in recorder.events)
+    assert outcomes(world) == [("v2", Outcome.TIMED_OUT), ("v1", Outcome.STABLE)]
 
 
-def test_a_cancel_that_fails_says_how_to_recover(
-    stubs: Stubs, deployments: Deployments
-) -> None:
-    stubs.start_deploy()
-    stubs.poll("UPDATE_IN_PROGRESS", IN_FLIGHT, health=["unhealthy"])
-    stubs.cfn.add_client_error("cancel_update_stack", "ValidationError",
-                               "Update operation is not in progress", http_status_code=400)
-    stubs.stack("UPDATE_IN_PROGRESS", IMG2)
-    stubs.record_outcome()
+def test_a_cancel_that_fails_says_how_to_recover(world: World, deployments: Deployments) -> None:
+    world.frames = [Frame(0, "UPDATE_IN_PROGRESS", IN_FLIGHT, health=["unhealthy"])]
+    world.cancel_error = "Update operation is not in progress"
     with pytest.raises(RollbackFailed) as err:
         deployments.deploy("v2", timeout=0)
-    stubs.verify()
     assert "cancelling the stack update failed" in err.value.message
     assert "describe-stack-events --stack-name fluoride-web" in (err.value.hint or "")
+    assert outcomes(world)[0] == ("v2", Outcome.FAILED)
 
 
 def test_deadline_just_after_completion_is_judged_not_cancelled(
-    stubs: Stubs, deployments: Deployments
+    world: World, deployments: Deployments, fake_clock: FakeClock
 ) -> None:
-    stubs.start_deploy()
-    stubs.poll("UPDATE_IN_PROGRESS", [dep(NEW, "PRIMARY", TD2, "COMPLETED", running=2)],
-               health=["healthy"] * 2)
-    stubs.cfn.add_client_error("cancel_update_stack", "ValidationError",
-                               "CancelUpdateStack cannot be called from current stack status")
-    stubs.stack("UPDATE_COMPLETE", IMG2)
-    stubs.poll("UPDATE_COMPLETE", [dep(NEW, "PRIMARY", TD2, "COMPLETED", running=2)],
-               health=["healthy"] * 2)
-    stubs.record_outcome()
+    # At the deadline the stack is still updating; by the cancel it has completed.
+    world.frames = [Frame(0, "UPDATE_IN_PROGRESS", DONE, health=HEALTHY)]
+    world.cancel_error = "CancelUpdateStack cannot be called from current stack status"
+    world.after_cancel = []
+
+    def complete() -> Any:
+        world.frames = [Frame(0, "UPDATE_COMPLETE", DONE, health=HEALTHY)]
+        return _error("ValidationError", world.cancel_error or "")
+
+    world.faults["CancelUpdateStack"] = [complete]
     assert deployments.deploy("v2", timeout=0).outcome is Outcome.STABLE
-    stubs.verify()
+    assert outcomes(world)[0] == ("v2", Outcome.STABLE)
+
+
+# -- transient faults ----------------------------------------------------------------------------
 
 
 def test_throttling_while_waiting_is_survived(
-    stubs: Stubs, deployments: Deployments, recorder: Recorder
+    world: World, deployments: Deployments, recorder: Recorder
 ) -> None:
-    stubs.start_deploy()
-    # botocore retries throttling itself; Stubber answers bypass its retries, so each
-    # error here stands for throttling that outlasted them.
-    stubs.stack("UPDATE_IN_PROGRESS", IMG2)
-    stubs.ecs.add_client_error("describe_services", "ThrottlingException", "Rate exceeded",
-                               http_status_code=400)
-    stubs.cfn.add_client_error("describe_stacks", "Throttling", "Rate exceeded",
-                               http_status_code=400)
-    stubs.poll("UPDATE_COMPLETE", [dep(NEW, "PRIMARY", TD2, "COMPLETED", running=2)],
-               health=["healthy"] * 2)
-    stubs.record_outcome()
+    # Hooks answer before botocore's retries, so each error stands for throttling that
+    # outlasted them. The first look's DescribeServices and the second's DescribeStacks.
+    world.frames = [Frame(0, "UPDATE_IN_PROGRESS", [OLD]),
+                    Frame(6, "UPDATE_COMPLETE", DONE, health=HEALTHY)]
+    world.faults["DescribeServices"] = [None, throttled()]
+    world.faults["DescribeStacks"] = [None, None, throttled()]
     assert deployments.deploy("v2").outcome is Outcome.STABLE
-    stubs.verify()
     notes = [e.text for e in recorder.events if isinstance(e, Note)]
     assert sum("looking again" in n for n in notes) == 2
-
-
-def _before_stubber(aws: Aws, client: str, handler: Any) -> None:
-    # The wildcard node, first tier: a specific event name would run after the Stubber.
-    aws.client(client).meta.events.register_first("before-call.*.*", handler)  # type: ignore[call-overload]
+    assert not any(world.faults.values())  # both faults were met
 
 
 @pytest.mark.parametrize("error", [
     botocore.exceptions.EndpointConnectionError(endpoint_url="https://ecs.eu-west-1"),
     botocore.exceptions.ConnectionClosedError(endpoint_url="https://ecs.eu-west-1"),
     botocore.exceptions.ReadTimeoutError(endpoint_url="https://ecs.eu-west-1"),
-])
+], ids=["endpoint", "closed", "read-timeout"])
 def test_a_connection_dropped_mid_wait_is_retried(
-    stubs: Stubs, deployments: Deployments, stub_aws: Aws, error: Exception
+    world: World, deployments: Deployments, error: Exception
 ) -> None:
-    stubs.start_deploy()
-    stubs.stack("UPDATE_IN_PROGRESS", IMG2)  # the poll whose DescribeServices drops
-    stubs.poll("UPDATE_COMPLETE", [dep(NEW, "PRIMARY", TD2, "COMPLETED", running=2)],
-               health=["healthy"] * 2)
-    stubs.record_outcome()
-    drops = [error]
-    calls = []
-
-    def drop(model: Any, **kwargs: Any) -> None:
-        if model.name == "DescribeServices":
-            calls.append(1)
-            if len(calls) == 2 and drops:  # the first DescribeServices is deploy's own look
-                raise drops.pop()
-
-    _before_stubber(stub_aws, "ecs", drop)
+    world.frames = [Frame(0, "UPDATE_IN_PROGRESS", [OLD]),
+                    Frame(3, "UPDATE_COMPLETE", DONE, health=HEALTHY)]
+    # The first DescribeServices is deploy's own look; the second is the first poll's.
+    world.faults["DescribeServices"] = [None, dropped(error)]
     assert deployments.deploy("v2").outcome is Outcome.STABLE
-    stubs.verify()
-    assert not drops
+    assert not world.faults["DescribeServices"]
 
 
 def test_connection_lost_until_the_deadline_cancels(
-    stubs: Stubs, deployments: Deployments, stub_aws: Aws
+    world: World, deployments: Deployments
 ) -> None:
-    stubs.start_deploy()
-    for _ in range(3):  # 5 s, 3 s polls: 0, 3, 5
-        stubs.stack("UPDATE_IN_PROGRESS", IMG2)
-    stubs.cfn.add_response("cancel_update_stack", {}, {"StackName": "fluoride-web"})
-    stubs.poll("UPDATE_ROLLBACK_COMPLETE", [ROLLBACK_DEP], image=IMG1)
-    stubs.stopped_tasks()
-    stubs.cfn.add_response("describe_stack_events", {"StackEvents": []})
-    stubs.record_outcome()
-    calls = []
-
-    def drop(model: Any, **kwargs: Any) -> None:
-        if model.name == "DescribeServices":
-            calls.append(1)
-            if 1 < len(calls) <= 4:
-                raise botocore.exceptions.EndpointConnectionError(endpoint_url="https://ecs")
-
-    _before_stubber(stub_aws, "ecs", drop)
+    world.frames = [Frame(0, "UPDATE_IN_PROGRESS", IN_FLIGHT)]
+    world.after_cancel = [Frame(0, "UPDATE_ROLLBACK_COMPLETE", [ROLLBACK_DEP], image=IMG1)]
+    lost = dropped(botocore.exceptions.EndpointConnectionError(endpoint_url="https://ecs"))
+    world.faults["DescribeServices"] = [None] + [lost] * 3  # 5 s, 3 s polls: 0, 3, 5
     with pytest.raises(DeploymentTimeout):
         deployments.deploy("v2", timeout=5)
-    stubs.verify()
+    assert world.cancelled == 5
+    assert outcomes(world)[0] == ("v2", Outcome.TIMED_OUT)
+
+
+# -- refusals -----------------------------------------------------------------------------------
 
 
 def test_a_second_deploy_names_who_started_the_running_one(
-    stubs: Stubs, deployments: Deployments
+    world: World, deployments: Deployments
 ) -> None:
-    stubs.history = history_doc(release_raw("r2", IMG2, "in progress", "v2"), V1)
-    stubs.stack("UPDATE_IN_PROGRESS", IMG2)
-    stubs.service(IN_FLIGHT)
-    stubs.read_history()
+    world.history = [release_raw("r2", IMG2, "in progress", "v2"), V1]
+    world.before = Frame(0, "UPDATE_IN_PROGRESS", IN_FLIGHT)
     with pytest.raises(DeploymentInProgress) as err:
         deployments.deploy("v3")
-    stubs.verify()
     assert err.value.started_by == CALLER
     assert err.value.started_at == NOW
     assert CALLER in err.value.message
     assert "2026-01-01 12:00:00 UTC" in err.value.message
+    assert world.calls["CreateChangeSet"] == world.calls["PutObject"] == 0
 
 
 def test_a_rollout_started_outside_cloudformation_also_blocks(
-    stubs: Stubs, deployments: Deployments
+    world: World, deployments: Deployments
 ) -> None:
-    stubs.stack("UPDATE_COMPLETE")
-    stubs.service(IN_FLIGHT)
-    stubs.read_history()
+    world.before = Frame(0, "UPDATE_COMPLETE", IN_FLIGHT, image=IMG1)
     with pytest.raises(DeploymentInProgress, match="started outside Fluoride"):
         deployments.deploy("v3")
-    stubs.verify()
+    assert world.calls["CreateChangeSet"] == 0
 
 
 def test_a_broken_stack_is_refused_with_the_recovery(
-    stubs: Stubs, deployments: Deployments
+    world: World, deployments: Deployments
 ) -> None:
-    stubs.stack("UPDATE_ROLLBACK_FAILED")
-    stubs.service([OLD])
+    world.before = Frame(0, "UPDATE_ROLLBACK_FAILED", [OLD], image=IMG1)
     with pytest.raises(RollbackFailed, match="cannot be updated") as err:
         deployments.deploy("v3")
     assert "continue-update-rollback" in (err.value.hint or "")
+    assert world.calls["CreateChangeSet"] == 0
 
 
 def test_deploying_what_already_runs_changes_nothing(
-    stubs: Stubs, deployments: Deployments, recorder: Recorder
+    world: World, deployments: Deployments, recorder: Recorder
 ) -> None:
-    stubs.stack("UPDATE_COMPLETE")
-    stubs.service([OLD])
-    stubs.ecr.add_response("describe_images", {"imageDetails": [{
-        "repositoryName": REPO, "imageDigest": D1, "imageTags": ["v1"]}]})
-    stubs.read_history()
     release = deployments.deploy("v1")
-    stubs.verify()
     assert (release.id, release.outcome) == ("r1", Outcome.STABLE)
     assert any(isinstance(e, Note) and "already runs" in e.text for e in recorder.events)
+    assert world.calls["CreateChangeSet"] == world.calls["UpdateService"] == 0
+    assert outcomes(world) == [("v1", Outcome.STABLE)]
+
+
+# -- following later ------------------------------------------------------------------------------
 
 
 def test_no_wait_returns_in_progress_and_wait_stable_follows(
-    stubs: Stubs, deployments: Deployments
+    world: World, deployments: Deployments
 ) -> None:
-    stubs.start_deploy()
+    world.frames = [Frame(0, "UPDATE_IN_PROGRESS", IN_FLIGHT),
+                    Frame(3, "UPDATE_COMPLETE", DONE, health=HEALTHY)]
     release = deployments.deploy("v2", wait=False)
     assert release.outcome is Outcome.IN_PROGRESS
-    # wait_stable(): stack, history, service (the new deployment is running), then polls.
-    stubs.history = history_doc(release_raw(release.id, IMG2, "in progress", "v2"), V1)
-    stubs.stack("UPDATE_IN_PROGRESS", IMG2)
-    stubs.read_history()
-    stubs.service(IN_FLIGHT)
-    stubs.poll("UPDATE_COMPLETE", [dep(NEW, "PRIMARY", TD2, "COMPLETED", running=2)],
-               health=["healthy"] * 2)
-    stubs.record_outcome()
+    assert outcomes(world)[0] == ("v2", Outcome.IN_PROGRESS)
     done = deployments.wait_stable()
-    stubs.verify()
     assert (done.id, done.outcome) == (release.id, Outcome.STABLE)
+    assert outcomes(world)[0] == ("v2", Outcome.STABLE)
 
 
 def test_wait_stable_after_an_unfollowed_rollback_raises(
-    stubs: Stubs, deployments: Deployments
+    world: World, deployments: Deployments
 ) -> None:
-    stubs.history = history_doc(release_raw("r2", IMG2, "in progress", "v2"), V1)
-    stubs.stack("UPDATE_ROLLBACK_COMPLETE", IMG1)
-    stubs.read_history()
-    stubs.service([ROLLBACK_DEP])
-    stubs.stopped_tasks(stopped(1, TD2, NEW, "Essential container in task exited"))
-    stubs.record_outcome()
-    stubs.stack("UPDATE_ROLLBACK_COMPLETE", IMG1)
+    world.history = [release_raw("r2", IMG2, "in progress", "v2"), V1]
+    world.before = Frame(0, "UPDATE_ROLLBACK_COMPLETE", [ROLLBACK_DEP], image=IMG1)
+    world.stopped_tasks = [stopped(1, TD2, NEW, "Essential container in task exited")]
     with pytest.raises(RolledBack) as err:
         deployments.wait_stable()
-    stubs.verify()
     assert err.value.reasons == ["Essential container in task exited; container app: exit code 1"]
+    assert outcomes(world)[0] == ("v2", Outcome.ROLLED_BACK)
 
 
 def test_wait_stable_judges_a_deployment_outside_cloudformation_by_ecs_alone(
-    stubs: Stubs, deployments: Deployments
+    world: World, deployments: Deployments
 ) -> None:
     """The stack still says UPDATE_ROLLBACK_COMPLETE from an earlier failure; a forced new
     deployment of the serving image completes: that is steady, not a rollback."""
     forced = dep("ecs-svc/9", "PRIMARY", TD1, "IN_PROGRESS", running=1)
-    stubs.stack("UPDATE_ROLLBACK_COMPLETE", IMG1)
-    stubs.read_history()
-    stubs.service([forced, dict(OLD, status="ACTIVE")])
-    stubs.poll("UPDATE_ROLLBACK_COMPLETE", [forced, dict(OLD, status="ACTIVE")],
-               health=["healthy", "initial"], image=IMG1)
-    stubs.poll("UPDATE_ROLLBACK_COMPLETE", [dict(forced, rolloutState="COMPLETED",
-                                                 runningCount=2)],
-               health=["healthy", "healthy"], image=IMG1)
-    stubs.read_history()
+    world.started = 0
+    world.frames = [
+        Frame(0, "UPDATE_ROLLBACK_COMPLETE", [forced, dict(OLD, status="ACTIVE")], image=IMG1,
+              health=["healthy", "initial"]),
+        Frame(3, "UPDATE_ROLLBACK_COMPLETE", [dict(forced, rolloutState="COMPLETED",
+                                                   runningCount=2)],
+              image=IMG1, health=HEALTHY),
+    ]
     serving = deployments.wait_stable()
-    stubs.verify()
     assert (serving.id, serving.outcome) == ("r1", Outcome.STABLE)
+    assert outcomes(world) == [("v1", Outcome.STABLE)]
 
 
 def test_wait_stable_on_an_ecs_deployment_that_never_settles(
-    stubs: Stubs, deployments: Deployments
+    world: World, deployments: Deployments
 ) -> None:
     forced = dep("ecs-svc/9", "PRIMARY", TD1, "IN_PROGRESS", running=1, failed=4)
-    stubs.stack("UPDATE_COMPLETE", IMG1)
-    stubs.read_history()
-    stubs.service([forced, dict(OLD, status="ACTIVE")])
-    for _ in range(2):  # 3 s timeout: looks at 0 and 3 s
-        stubs.poll("UPDATE_COMPLETE", [forced, dict(OLD, status="ACTIVE")],
-                   health=["unhealthy", "healthy"], image=IMG1)
-    stubs.stopped_tasks(stopped(1, TD1, "ecs-svc/9", "Essential container in task exited"))
+    world.before = Frame(0, "UPDATE_COMPLETE", [forced, dict(OLD, status="ACTIVE")],
+                         image=IMG1, health=["unhealthy", "healthy"])
+    world.stopped_tasks = [stopped(1, TD1, "ecs-svc/9", "Essential container in task exited")]
     with pytest.raises(DeploymentFailed, match="did not become steady") as err:
         deployments.wait_stable(timeout=3)
-    stubs.verify()
     assert type(err.value) is DeploymentFailed  # nothing was cancelled
+    assert world.calls["CancelUpdateStack"] == 0
     assert err.value.reasons == ["Essential container in task exited; container app: "
                                  "exit code 1"]
+    assert outcomes(world) == [("v1", Outcome.STABLE)]
+
+
+# -- an outcome nobody saw is not written (issue 8) ---------------------------------------------
+
+
+def test_an_unfollowed_release_is_not_called_failed_by_the_next_deploy(
+    world: World, deployments: Deployments
+) -> None:
+    """The stack's last update predates the unfollowed release (the next deploy read the
+    stack before the first one's update began): its outcome stays unknown, not FAILED."""
+    later = NOW + dt.timedelta(minutes=5)
+    world.history = [release_raw("r2", IMG2, "in progress", "v2", at=later), V1]
+    world.frames = [Frame(0, "UPDATE_COMPLETE", [dep("ecs-svc/7", "PRIMARY",
+                                                     TD2.replace(":2", ":3"), "COMPLETED",
+                                                     running=2)],
+                          image=IMG3, health=HEALTHY)]
+    deployments.deploy("v3")
+    history = world.releases()
+    assert [(r.tag, r.outcome) for r in history] == [
+        ("v3", Outcome.STABLE), ("v2", Outcome.IN_PROGRESS), ("v1", Outcome.STABLE)]
+    assert history[1].reason is None
+
+
+def test_a_later_look_that_sees_it_serving_makes_it_stable(
+    world: World, deployments: Deployments
+) -> None:
+    world.history = [release_raw("r2", IMG2, "in progress", "v2"), V1]
+    world.before = Frame(0, "UPDATE_COMPLETE", DONE, image=IMG2, health=HEALTHY)
+    history = deployments.history()
+    assert [(r.tag, r.outcome, r.reason) for r in history] == [
+        ("v2", Outcome.STABLE, None), ("v1", Outcome.STABLE, None)]
+    assert outcomes(world) == [("v2", Outcome.STABLE), ("v1", Outcome.STABLE)]
+    assert world.calls["PutObject"] == 1
+    deployments.history()  # nothing new: nothing written
+    assert world.calls["PutObject"] == 1
+
+
+def test_the_outcome_replaces_a_reason_written_meanwhile(
+    world: World, deployments: Deployments
+) -> None:
+    """Another client's guess written onto our entry while we follow it does not stay."""
+    world.frames = [Frame(0, "UPDATE_IN_PROGRESS", IN_FLIGHT),
+                    Frame(3, "UPDATE_COMPLETE", DONE, health=HEALTHY)]
+
+    def meddle() -> Any:
+        assert world.history is not None
+        world.history[0].update(outcome="failed", reason="not followed to the end")
+        world.etag += 1
+        return _response(), world._DescribeTargetHealth({})
+
+    world.faults["DescribeTargetHealth"] = [meddle]
+    assert deployments.deploy("v2").outcome is Outcome.STABLE
+    newest = world.releases()[0]
+    assert (newest.outcome, newest.reason) == (Outcome.STABLE, None)

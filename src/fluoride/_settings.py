@@ -48,7 +48,7 @@ from fluoride.infra.stack import (
 from fluoride.infra.template import load_template
 from fluoride.infra.upgrade import template_note
 from fluoride.names import DEFAULT_TIMEOUT
-from fluoride.releases.deployment import Deployments, ServiceOutputs, _Before, _Follower
+from fluoride.releases.deployment import Deployments, ServiceOutputs
 from fluoride.releases.ecs import EcsService, describe_service
 from fluoride.releases.history import ReleaseHistory, new_id
 from fluoride.spec import ServiceSpec
@@ -289,7 +289,7 @@ def update(
         return svc.status()
     if the_plan.restarts_tasks and entry is not None:
         where = ServiceOutputs.from_info(info)  # the outputs a rollout needs never change
-        _follow(svc, deployments, where, entry[1], _Before.of(ecs), the_plan, deadline)
+        _follow(svc, deployments, where, entry[1], ecs, the_plan, deadline)
     else:
         _wait_stack(svc, the_plan, seen, deadline, entry)
     return svc.status()
@@ -318,7 +318,7 @@ def _history_entry(
 
 def _follow(
     svc: Service, deployments: Deployments, where: ServiceOutputs, entry: Release,
-    before: _Before, the_plan: Plan, deadline: Deadline,
+    before: EcsService | None, the_plan: Plan, deadline: Deadline,
 ) -> None:
     """Follow the new task definition's rollout exactly as ``deploy()`` follows an image's:
     the deployment found by id (new since ``before``, on another task definition), the
@@ -328,8 +328,7 @@ def _follow(
     cannot be used here, as its own snapshot may already hold the new deployment.
     """
     try:
-        deployments._follow(entry, _Follower(deployments, where, before),
-                            max(deadline.remaining(), 1.0))
+        deployments.follow_from(entry, where, before, max(deadline.remaining(), 1.0))
     except (RolledBack, DeploymentTimeout) as exc:
         first = exc.reasons[0] if exc.reasons else None
         verb = "was rolled back" if isinstance(exc, RolledBack) else "timed out and was cancelled"

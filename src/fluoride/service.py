@@ -94,6 +94,8 @@ class ServiceStatus:
         release: the release serving now (:meth:`Service.status` only; ``None`` before the
             first image, and in :meth:`Fluoride.status`, which stays cheap).
         deployment: a running deployment's progress, or ``None``.
+        drift: when ECS serves another image than the stack's (set outside Fluoride),
+            that said in words (:meth:`Service.status` only); else ``None``.
     """
 
     name: str
@@ -111,6 +113,7 @@ class ServiceStatus:
     #: what to say about the stack's template (``None``: it is the installed Fluoride's);
     #: ``update()`` sends the installed one
     template: str | None = None
+    drift: str | None = None
 
     def _repr_html_(self) -> str:
         """A small table for notebooks (Jupyter calls this to show the value)."""
@@ -123,6 +126,8 @@ class ServiceStatus:
         ]
         if self.deployment is not None:
             rows.append(("deployment", describe(self.deployment)))
+        if self.drift:
+            rows.append(("drift", self.drift))
         if self.reason:
             rows.append(("reason", self.reason))
         if self.template:
@@ -691,10 +696,8 @@ class Service:
         if not info.outputs.get("AccessLogBucketName"):
             return status
         deployments = self.deployments
-        from fluoride.releases.deployment import ServiceOutputs
-
-        releases = deployments.store(ServiceOutputs.from_info(info)).load()
-        return attrs.evolve(status, release=deployments.serving(info, releases),
+        found = deployments.look(info, ecs)  # what ECS serves, not only what the stack says
+        return attrs.evolve(status, release=found.serving, drift=found.drift,
                             deployment=deployments.progress(info, ecs))
 
     # -- day two: read the spec back, plan and apply a change -----------------------------

@@ -1,24 +1,32 @@
-"""Deployments: change the stack's image, follow the ECS deployment it starts, judge it.
+"""Deployments: change the stack's image, follow the ECS deployment it starts, act on the
+verdict.
 
-A deployment succeeds only when *its own* ECS deployment (found by id: the one that
-appears after the update, on a new task definition) reaches ``COMPLETED`` with the desired
-count running and its targets healthy, and the stack update completes. "The service is
-stable" is never enough: after a rollback the old tasks are stable too. A rollback (by
-the ECS circuit breaker or by CloudFormation) raises :class:`RolledBack`; the deadline
+This module orchestrates; the pieces live beside it: :mod:`~fluoride.releases.verdict`
+(which deployment is ours and what it has come to: pure), :mod:`~fluoride.releases.observe`
+(the reads: outputs, target health, stopped tasks, what ECS serves) and
+:mod:`~fluoride.releases.bookkeeping` (how the history changes after a look: pure).
+
+A deployment succeeds only when *its own* ECS deployment reaches ``COMPLETED`` with the
+desired count running and its targets healthy, and the stack update completes. A rollback
+(by the ECS circuit breaker or by CloudFormation) raises :class:`RolledBack`; the deadline
 cancels the stack update, waits for the previous release to serve again and raises
 :class:`DeploymentTimeout`.
+
+Waiting is :func:`fluoride.waiting.poll`, not a botocore waiter: each round reads three
+APIs, judges the deployment picked by id (see :mod:`~fluoride.releases.verdict` for why no
+waiter model can say that), streams progress and service events between rounds, treats
+throttling and dropped connections as "look again", and stops at a deadline on the
+monotonic clock.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from collections.abc import Sequence
+from typing import Any
 from urllib.parse import urlparse
 
 import attrs
-import botocore.exceptions
 
 from fluoride.aws import Aws, translate
 from fluoride.errors import (
@@ -34,17 +42,42 @@ from fluoride.errors import (
 from fluoride.events import DeploymentProgress, Note, PlanReady, Reporter, ServiceEventSeen
 from fluoride.infra.stack import Stack, StackInfo, StackState
 from fluoride.names import DEFAULT_TIMEOUT
+from fluoride.releases.bookkeeping import Seen, mark, now, reconcile, same_image, settle
 from fluoride.releases.ecs import EcsDeployment, EcsService, describe_service
 from fluoride.releases.history import Outcome, Release, ReleaseHistory, new_id
+from fluoride.releases.observe import (
+    CONNECTION_ERRORS,
+    ServiceOutputs,
+    TargetHealth,
+    served,
+    stack_phase,
+    stack_task_definition,
+    stopped_task_reasons,
+    target_health,
+    transient,
+)
 from fluoride.releases.registry import Registry, ResolvedImage
+from fluoride.releases.verdict import (
+    COMPLETED,
+    IN_PROGRESS,
+    Before,
+    Kind,
+    Look,
+    Verdict,
+    judge,
+    pick,
+    rollout_state,
+)
 from fluoride.waiting import Clock, Deadline, poll
 
 __all__ = [
     "AWS_POLL_INTERVAL",
     "LOCAL_POLL_INTERVAL",
     "Deployments",
+    "Now",
     "ServiceOutputs",
     "TargetHealth",
+    "before_update",
     "default_poll_interval",
     "stopped_task_reasons",
     "target_health",
@@ -55,21 +88,6 @@ AWS_POLL_INTERVAL = 3.0
 #: Seconds between looks on a loopback endpoint (the emulator: rollouts take ~1 s).
 LOCAL_POLL_INTERVAL = 0.1
 
-_THROTTLED = {
-    "Throttling",
-    "ThrottlingException",
-    "ThrottledException",
-    "TooManyRequestsException",
-    "RequestLimitExceeded",
-    "RequestThrottled",
-    "SlowDown",
-    "InternalFailure",
-    "InternalError",
-    "ServiceUnavailable",
-    "ServiceUnavailableException",
-}
-_CONNECTION = (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError)
-
 
 def default_poll_interval(aws: Aws) -> float:
     """:data:`LOCAL_POLL_INTERVAL` on a loopback endpoint (the emulator), else
@@ -78,198 +96,70 @@ def default_poll_interval(aws: Aws) -> float:
     return LOCAL_POLL_INTERVAL if host in ("127.0.0.1", "localhost", "::1") else AWS_POLL_INTERVAL
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
-def _transient(exc: BaseException) -> bool:
-    """Throttling that outlasted botocore's retries, or a dropped connection: look again."""
-    if isinstance(exc, _CONNECTION):
-        return True
-    if isinstance(exc, AwsError):
-        return exc.code in _THROTTLED or isinstance(exc.__cause__, _CONNECTION)
-    return False
-
-
-@attrs.frozen
-class ServiceOutputs:
-    """The stack outputs a deployment needs."""
-
-    cluster: str
-    ecs_service: str
-    target_group: str | None
-    repository: str
-    repository_uri: str
-    log_bucket: str
-
-    @classmethod
-    def from_info(cls, info: StackInfo) -> ServiceOutputs:
-        out = info.outputs
-        needed = ("ClusterName", "EcsServiceName", "RepositoryName", "RepositoryUri",
-                  "AccessLogBucketName")
-        missing = [k for k in needed if not out.get(k)]
-        if missing:
-            raise AwsError(
-                f"The stack {info.name} ({info.status}) lacks the outputs "
-                + ", ".join(missing) + ".",
-                resource=info.name,
-                hint="Was it created by Fluoride, and did its creation complete?",
-            )
-        return cls(
-            cluster=out["ClusterName"],
-            ecs_service=out["EcsServiceName"],
-            target_group=out.get("TargetGroupArn") or None,
-            repository=out["RepositoryName"],
-            repository_uri=out["RepositoryUri"],
-            log_bucket=out["AccessLogBucketName"],
-        )
+def before_update(ecs: EcsService | None) -> Before:
+    """The ECS service just before an update, as :func:`~fluoride.releases.verdict.pick`
+    takes it."""
+    if ecs is None:
+        return Before()
+    primary = ecs.primary
+    return Before(
+        primary.task_definition if primary else ecs.task_definition,
+        frozenset(d.id for d in ecs.deployments),
+    )
 
 
 @attrs.frozen
-class TargetHealth:
-    """How many load balancer targets are healthy, unhealthy, starting or draining."""
+class Now:
+    """What serves a service now, after a look at ECS.
 
-    healthy: int = 0
-    unhealthy: int = 0
-    initial: int = 0
-    draining: int = 0
-
-
-def target_health(aws: Aws, target_group: str) -> TargetHealth:
-    """Count the targets of ``target_group`` by state."""
-    with translate("DescribeTargetHealth", target_group):
-        raw = aws.client("elbv2").describe_target_health(TargetGroupArn=target_group)
-    counts = {"healthy": 0, "unhealthy": 0, "initial": 0, "draining": 0}
-    for t in raw.get("TargetHealthDescriptions", []):
-        state = t.get("TargetHealth", {}).get("State", "")
-        if state in counts:
-            counts[state] += 1
-    return TargetHealth(**counts)
-
-
-def stopped_task_reasons(
-    aws: Aws,
-    cluster: str,
-    ecs_service: str,
-    *,
-    select: Callable[[dict[str, Any]], bool],
-    limit: int = 10,
-) -> list[str]:
-    """Why the stopped tasks of ``ecs_service`` that ``select`` picks stopped, newest first,
-    each reason once (ECS keeps stopped tasks for about an hour).
+    Attributes:
+        releases: the history, with what the look found written into it.
+        serving: the release serving, or ``None`` before the first image.
+        drift: when ECS serves another image than the stack's ``Image`` parameter, that
+            said in words; else ``None``.
     """
-    ecs = aws.client("ecs")
-    with translate("ListTasks", ecs_service):
-        arns = ecs.list_tasks(
-            cluster=cluster, serviceName=ecs_service, desiredStatus="STOPPED", maxResults=100
-        )["taskArns"]
-    if not arns:
-        return []
-    with translate("DescribeTasks", ecs_service):
-        tasks: list[dict[str, Any]] = list(
-            ecs.describe_tasks(cluster=cluster, tasks=arns)["tasks"]  # type: ignore[arg-type]
-        )
-    epoch = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
-    tasks.sort(key=lambda t: t.get("stoppedAt") or t.get("createdAt") or epoch, reverse=True)
-    reasons: list[str] = []
-    for task in tasks:
-        if not select(task):
-            continue
-        texts = [task.get("stoppedReason") or ""]
-        for c in task.get("containers", []):
-            detail = c.get("reason") or ""
-            code = c.get("exitCode")
-            if code not in (None, 0):
-                detail = f"exit code {code}" + (f": {detail}" if detail else "")
-            if detail:
-                texts.append(f"container {c.get('name', '?')}: {detail}")
-        text = _explained("; ".join(t for t in texts if t))
-        if text and text not in reasons:
-            reasons.append(text)
-        if len(reasons) >= limit:
-            break
-    return reasons
 
-
-_MISSING_KEY = re.compile(r"did not contain json key (\S+)")
-
-
-def _explained(reason: str) -> str:
-    """ECS's stopped reason, with what it means for a Fluoride service when it is terse.
-
-    A key named in ``secret_env`` that the secret lacks stops the task before its container
-    starts; ECS says only "did not contain json key <key>".
-    """
-    missing = _MISSING_KEY.search(reason)
-    if missing:
-        key = missing.group(1)
-        return (f"{reason} (ECS reports that the service's secret has no key {key!r}, which "
-                f"secret_env names: add it, e.g. svc.secret.put_json({{..., {key!r}: ...}}), "
-                "or remove it from secret_env)")
-    if "unable to retrieve secret from asm" in reason:
-        return (f"{reason} (ECS could not read the service's secret for secret_env: is it "
-                "deleted, or not JSON?)")
-    return reason
+    releases: list[Release]
+    serving: Release | None
+    drift: str | None = None
 
 
 @attrs.frozen
-class _Before:
-    """The ECS service just before an update: what the new deployment must differ from."""
-
-    task_definition: str | None
-    deployment_ids: frozenset[str]
-    event_ids: frozenset[str]
-
-    @classmethod
-    def of(cls, ecs: EcsService | None) -> _Before:
-        if ecs is None:
-            return cls(None, frozenset(), frozenset())
-        primary = ecs.primary
-        return cls(
-            primary.task_definition if primary else ecs.task_definition,
-            frozenset(d.id for d in ecs.deployments),
-            frozenset(e.id for e in ecs.events),
-        )
-
-
-@attrs.frozen
-class _Verdict:
-    kind: Literal["stable", "rolled_back", "rollback_failed", "no_deployment"]
+class _Judged:
+    verdict: Verdict
     info: StackInfo
-    deployment: EcsDeployment | None
 
 
 @attrs.define
 class _Follower:
-    """One deployment being followed: its id once found, events seen, last progress."""
+    """One deployment being followed: its id once found, events seen, last progress.
+
+    ``steady``: the deployment is judged by ECS alone (not started by a stack update).
+    """
 
     owner: Deployments
     where: ServiceOutputs
-    before: _Before
+    before: Before
     deployment_id: str | None = None
-    #: the deployment we follow was found once and has since disappeared
-    gone: bool = False
-    #: ``steady``: judge a settled service (``wait_stable`` with nothing running)
     steady: bool = False
     task_definition: str | None = None
     events: list[str] = attrs.field(factory=list)
     _seen: set[str] = attrs.field(factory=set)
     _last: DeploymentProgress | None = None
 
-    def __attrs_post_init__(self) -> None:
-        self._seen = set(self.before.event_ids)
-
-    def check(self) -> _Verdict | None:
+    def check(self) -> _Judged | None:
+        """One look; its verdict when decided, ``None`` to look again."""
         try:
-            return self._check()
-        except (AwsError, *_CONNECTION) as exc:
-            if not _transient(exc):
+            judged = self.look()
+        except (AwsError, *CONNECTION_ERRORS) as exc:
+            if not transient(exc):
                 raise
             text = exc.message if isinstance(exc, FluorideError) else str(exc)
             self.owner.reporter(Note(f"{self.owner.service}: {text} (looking again shortly)"))
             return None
+        return judged if judged.verdict.done else None
 
-    def _check(self) -> _Verdict | None:
+    def look(self) -> _Judged:
         owner = self.owner
         info = owner.stack.describe()
         if info is None:
@@ -282,57 +172,26 @@ class _Follower:
                 f"The ECS service of {owner.service} disappeared during the deployment."
             )
         self._report_events(ecs)
-        dep = self._find(ecs)
+        if self.deployment_id is None:
+            found = pick(ecs.deployments, self.before)
+            if found is not None:
+                self.deployment_id, self.task_definition = found.id, found.task_definition
+        ours = next((d for d in ecs.deployments if d.id == self.deployment_id), None)
+        if ours is not None and self.task_definition is None:
+            self.task_definition = ours.task_definition
         health = None
-        if dep is not None and dep.running > 0 and self.where.target_group:
+        serves_ours = any(
+            d.task_definition == self.task_definition and d.running > 0 for d in ecs.deployments
+        )
+        if self.task_definition is not None and serves_ours and self.where.target_group:
             health = target_health(owner.aws, self.where.target_group)
-        self._report_progress(dep, health)
-
-        state = info.state
-        if state is StackState.FAILED:
-            return _Verdict("rollback_failed", info, dep)
-        primary_done = ecs.primary is None or ecs.primary.rollout_state == "COMPLETED"
-        if state is StackState.ROLLED_BACK and not self.steady:
-            # CloudFormation undid the update; done once the previous release serves.
-            return _Verdict("rolled_back", info, dep) if primary_done else None
-        if state in (StackState.IN_PROGRESS, StackState.REVIEW):
-            return None
-        # The stack is settled (complete, or rolled back in steady mode).
-        if dep is None:
-            if self.gone:
-                return _Verdict("rolled_back", info, None) if primary_done else None
-            return _Verdict("no_deployment", info, None)
-        if dep.rollout_state == "FAILED" or dep.status == "INACTIVE":
-            return _Verdict("rolled_back", info, dep) if primary_done else None
-        healthy = health is None or health.healthy >= dep.desired
-        if (
-            dep.status == "PRIMARY"
-            and dep.rollout_state == "COMPLETED"
-            and dep.running >= dep.desired
-            and healthy
-        ):
-            return _Verdict("stable", info, dep)
-        return None
-
-    def _find(self, ecs: EcsService) -> EcsDeployment | None:
-        if self.deployment_id is not None:
-            found = next((d for d in ecs.deployments if d.id == self.deployment_id), None)
-            if found is None:
-                self.gone = True
-            return found
-        # The new deployment: not there before the update and on another task definition.
-        # ECS's own rollback deployment is new too, but runs the old task definition.
-        fresh = [
-            d for d in ecs.deployments
-            if d.id not in self.before.deployment_ids
-            and d.task_definition != self.before.task_definition
-        ]
-        if not fresh:
-            return None
-        found = next((d for d in fresh if d.status == "PRIMARY"), fresh[0])
-        self.deployment_id = found.id
-        self.task_definition = found.task_definition
-        return found
+        self._report_progress(ours, health, ecs)
+        verdict = judge(Look(
+            stack=stack_phase(info.state), deployments=ecs.deployments,
+            deployment_id=self.deployment_id, task_definition=self.task_definition,
+            health=health, by_ecs_alone=self.steady,
+        ))
+        return _Judged(verdict, info)
 
     def _report_events(self, ecs: EcsService) -> None:
         for event in reversed(ecs.events):
@@ -343,12 +202,14 @@ class _Follower:
             self.owner.reporter(ServiceEventSeen(self.owner.service, event.message,
                                                  event.created))
 
-    def _report_progress(self, dep: EcsDeployment | None, health: TargetHealth | None) -> None:
+    def _report_progress(
+        self, dep: EcsDeployment | None, health: TargetHealth | None, ecs: EcsService
+    ) -> None:
         if dep is None:
             return
         progress = DeploymentProgress(
             service=self.owner.service,
-            rollout_state=dep.rollout_state,
+            rollout_state=rollout_state(dep, ecs.deployments),
             desired=dep.desired,
             running=dep.running,
             pending=dep.pending,
@@ -359,6 +220,10 @@ class _Follower:
         if progress != self._last:
             self._last = progress
             self.owner.reporter(progress)
+
+
+def _event_ids(ecs: EcsService | None) -> set[str]:
+    return {e.id for e in ecs.events} if ecs is not None else set()
 
 
 @attrs.define
@@ -398,15 +263,29 @@ class Deployments:
             found = self._stores[where.log_bucket] = ReleaseHistory(self.aws, where.log_bucket)
         return found
 
+    def _follower(self, where: ServiceOutputs, ecs: EcsService | None, **kw: Any) -> _Follower:
+        follower = _Follower(self, where, before_update(ecs), **kw)
+        follower._seen = _event_ids(ecs)
+        return follower
+
+    def follow_from(
+        self, release: Release, where: ServiceOutputs, before: EcsService | None, timeout: float
+    ) -> Release:
+        """Follow the rollout an update just started, as :meth:`deploy` follows its own:
+        the deployment new since ``before`` (the ECS service as read before the change set
+        ran), judged by the same verdict, its outcome written into ``release``."""
+        return self._follow(release, self._follower(where, before), timeout)
+
     def history(self) -> list[Release]:
-        """Every release of the service, newest first."""
-        where = ServiceOutputs.from_info(self.stack.require())
-        return self.store(where).load()
+        """Every release of the service, newest first, with what ECS serves looked at: a
+        release nobody followed, now serving, is ``STABLE``; an image set outside
+        Fluoride is an entry of its own."""
+        return self.look(self.stack.require()).releases
 
     def serving(self, info: StackInfo, releases: Sequence[Release]) -> Release | None:
-        """The release serving now: while an update runs, the last stable one; otherwise
-        the one whose image the stack runs (made up from the stack when the history does
-        not know it). ``None`` before the first image.
+        """The release serving now, by the stack: while an update runs, the last stable
+        one; otherwise the one whose image the stack runs (made up from the stack when the
+        history does not know it). ``None`` before the first image. :meth:`look` asks ECS.
         """
         if info.state is StackState.IN_PROGRESS:
             return next((r for r in releases if r.outcome is Outcome.STABLE), None)
@@ -420,9 +299,65 @@ class Deployments:
         digest = image.split("@", 1)[1] if "@" in image else None
         return Release(
             id="", image=image, digest=digest, tags=(),
-            deployed_at=info.updated or info.created or _now(), deployed_by=None,
+            deployed_at=info.updated or info.created or now(), deployed_by=None,
             outcome=Outcome.STABLE,
         )
+
+    def look(
+        self,
+        info: StackInfo,
+        ecs: EcsService | None = None,
+        releases: list[Release] | None = None,
+    ) -> Now:
+        """What serves now, as ECS says (its PRIMARY deployment's task definition), written
+        into the history when the history did not know it; see
+        :mod:`~fluoride.releases.bookkeeping`.
+
+        While the stack or ECS is rolling out, what serves is the last stable release.
+        """
+        where = ServiceOutputs.from_info(info)
+        store = self.store(where)
+        if releases is None:
+            releases = store.load()
+        if info.state is StackState.IN_PROGRESS:
+            return Now(releases, self.serving(info, releases))
+        if ecs is None:
+            ecs = describe_service(self.aws, where.cluster, where.ecs_service)
+        primary = ecs.primary if ecs else None
+        if (
+            ecs is None or primary is None or primary.desired == 0  # no image yet: nothing serves
+            or rollout_state(primary, ecs.deployments) != COMPLETED
+        ):
+            return Now(releases, self.serving(info, releases))
+        got = served(self.aws, ecs)
+        if got is None:
+            return Now(releases, self.serving(info, releases))
+        stack_image = info.parameters.get("Image") or None
+        seen = Seen(got.image, self._digest(got.image, where), got.since, got.task_definition,
+                    stack_image)
+        if reconcile(releases, seen) is not None:
+            releases = store.change(lambda rs: reconcile(rs, seen) or rs)
+        serving = next(
+            (r for r in releases if r.outcome is Outcome.STABLE
+             and same_image(r.image, r.digest, seen.image, seen.digest)),
+            None,
+        ) or self.serving(info, releases)
+        drift = None
+        if stack_image is not None and not same_image(seen.image, seen.digest, stack_image,
+                                                      _digest_of(stack_image)):
+            said = next((r.short for r in releases if r.image == stack_image), stack_image)
+            drift = (f"serving {seen.digest or seen.image} set outside Fluoride; the stack "
+                     f"says {said}")
+        return Now(releases, serving, drift)
+
+    def _digest(self, image: str, where: ServiceOutputs) -> str | None:
+        found = _digest_of(image)
+        if found is None and image.startswith(where.repository_uri + ":"):
+            try:
+                found = self.registry(where).resolve(image).digest
+            except FluorideError:  # gone from the repository: the reference must do
+                found = None
+        return found
 
     def progress(
         self, info: StackInfo, ecs: EcsService | None = None
@@ -435,10 +370,13 @@ class Deployments:
             where = ServiceOutputs.from_info(info)
             ecs = describe_service(self.aws, where.cluster, where.ecs_service)
         primary = ecs.primary if ecs else None
-        if primary is None or primary.rollout_state != "IN_PROGRESS":
+        if ecs is None or primary is None:
+            return None
+        state = rollout_state(primary, ecs.deployments)
+        if state != IN_PROGRESS:
             return None
         return DeploymentProgress(
-            service=self.service, rollout_state=primary.rollout_state,
+            service=self.service, rollout_state=state,
             desired=primary.desired, running=primary.running, pending=primary.pending,
             failed=primary.failed,
         )
@@ -455,6 +393,9 @@ class Deployments:
     ) -> Release:
         """Resolve ``image``, change only the stack's ``Image`` parameter, and (with
         ``wait``) follow the deployment to its outcome. See :meth:`Service.deploy`.
+
+        When the stack already names ``image`` but ECS serves another (set outside
+        Fluoride), the service is moved back to the stack's own task definition.
         """
         info = self.stack.require()
         where = ServiceOutputs.from_info(info)
@@ -463,15 +404,15 @@ class Deployments:
         self._refuse_if_busy(info, ecs, store)
         target = image if isinstance(image, ResolvedImage) else self.registry(where).resolve(image)
         if target.reference == info.parameters.get("Image"):
-            current = self.serving(info, store.load())
-            self.reporter(Note(f"{self.service} already runs {target.reference}."))
-            if current is not None:
-                return current
-        release = Release(
-            id=new_id(), image=target.reference, digest=target.digest, tags=target.tags,
-            deployed_at=_now(), deployed_by=self.aws.caller_arn(), outcome=Outcome.IN_PROGRESS,
-            rollback=rollback,
-        )
+            found = self.look(info, ecs)
+            if found.drift is None:
+                self.reporter(Note(f"{self.service} already runs {target.reference}."))
+                if found.serving is not None:
+                    return found.serving
+            else:
+                return self._restore(target, info, where, ecs, found, wait=wait,
+                                     timeout=timeout, rollback=rollback)
+        release = self._new_release(target, rollback)
         planned = self.stack.plan(
             kind="UPDATE",
             parameters={"Image": target.reference},
@@ -482,19 +423,65 @@ class Deployments:
             raise DeploymentFailed(f"CloudFormation planned no change for {release.image}.")
         change_set, changes = planned
         self.reporter(PlanReady(stack=self.stack.name, changes=changes))
-        before = _Before.of(ecs)
-        store.change(lambda rs: [release, *_settle(rs, info)])
+        follower = self._follower(where, ecs)
+        self._record_start(store, release, info)
         try:
             self.stack.execute(change_set)
         except FluorideError as exc:
             store.update(release.id, outcome=Outcome.FAILED, reason=exc.message,
-                         finished_at=_now())
+                         finished_at=now())
             raise
         verb = "Rolling back" if rollback else "Deploying"
         self.reporter(Note(f"{verb} {self.service} to {release.short}."))
         if not wait:
             return release
-        return self._follow(release, _Follower(self, where, before), timeout)
+        return self._follow(release, follower, timeout)
+
+    def _new_release(self, target: ResolvedImage, rollback: bool) -> Release:
+        return Release(
+            id=new_id(), image=target.reference, digest=target.digest, tags=target.tags,
+            deployed_at=now(), deployed_by=self.aws.caller_arn(), outcome=Outcome.IN_PROGRESS,
+            rollback=rollback,
+        )
+
+    def _record_start(self, store: ReleaseHistory, release: Release, info: StackInfo) -> None:
+        phase = stack_phase(info.state)
+        image = info.parameters.get("Image")
+        store.change(lambda rs: [release, *settle(rs, phase=phase, image=image,
+                                                  updated=info.updated)])
+
+    def _restore(
+        self, target: ResolvedImage, info: StackInfo, where: ServiceOutputs,
+        ecs: EcsService | None, found: Now, *, wait: bool, timeout: float, rollback: bool,
+    ) -> Release:
+        """The stack names ``target``, ECS serves an image set outside Fluoride: move the
+        ECS service back to the stack's own task definition (CloudFormation sees no change
+        to make), and follow that deployment by ECS alone."""
+        self.reporter(Note(f"{self.service}: {found.drift}; moving it back to "
+                           f"{target.reference}."))
+        task_definition = stack_task_definition(self.aws, self.stack.name)
+        release = self._new_release(target, rollback)
+        store = self.store(where)
+        self._record_start(store, release, info)
+        try:
+            with translate("UpdateService", where.ecs_service):
+                raw = self.aws.client("ecs").update_service(
+                    cluster=where.cluster, service=where.ecs_service,
+                    taskDefinition=task_definition,
+                )
+        except FluorideError as exc:
+            store.update(release.id, outcome=Outcome.FAILED, reason=exc.message,
+                         finished_at=now())
+            raise
+        primary = next((d for d in raw["service"].get("deployments", [])
+                        if d.get("status") == "PRIMARY"), None)
+        follower = self._follower(where, ecs, steady=True, task_definition=task_definition,
+                                  deployment_id=primary["id"] if primary else None)
+        verb = "Rolling back" if rollback else "Deploying"
+        self.reporter(Note(f"{verb} {self.service} to {release.short}."))
+        if not wait:
+            return release
+        return self._follow(release, follower, timeout)
 
     def _refuse_if_busy(
         self, info: StackInfo, ecs: EcsService | None, store: ReleaseHistory
@@ -504,8 +491,9 @@ class Deployments:
                 f"The stack of {self.service} is {info.status}; it cannot be updated.",
                 hint=_recover_hint(self.stack.name, info.status),
             )
-        rolling = ecs is not None and ecs.primary is not None and (
-            ecs.primary.rollout_state == "IN_PROGRESS"
+        primary = ecs.primary if ecs is not None else None
+        rolling = ecs is not None and primary is not None and (
+            rollout_state(primary, ecs.deployments) == IN_PROGRESS
         )
         if info.state is StackState.IN_PROGRESS or rolling:
             raise self._busy(info, store)
@@ -515,7 +503,7 @@ class Deployments:
             releases = store.load()
         except AwsError:  # the history is a courtesy here; the refusal is what matters
             releases = []
-        running = next((r for r in releases if r.outcome is Outcome.IN_PROGRESS), None)
+        running = _running(releases)
         by: str | None
         at: dt.datetime | None
         if running is not None:
@@ -542,37 +530,40 @@ class Deployments:
         store = self.store(where)
         releases = store.load()
         ecs = describe_service(self.aws, where.cluster, where.ecs_service)
-        pending = releases[0] if releases and releases[0].outcome is Outcome.IN_PROGRESS else None
+        pending = _running(releases)
         primary = ecs.primary if ecs else None
-        before = _Before.of(ecs)
-        if primary is not None and primary.rollout_state == "IN_PROGRESS":
+        if ecs is not None and primary is not None and (
+            rollout_state(primary, ecs.deployments) == IN_PROGRESS
+        ):
             # With the stack settled, ECS runs a deployment CloudFormation did not start
             # (e.g. a forced new deployment): judge it by ECS alone.
-            follower = _Follower(self, where, before, deployment_id=primary.id,
-                                 task_definition=primary.task_definition,
-                                 steady=info.state is not StackState.IN_PROGRESS)
-            return self._follow(pending if not follower.steady else None, follower, timeout)
+            steady = info.state is not StackState.IN_PROGRESS
+            follower = self._follower(where, ecs, deployment_id=primary.id,
+                                      task_definition=primary.task_definition, steady=steady)
+            return self._follow(pending if not steady else None, follower, timeout)
         if info.state is StackState.IN_PROGRESS:
             # CloudFormation has not reached the ECS service yet: follow the next deployment.
-            return self._follow(pending, _Follower(self, where, before), timeout)
+            return self._follow(pending, self._follower(where, ecs), timeout)
         if pending is not None:
             if info.parameters.get("Image") != pending.image:
-                after = _Verdict("rolled_back", info, None)
-                return self._conclude(pending, after, _Follower(self, where, before))
-            store.update(pending.id, outcome=Outcome.STABLE, finished_at=_now())
+                after = _Judged(Verdict(Kind.ROLLED_BACK, "the stack runs another image"), info)
+                return self._conclude(pending, after, self._follower(where, ecs))
+            store.update(pending.id, outcome=Outcome.STABLE, reason=None, finished_at=now())
         # Nothing running: make sure what serves is steady (running, healthy) and say what.
-        follower = _Follower(self, where, before, steady=True,
-                             deployment_id=primary.id if primary else None)
-        verdict = poll(follower.check, deadline=Deadline.after(self.clock, timeout),
-                       interval=self.poll_interval)
-        if verdict is None or verdict.kind != "stable":
-            state = "no ECS deployment" if verdict is None else verdict.kind.replace("_", " ")
+        follower = self._follower(
+            where, ecs, steady=True, deployment_id=primary.id if primary else None,
+            task_definition=primary.task_definition if primary else None,
+        )
+        judged = poll(follower.check, deadline=Deadline.after(self.clock, timeout),
+                      interval=self.poll_interval)
+        if judged is None or judged.verdict.kind is not Kind.STABLE:
+            state = "still waiting" if judged is None else judged.verdict.reason
             raise DeploymentFailed(
                 f"{self.service} is not steady ({state}) after {timeout:.0f} s.",
                 events=follower.events,
                 hint=f"See `fluoride status {self.service}` and `fluoride logs {self.service}`.",
             )
-        found = self.serving(verdict.info, store.load())
+        found = self.serving(judged.info, store.load())
         if found is None:
             raise ImageNotFound(f"{self.service} runs no image yet.", resource=self.service,
                                 hint=f"Deploy one: `fluoride deploy {self.service} IMAGE`.")
@@ -580,43 +571,45 @@ class Deployments:
 
     def _follow(self, release: Release | None, follower: _Follower, timeout: float) -> Release:
         deadline = Deadline.after(self.clock, timeout)
-        verdict = poll(follower.check, deadline=deadline, interval=self.poll_interval)
-        if verdict is None:
+        judged = poll(follower.check, deadline=deadline, interval=self.poll_interval)
+        if judged is None:
             return self._on_deadline(release, follower, timeout)
-        return self._conclude(release, verdict, follower)
+        return self._conclude(release, judged, follower)
 
-    def _conclude(self, release: Release | None, verdict: _Verdict, follower: _Follower) -> Release:
+    def _conclude(self, release: Release | None, judged: _Judged, follower: _Follower) -> Release:
         where = follower.where
         store = self.store(where)
+        verdict, info = judged.verdict, judged.info
         name = release.short if release else "the running deployment"
-        if verdict.kind == "stable":
+        if verdict.kind is Kind.STABLE:
             if release is None:
-                found = self.serving(verdict.info, store.load())
+                found = self.serving(info, store.load())
                 assert found is not None  # a completed deployment runs an image
                 return found
-            done = store.update(release.id, outcome=Outcome.STABLE, finished_at=_now())
+            done = store.update(release.id, outcome=Outcome.STABLE, reason=None,
+                                finished_at=now())
             self.reporter(Note(f"{self.service} serves {name}."))
-            return done or attrs.evolve(release, outcome=Outcome.STABLE)
-        if verdict.kind == "no_deployment":
-            self._record(store, release, Outcome.FAILED, "the update started no ECS deployment")
+            return done or attrs.evolve(release, outcome=Outcome.STABLE, reason=None)
+        if verdict.kind is Kind.FAILED:
+            reasons = self._reasons(follower, release)
+            self._record(store, release, Outcome.FAILED, verdict.reason)
             raise DeploymentFailed(
-                f"The stack update for {name} finished, but ECS started no new deployment of "
-                f"{self.service}, so it cannot be judged.",
-                events=follower.events,
+                f"The deployment of {name} to {self.service} did not serve: {verdict.reason}.",
+                reasons=reasons, events=follower.events,
                 hint=f"Check `fluoride status {self.service}`.",
             )
         reasons = self._reasons(follower, release)
         first = reasons[0] if reasons else None
-        if verdict.kind == "rollback_failed":
-            self._record(store, release, Outcome.FAILED, first or verdict.info.reason)
+        if verdict.kind is Kind.ROLLBACK_FAILED:
+            self._record(store, release, Outcome.FAILED, first or info.reason)
             raise RollbackFailed(
                 f"The deployment of {name} to {self.service} failed and CloudFormation could "
-                f"not undo it: the stack is {verdict.info.status}"
-                + (f" ({verdict.info.reason})." if verdict.info.reason else "."),
+                f"not undo it: the stack is {info.status}"
+                + (f" ({info.reason})." if info.reason else "."),
                 reasons=reasons, events=follower.events,
-                hint=_recover_hint(self.stack.name, verdict.info.status),
+                hint=_recover_hint(self.stack.name, info.status),
             )
-        releases = self._record(store, release, Outcome.ROLLED_BACK, first)
+        releases = self._record(store, release, Outcome.ROLLED_BACK, first or verdict.reason)
         serving = self.serving(self.stack.require(), releases)
         now_serving = f" {serving.short} serves again." if serving else ""
         raise RolledBack(
@@ -633,16 +626,7 @@ class Deployments:
     ) -> list[Release]:
         if release is None:
             return store.load()
-        rid = release.id
-
-        def edit(releases: list[Release]) -> list[Release]:
-            return [
-                attrs.evolve(r, outcome=outcome, reason=reason, finished_at=_now())
-                if r.id == rid else r
-                for r in releases
-            ]
-
-        return store.change(edit)
+        return store.change(mark(release.id, outcome, reason))
 
     def _reasons(self, follower: _Follower, release: Release | None) -> list[str]:
         where = follower.where
@@ -675,6 +659,7 @@ class Deployments:
     def _on_deadline(self, release: Release | None, follower: _Follower, timeout: float) -> Release:
         name = release.short if release else "the running deployment"
         if follower.steady:  # not a stack update: there is nothing to cancel
+            # Nothing was cancelled and nothing ended: an unfinished release stays unknown.
             raise DeploymentFailed(
                 f"{self.service}: {name} did not become steady within {timeout:.0f} s.",
                 reasons=self._reasons(follower, release), events=follower.events,
@@ -692,9 +677,9 @@ class Deployments:
             if not status.startswith("UPDATE_ROLLBACK"):
                 if info is not None and info.state is StackState.COMPLETE:
                     # The update ended just now: judge it rather than cancel it.
-                    verdict = follower.check()
-                    if verdict is not None:
-                        return self._conclude(release, verdict, follower)
+                    judged = follower.check()
+                    if judged is not None:
+                        return self._conclude(release, judged, follower)
                 self._record(self.store(follower.where), release, Outcome.FAILED,
                              f"timed out; cancelling failed: {exc.message}")
                 raise RollbackFailed(
@@ -703,12 +688,12 @@ class Deployments:
                     events=follower.events,
                     hint=_recover_hint(self.stack.name, status),
                 ) from exc
-        verdict = poll(
+        judged = poll(
             follower.check,
             deadline=Deadline.after(self.clock, self.rollback_timeout),
             interval=self.poll_interval,
         )
-        if verdict is None:
+        if judged is None:
             self._record(self.store(follower.where), release, Outcome.TIMED_OUT,
                          "timed out; still rolling back")
             raise DeploymentFailed(
@@ -717,13 +702,13 @@ class Deployments:
                 events=follower.events,
                 hint=f"Follow it with `fluoride status {self.service}`.",
             )
-        if verdict.kind != "rolled_back":
+        if judged.verdict.kind is not Kind.ROLLED_BACK:
             # The update completed (or failed to roll back) before the cancel took hold.
-            return self._conclude(release, verdict, follower)
+            return self._conclude(release, judged, follower)
         reasons = self._reasons(follower, release)
         releases = self._record(self.store(follower.where), release, Outcome.TIMED_OUT,
                                 f"not stable within {timeout:.0f} s; cancelled")
-        serving = self.serving(verdict.info, releases)
+        serving = self.serving(judged.info, releases)
         raise DeploymentTimeout(
             f"{name} did not become stable within {timeout:.0f} s; Fluoride cancelled it"
             + (f" and {serving.short} serves again." if serving else "."),
@@ -761,7 +746,7 @@ class Deployments:
     def _cancel_running(
         self, info: StackInfo, where: ServiceOutputs, releases: list[Release], *, wait: bool
     ) -> tuple[StackInfo, list[Release]]:
-        running = next((r for r in releases if r.outcome is Outcome.IN_PROGRESS), None)
+        running = _running(releases)
         ecs = describe_service(self.aws, where.cluster, where.ecs_service)
         self.reporter(Note(f"Cancelling the running deployment of {self.service}."))
         self.stack.cancel_update()
@@ -769,14 +754,14 @@ class Deployments:
         releases = self._record(store, running, Outcome.CANCELLED, "cancelled by rollback()")
         if not wait:
             return info, releases
-        follower = _Follower(self, where, _Before.of(ecs))
-        verdict = poll(follower.check, deadline=Deadline.after(self.clock, self.rollback_timeout),
-                       interval=self.poll_interval)
-        if verdict is None or verdict.kind == "rollback_failed":
+        follower = self._follower(where, ecs)
+        judged = poll(follower.check, deadline=Deadline.after(self.clock, self.rollback_timeout),
+                      interval=self.poll_interval)
+        if judged is None or judged.verdict.kind is Kind.ROLLBACK_FAILED:
             raise RollbackFailed(
                 f"Cancelling the deployment of {self.service} did not finish cleanly.",
                 events=follower.events,
-                hint=_recover_hint(self.stack.name, verdict.info.status if verdict else "?"),
+                hint=_recover_hint(self.stack.name, judged.info.status if judged else "?"),
             )
         return self.stack.require(), store.load()
 
@@ -794,7 +779,8 @@ class Deployments:
                 if to in (r.digest, r.image) or to in r.tags:
                     return ResolvedImage(r.image, r.digest, r.tags)
             return self.registry(where).resolve(to)
-        current = self.serving(info, releases)
+        found = self.look(info, releases=list(releases))  # compare with what ECS serves
+        current, releases = found.serving, found.releases
         start = 0
         if current is not None and current.id:
             start = next((i + 1 for i, r in enumerate(releases) if r.id == current.id), 0)
@@ -808,27 +794,13 @@ class Deployments:
         )
 
 
-def _settle(releases: list[Release], info: StackInfo) -> list[Release]:
-    """Judge entries nobody followed to the end (``deploy(wait=False)``), from the stack.
+def _running(releases: Sequence[Release]) -> Release | None:
+    """The newest entry when it has no outcome yet (older ones were superseded)."""
+    return releases[0] if releases and releases[0].outcome is Outcome.IN_PROGRESS else None
 
-    Called while the stack is settled, before a new deployment is recorded.
-    """
-    image = info.parameters.get("Image")
-    out: list[Release] = []
-    newest = True
-    for r in releases:
-        if r.outcome is Outcome.IN_PROGRESS:
-            if newest and r.image == image and info.state is StackState.COMPLETE:
-                r = attrs.evolve(r, outcome=Outcome.STABLE, finished_at=_now())
-            elif newest and info.state is StackState.ROLLED_BACK:
-                r = attrs.evolve(r, outcome=Outcome.ROLLED_BACK, finished_at=_now(),
-                                 reason="rolled back (found after the fact)")
-            else:
-                r = attrs.evolve(r, outcome=Outcome.FAILED, finished_at=_now(),
-                                 reason="not followed to the end; outcome unknown")
-        newest = False
-        out.append(r)
-    return out
+
+def _digest_of(image: str) -> str | None:
+    return image.split("@", 1)[1] if "@" in image else None
 
 
 def _recover_hint(stack: str, status: str) -> str:

@@ -1,47 +1,20 @@
-"""ECS: read a service's tasks, deployments and events as attrs values."""
+"""ECS: read a service's tasks, deployments and events as attrs values.
+
+The deployment value itself lives in :mod:`fluoride.releases.verdict` (which judges it
+without I/O); it is re-exported here.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import attrs
 
 from fluoride.aws import Aws, translate
+from fluoride.releases.verdict import EcsDeployment
 
 __all__ = ["EcsDeployment", "EcsEvent", "EcsService", "describe_service"]
-
-
-@attrs.frozen
-class EcsDeployment:
-    """One ECS deployment of a service (PRIMARY or ACTIVE)."""
-
-    id: str
-    status: str
-    task_definition: str
-    rollout_state: str
-    rollout_reason: str | None
-    desired: int
-    running: int
-    pending: int
-    failed: int
-    created: dt.datetime | None
-
-    @classmethod
-    def from_api(cls, raw: Mapping[str, Any]) -> EcsDeployment:
-        return cls(
-            id=raw["id"],
-            status=raw.get("status", ""),
-            task_definition=raw.get("taskDefinition", ""),
-            rollout_state=raw.get("rolloutState", "COMPLETED"),
-            rollout_reason=raw.get("rolloutStateReason"),
-            desired=raw.get("desiredCount", 0),
-            running=raw.get("runningCount", 0),
-            pending=raw.get("pendingCount", 0),
-            failed=raw.get("failedTasks", 0),
-            created=raw.get("createdAt"),
-        )
 
 
 @attrs.frozen

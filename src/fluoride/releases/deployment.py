@@ -11,6 +11,7 @@ cancels the stack update, waits for the previous release to serve again and rais
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
@@ -450,24 +451,39 @@ class Deployments:
             deployed_at=_now(), deployed_by=self.aws.caller_arn(), outcome=Outcome.IN_PROGRESS,
             rollback=rollback,
         )
-        planned = self.stack.plan(
-            kind="UPDATE",
-            parameters={"Image": target.reference},
-            template_body=None,
-            keep_previous=[k for k in info.parameters if k != "Image"],
-        )
+        try:
+            planned = self.stack.plan(
+                kind="UPDATE",
+                parameters={"Image": target.reference},
+                template_body=None,
+                keep_previous=[k for k in info.parameters if k != "Image"],
+                reporter=self.reporter,
+            )
+        except DeploymentInProgress as exc:  # CloudFormation is the lock: someone holds it
+            raise self._busy(self.stack.describe() or info, store, refused=True) from exc
         if planned is None:  # pragma: no cover - the image differs, so there is a change
             raise DeploymentFailed(f"CloudFormation planned no change for {release.image}.")
         change_set, changes = planned
         self.reporter(PlanReady(stack=self.stack.name, changes=changes))
         before = _Before.of(ecs)
-        store.change(lambda rs: [release, *_settle(rs, info)])
+        written = store.change(lambda rs: [release, *rs])
         try:
             self.stack.execute(change_set)
+        except DeploymentInProgress as exc:
+            # Another client executed first: this attempt never started; drop its entry.
+            with contextlib.suppress(FluorideError):
+                store.remove(release.id)
+            self.stack.discard(change_set)
+            raise self._busy(self.stack.describe() or info, store, refused=True) from exc
         except FluorideError as exc:
             store.update(release.id, outcome=Outcome.FAILED, reason=exc.message,
                          finished_at=_now())
             raise
+        # This attempt holds the stack now, so no other entry can still be starting: judge
+        # the ones nobody followed to the end (settling earlier could judge a racer's).
+        if any(r.id != release.id and r.outcome is Outcome.IN_PROGRESS for r in written):
+            store.change(lambda rs: [r for r in rs if r.id == release.id]
+                         + _settle([r for r in rs if r.id != release.id], info))
         verb = "Rolling back" if rollback else "Deploying"
         self.reporter(Note(f"{verb} {self.service} to {release.short}."))
         if not wait:
@@ -488,12 +504,16 @@ class Deployments:
         if info.state is StackState.IN_PROGRESS or rolling:
             raise self._busy(info, store)
 
-    def _busy(self, info: StackInfo, store: ReleaseHistory) -> DeploymentInProgress:
+    def _busy(
+        self, info: StackInfo, store: ReleaseHistory, *, refused: bool = False
+    ) -> DeploymentInProgress:
         try:
             releases = store.load()
         except AwsError:  # the history is a courtesy here; the refusal is what matters
             releases = []
         running = next((r for r in releases if r.outcome is Outcome.IN_PROGRESS), None)
+        if running is None and refused and releases and info.state is not StackState.IN_PROGRESS:
+            running = releases[0]  # CloudFormation refused us: the winner, finished already
         by: str | None
         at: dt.datetime | None
         if running is not None:

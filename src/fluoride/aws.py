@@ -45,6 +45,9 @@ DEFAULT_CONFIG = botocore.config.Config(
 )
 
 
+_SESSION_LOCK = threading.Lock()
+
+
 def client_error_code(error: BaseException) -> str | None:
     """The AWS error code of a botocore ``ClientError``, or ``None`` for anything else."""
     if isinstance(error, botocore.exceptions.ClientError):
@@ -67,7 +70,9 @@ class Aws:
     endpoint_url: str | None = None
     config: botocore.config.Config = DEFAULT_CONFIG
     _clients: dict[str, Any] = attrs.field(factory=dict, init=False, repr=False)
-    _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
+    #: boto3 clients are thread-safe once made; sessions are not, and several ``Aws`` may
+    #: share one session, so every client and resource is made under one process-wide lock.
+    _lock: threading.Lock = attrs.field(default=_SESSION_LOCK, init=False, repr=False)
 
     @classmethod
     def from_options(
@@ -167,9 +172,11 @@ class Aws:
     def dynamodb_resource(self) -> DynamoDBServiceResource:
         """The DynamoDB service resource (for the Table handle's conveniences)."""
         self.check_credentials()
-        return self.session.resource(
-            "dynamodb", region_name=self.region, endpoint_url=self.endpoint_url, config=self.config
-        )
+        with self._lock:
+            return self.session.resource(
+                "dynamodb", region_name=self.region, endpoint_url=self.endpoint_url,
+                config=self.config,
+            )
 
     def caller_arn(self) -> str:
         """The ARN of the identity making the calls (recorded in release history)."""

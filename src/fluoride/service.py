@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from html import escape as html_escape
 from typing import TYPE_CHECKING, Literal
@@ -14,6 +15,7 @@ import attrs
 
 from fluoride._version import version
 from fluoride.errors import (
+    AwsError,
     ConfigError,
     DeploymentInProgress,
     FluorideError,
@@ -72,6 +74,8 @@ if TYPE_CHECKING:
     from fluoride.waiting import Clock
 
 __all__ = ["SPEC_TAG", "DeleteResult", "Service", "ServiceStatus"]
+
+_LOG_BUCKET_ATTEMPTS = 5
 
 #: The stack tag holding a fingerprint of the spec it was created from, so a second
 #: ``create()`` can tell a re-run (same spec) from a different service of the same name.
@@ -306,7 +310,8 @@ class Service:
             wait=wait,
             on_failure=self._remove_retained_by_failure,
         )
-        return self.status()
+        # The stack is made: a fault while reading its status must not say otherwise.
+        return retry_call(self.status, clock=self.clock, seconds=CALL_PATIENCE)
 
     def _create_again(self, existing: StackInfo, spec: ServiceSpec, *, wait: bool) -> ServiceStatus:
         """``create()`` of a service whose stack exists: a re-run with the same spec returns
@@ -317,7 +322,7 @@ class Service:
             if creating and wait:
                 self.stack.wait(reporter=self.reporter, seen=self.stack.seen_events(),
                                 timeout=DEFAULT_TIMEOUT)
-            return self.status()
+            return retry_call(self.status, clock=self.clock, seconds=CALL_PATIENCE)
         why = ("with another spec" if existing.state is StackState.COMPLETE
                else f"and is {existing.status}")
         raise ServiceExists(
@@ -479,10 +484,7 @@ class Service:
             # Access logs written after it was emptied: empty it again and delete again.
             self.stack.delete(reporter=self.reporter, wait=wait, on_accepted=empty_logs)
         if log_bucket and wait:
-            # A bucket that CloudFormation could not remove (not empty) must not outlive
-            # the stack; on AWS it is gone already and this finds nothing.
-            retry_call(lambda: purge_bucket(self.aws, log_bucket), clock=self.clock,
-                       seconds=CALL_PATIENCE)
+            self._remove_log_bucket(log_bucket)
         stores = {
             "table": out.get("TableName", ""),
             "bucket": out.get("BucketName", ""),
@@ -502,6 +504,23 @@ class Service:
                 "--purge-data` removes them."
             ))
         return DeleteResult(kept=stores, removed={})
+
+    def _remove_log_bucket(self, name: str) -> None:
+        """Remove the access-log bucket if CloudFormation could not (it was not empty).
+
+        On AWS it is gone already and this finds nothing. A deploy refused by the delete
+        may write its last history entry there a moment later, so a bucket that is not
+        empty again is emptied again, a few times.
+        """
+        for attempt in range(_LOG_BUCKET_ATTEMPTS):
+            try:
+                retry_call(lambda: purge_bucket(self.aws, name), clock=self.clock,
+                           seconds=CALL_PATIENCE)
+                return
+            except AwsError as exc:
+                if exc.code != "BucketNotEmpty" or attempt == _LOG_BUCKET_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.2 * (attempt + 1))  # real time: the other writer is real
 
     def _refuse_delete_while_deploying(self, info: StackInfo) -> None:
         """Refuse a delete while any client's deployment runs, before anything is touched.

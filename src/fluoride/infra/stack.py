@@ -261,8 +261,9 @@ class Stack:
         return None if info is None or info.status == "DELETE_COMPLETE" else info
 
     def require(self) -> StackInfo:
-        """Like :meth:`describe`, but a missing stack is :class:`ServiceNotFound`."""
-        info = self.describe()
+        """Like :meth:`describe`, but a missing stack is :class:`ServiceNotFound`; a
+        transient fault is retried (for :data:`CALL_PATIENCE`), as one look is all there is."""
+        info = retry_call(self.describe, clock=self.clock, seconds=CALL_PATIENCE)
         if info is None:
             raise ServiceNotFound(
                 f"There is no stack {self.name} in {self.aws.region}.",
@@ -332,11 +333,13 @@ class Stack:
         """After a refusal: the stack read back (``None``: gone) when another operation
         holds it, or held it a moment ago; else ``False`` (the refusal means something
         else). Decided on the status read back; the message only when that look is late."""
+        info = retry_call(self.describe, clock=self.clock, seconds=CALL_PATIENCE)
+        if info is None or info.status.startswith("DELETE"):
+            return info  # deleted (or being deleted) under us, whatever the code said
         if client_error_code(exc) not in ("ValidationError", "InvalidChangeSetStatus",
                                           "ChangeSetNotFound", "ChangeSetNotFoundException"):
             return False
-        info = retry_call(self.describe, clock=self.clock, seconds=CALL_PATIENCE)
-        if info is None or info.status in _BUSY:
+        if info.status in _BUSY:
             return info
         message = exc.response.get("Error", {}).get("Message", "")
         return info if says_busy(message) else False

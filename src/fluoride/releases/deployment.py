@@ -30,6 +30,7 @@ from fluoride.errors import (
     ImageNotFound,
     RollbackFailed,
     RolledBack,
+    ServiceNotFound,
 )
 from fluoride.events import DeploymentProgress, Note, PlanReady, Reporter, ServiceEventSeen
 from fluoride.infra.stack import Stack, StackInfo, StackState
@@ -469,10 +470,13 @@ class Deployments:
         written = store.change(lambda rs: [release, *rs])
         try:
             self.stack.execute(change_set)
-        except DeploymentInProgress as exc:
-            # Another client executed first: this attempt never started; drop its entry.
+        except (DeploymentInProgress, ServiceNotFound) as exc:
+            # Another client executed first (or deleted the stack): this attempt never
+            # started; drop its entry.
             with contextlib.suppress(FluorideError):
                 store.remove(release.id)
+            if isinstance(exc, ServiceNotFound):
+                raise
             self.stack.discard(change_set)
             raise self._busy(self.stack.describe() or info, store, refused=True) from exc
         except FluorideError as exc:

@@ -188,6 +188,7 @@ def test_every_operation_ends_with_its_true_outcome(truth: Fluoride, mode: str,
     outcomes.append("deploy broken v2: rolled back, v1 serves")
 
     v3 = truth.emulator.push_image(repo, "v3")
+    faults.start()
     assert svc.deploy("v3").outcome is Outcome.STABLE
     faults.start()
     back = svc.rollback()

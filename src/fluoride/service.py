@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import json
 import time
@@ -575,7 +576,9 @@ class Service:
             "repository": lambda n: purge_repository(self.aws, n),
         }
         for kind, name in stores.items():
-            purged = purges[kind](name)
+            # Each purge is safe to repeat (what is gone is skipped): ride out faults.
+            purged = retry_call(functools.partial(purges[kind], name),
+                                clock=self.clock, seconds=CALL_PATIENCE)
             if purged is not None:
                 removed[kind] = name
                 if kind == "secret":

@@ -75,7 +75,7 @@ COMBOS = [
         "SecretName": "walk/secret", "IngressCidr2": "10.1.0.0/16", "IngressCidr3": "10.2.0.0/16",
         "IngressCidr4": "10.3.0.0/16", "AllowedCallerSecurityGroups": ",".join(p.caller_groups),
         "ExtraPolicyArns": p.policy, "PermissionsBoundaryArn": p.boundary,
-        "AssignPublicIp": "DISABLED",
+        "AssignPublicIp": "DISABLED", "SecretEnv": "true",
     }),
     Combo("stores-off-own-certificate", "eu-north-1", lambda p: {
         "Image": PUBLIC_IMAGE, "EnableTable": "false", "EnableBucket": "false",
@@ -297,7 +297,8 @@ def _role(stack: Stack, logical: str, physical: str) -> bool:
 @check("AWS::IAM::Policy")
 def _inline_policy(stack: Stack, logical: str, physical: str) -> bool:
     name = RESOURCES[logical]["Properties"]["PolicyName"]
-    role = stack.physical["TaskRole"]
+    # the role the policy names: the task role, or the execution role (secret_env)
+    role = stack.physical[RESOURCES[logical]["Properties"]["Roles"][0]["Ref"]]
     names = _found(lambda: stack.clients("iam").list_role_policies(RoleName=role)["PolicyNames"],
                    "NoSuchEntity")
     return names is not None and name in names

@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import itertools
+import json
+import threading
 from typing import Any
 
 import boto3
+import botocore.exceptions
 import pytest
 
 from fluoride import Fluoride
 from fluoride.aws import Aws
 from fluoride.errors import AwsError
-from fluoride.releases.history import HISTORY_KEY, Outcome, Release, ReleaseHistory
+from fluoride.releases.history import (
+    HISTORY_KEY,
+    WRITE_ATTEMPTS,
+    Outcome,
+    Release,
+    ReleaseHistory,
+)
 
 _buckets = itertools.count()
 
@@ -137,3 +147,105 @@ def test_a_newer_format_is_not_overwritten(fl: Any, store: ReleaseHistory) -> No
                                    Body=b'{"format": 2, "releases": []}')
     with pytest.raises(AwsError, match="unknown format 2"):
         add(store, release(1))
+
+
+def test_three_clients_writing_at_once_lose_nothing(fl: Any, bucket: str) -> None:
+    stores = [ReleaseHistory(fl.aws, bucket), ReleaseHistory(other_client(fl), bucket),
+              ReleaseHistory(other_client(fl), bucket)]
+    barrier = threading.Barrier(len(stores))
+    errors: list[BaseException] = []
+
+    def write(k: int, store: ReleaseHistory) -> None:
+        barrier.wait()
+        try:
+            for n in range(8):
+                add(store, release(10 * k + n))
+        except BaseException as exc:  # reported below; a thread must not die silently
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(k, s)) for k, s in enumerate(stores)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    ids = store_ids(stores[0])
+    assert sorted(ids) == sorted(f"r{10 * k + n}" for k in range(3) for n in range(8))
+    for k in range(3):  # each writer's entries keep their order
+        own = [i for i in ids if int(i[1:]) // 10 == k]
+        assert own == sorted(own, key=lambda i: -int(i[1:]))
+
+
+class _AlwaysConflicting:
+    """An S3 stand-in whose conditional writes always lose (someone else always wrote)."""
+
+    def __init__(self) -> None:
+        self.puts = 0
+
+    def get_object(self, **kwargs: Any) -> dict[str, Any]:
+        body = json.dumps({"format": 1, "releases": []}).encode()
+        return {"Body": io.BytesIO(body), "ETag": '"e"'}
+
+    def put_object(self, **kwargs: Any) -> dict[str, Any]:
+        self.puts += 1
+        raise botocore.exceptions.ClientError(
+            {"Error": {"Code": "PreconditionFailed", "Message": "no"}}, "PutObject")
+
+
+class _FakeAws:
+    def __init__(self, s3: object) -> None:
+        self.s3 = s3
+
+    def client(self, name: str) -> object:
+        return self.s3
+
+
+def test_conflicts_back_off_with_jitter_and_give_up_after_the_bound() -> None:
+    s3 = _AlwaysConflicting()
+    sleeps: list[float] = []
+    store = ReleaseHistory(_FakeAws(s3), "b", sleep=sleeps.append,  # type: ignore[arg-type]
+                           rng=lambda: 0.5)
+    with pytest.raises(AwsError, match="kept changing"):
+        add(store, release(1))
+    assert s3.puts == WRITE_ATTEMPTS
+    # Half (the injected jitter) of 0.05 s doubling per attempt, capped at 2 s.
+    assert sleeps == [0.5 * min(2.0, 0.05 * 2**n) for n in range(WRITE_ATTEMPTS - 1)]
+
+
+def test_the_jitter_is_random_not_lock_step() -> None:
+    s3 = _AlwaysConflicting()
+    sleeps: list[float] = []
+    draws = iter([0.0, 1.0, 0.25] * 10)
+    store = ReleaseHistory(_FakeAws(s3), "b", sleep=sleeps.append,  # type: ignore[arg-type]
+                           rng=lambda: next(draws))
+    with pytest.raises(AwsError):
+        add(store, release(1))
+    assert sleeps[:3] == [0.0, 0.1, 0.05]
+
+
+class _LostAnswer(_AlwaysConflicting):
+    """The first write lands but its answer is lost; later reads see it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = json.dumps({"format": 1, "releases": []}).encode()
+
+    def get_object(self, **kwargs: Any) -> dict[str, Any]:
+        return {"Body": io.BytesIO(self.body), "ETag": f'"{self.puts}"'}
+
+    def put_object(self, **kwargs: Any) -> dict[str, Any]:
+        self.puts += 1
+        if kwargs.get("IfMatch") != f'"{self.puts - 1}"':
+            raise botocore.exceptions.ClientError(
+                {"Error": {"Code": "PreconditionFailed", "Message": "no"}}, "PutObject")
+        self.body = kwargs["Body"]
+        if self.puts == 1:
+            raise botocore.exceptions.ConnectionClosedError(endpoint_url="https://s3")
+        return {"ETag": f'"{self.puts}"'}
+
+
+def test_a_write_whose_answer_was_lost_is_not_doubled() -> None:
+    s3 = _LostAnswer()
+    store = ReleaseHistory(_FakeAws(s3), "b", sleep=lambda s: None)  # type: ignore[arg-type]
+    add(store, release(1))
+    assert [r.id for r in store.load()] == ["r1"]

@@ -47,6 +47,9 @@ DEFAULT_CONFIG = botocore.config.Config(
 )
 
 
+_SESSION_LOCK = threading.Lock()
+
+
 def client_error_code(error: BaseException) -> str | None:
     """The AWS error code of a botocore ``ClientError``, or ``None`` for anything else."""
     if isinstance(error, botocore.exceptions.ClientError):
@@ -72,7 +75,9 @@ class Aws:
     config: botocore.config.Config = DEFAULT_CONFIG
     budget: RateBudget | None = None
     _clients: dict[str, Any] = attrs.field(factory=dict, init=False, repr=False)
-    _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
+    #: boto3 clients are thread-safe once made; sessions are not, and several ``Aws`` may
+    #: share one session, so every client and resource is made under one process-wide lock.
+    _lock: threading.Lock = attrs.field(default=_SESSION_LOCK, init=False, repr=False)
 
     @classmethod
     def from_options(
@@ -175,9 +180,11 @@ class Aws:
     def dynamodb_resource(self) -> DynamoDBServiceResource:
         """The DynamoDB service resource (for the Table handle's conveniences)."""
         self.check_credentials()
-        resource = self.session.resource(
-            "dynamodb", region_name=self.region, endpoint_url=self.endpoint_url, config=self.config
-        )
+        with self._lock:
+            resource = self.session.resource(
+                "dynamodb", region_name=self.region, endpoint_url=self.endpoint_url,
+                config=self.config,
+            )
         self._limit(resource.meta.client)
         return resource
 

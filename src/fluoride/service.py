@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import functools
+import hashlib
+import json
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from html import escape as html_escape
 from typing import TYPE_CHECKING, Literal
@@ -11,11 +17,21 @@ import botocore.exceptions
 
 from fluoride._check import refuse
 from fluoride._version import version
-from fluoride.errors import ConfigError, ServiceExists, StoresRetained
+from fluoride.errors import (
+    AwsError,
+    ConfigError,
+    DeploymentInProgress,
+    FluorideError,
+    ServiceExists,
+    StackFailed,
+    StoreNotFound,
+    StoresRetained,
+)
 from fluoride.events import DeploymentProgress, Note, Reporter, describe
 from fluoride.infra.callers import caller_security_groups
 from fluoride.infra.network import resolve_network
 from fluoride.infra.stack import (
+    CALL_PATIENCE,
     Stack,
     StackInfo,
     StackState,
@@ -31,7 +47,7 @@ from fluoride.names import (
     stack_name,
 )
 from fluoride.releases.ecs import EcsService, describe_service
-from fluoride.releases.history import Release
+from fluoride.releases.history import Outcome, Release
 from fluoride.releases.reference import (
     check_deploy,
     check_push,
@@ -68,6 +84,7 @@ from fluoride.stores.retention import (
     purge_secret,
     purge_table,
 )
+from fluoride.waiting import retry_call
 
 if TYPE_CHECKING:
     from fluoride.aws import Aws
@@ -76,7 +93,13 @@ if TYPE_CHECKING:
     from fluoride.releases.deployment import Deployments
     from fluoride.waiting import Clock
 
-__all__ = ["DeleteResult", "Service", "ServiceStatus"]
+__all__ = ["SPEC_TAG", "DeleteResult", "Service", "ServiceStatus"]
+
+_LOG_BUCKET_ATTEMPTS = 5
+
+#: The stack tag holding a fingerprint of the spec it was created from, so a second
+#: ``create()`` can tell a re-run (same spec) from a different service of the same name.
+SPEC_TAG = "fluoride:spec"
 
 
 @attrs.frozen
@@ -167,12 +190,17 @@ class Service:
     #: a loopback endpoint (the emulator)
     poll_interval: float | None = attrs.field(default=None, repr=False)
 
+    _stack: Stack | None = attrs.field(default=None, init=False, repr=False)
+
     def __attrs_post_init__(self) -> None:
         validate_service_name(self.name)
 
     @property
     def stack(self) -> Stack:
-        return Stack(self.aws, stack_name(self.name), clock=self.clock)
+        """The service's stack (one object per handle; it keeps no state between calls)."""
+        if self._stack is None:
+            self._stack = Stack(self.aws, stack_name(self.name), clock=self.clock)
+        return self._stack
 
     # -- create --------------------------------------------------------------------------
 
@@ -294,8 +322,16 @@ class Service:
     def _account(self) -> str:
         return self.aws.caller_arn().split(":")[4]
 
+    @staticmethod
+    def spec_fingerprint(spec: ServiceSpec) -> str:
+        """A short digest of ``spec`` (with its store names filled in): equal specs, equal
+        fingerprints."""
+        doc = json.dumps(attrs.asdict(spec), sort_keys=True, default=str)
+        return hashlib.sha256(doc.encode()).hexdigest()[:16]
+
     def tags(self, spec: ServiceSpec) -> dict[str, str]:
         return {SERVICE_TAG: self.name, VERSION_TAG: version(),
+                SPEC_TAG: self.spec_fingerprint(spec),
                 **template_tags(load_template(), version()), **spec_tags(spec),
                 **user_tags(spec)}
 
@@ -324,14 +360,10 @@ class Service:
                + create_image_problems(image, region=self.aws.session.region_name))
         spec = spec or ServiceSpec()
         spec.validate()
-        existing = self.stack.describe()
-        if existing is not None:
-            raise ServiceExists(
-                f"The service {self.name!r} already exists ({existing.status}).",
-                resource=existing.name,
-                hint="Pick another name, or `fluoride delete` it first.",
-            )
+        existing = retry_call(self.stack.describe, clock=self.clock, seconds=CALL_PATIENCE)
         spec = self._with_store_names(spec)  # once: it asks STS for the account
+        if existing is not None:
+            return self._create_again(existing, spec, wait=wait)
         kept = self.kept_stores(spec)
         if kept.blocking:
             raise kept.blocking.error(self.name)
@@ -352,7 +384,28 @@ class Service:
             wait=wait,
             on_failure=self._remove_retained_by_failure,
         )
-        return self.status()
+        # The stack is made: a fault while reading its status must not say otherwise.
+        return retry_call(self.status, clock=self.clock, seconds=CALL_PATIENCE)
+
+    def _create_again(self, existing: StackInfo, spec: ServiceSpec, *, wait: bool) -> ServiceStatus:
+        """``create()`` of a service whose stack exists: a re-run with the same spec returns
+        its status (waiting for a creation still running); anything else is refused."""
+        same = existing.tags.get(SPEC_TAG) == self.spec_fingerprint(spec)
+        creating = existing.status == "CREATE_IN_PROGRESS"
+        if same and (existing.state is StackState.COMPLETE or creating):
+            if creating and wait:
+                self.stack.wait(reporter=self.reporter, seen=self.stack.seen_events(),
+                                timeout=DEFAULT_TIMEOUT)
+            return retry_call(self.status, clock=self.clock, seconds=CALL_PATIENCE)
+        why = ("with another spec" if existing.state is StackState.COMPLETE
+               else f"and is {existing.status}")
+        raise ServiceExists(
+            f"The service {self.name!r} already exists ({existing.status}) {why}.",
+            resource=existing.name,
+            hint=f"Pick another name. To change {self.name}: deploy another image with "
+            f"`fluoride deploy {self.name} IMAGE`; for another spec, `fluoride delete "
+            f"{self.name}` (its data is kept and taken over) and create it again.",
+        )
 
     def _remove_retained_by_failure(self, made: Sequence[Mapping[str, str]]) -> None:
         """Remove the stores a failed create made: their Retain policy kept them, but they
@@ -485,16 +538,33 @@ class Service:
                 "purge_data=True needs wait=True: the stores can only go once the stack has.",
                 hint="Call delete(purge_data=True) and let it wait.",
             )
-        info = self.stack.describe()
+        info = retry_call(self.stack.describe, clock=self.clock, seconds=CALL_PATIENCE)
         if info is None:
             if purge_data:
                 return self._purge_retained()
             self.stack.require()  # raises ServiceNotFound
         assert info is not None  # for type checkers: require() raised otherwise
+        self._refuse_delete_while_deploying(info)
         out = info.outputs
-        if out.get("AccessLogBucketName"):
-            empty_bucket(self.aws, out["AccessLogBucketName"])
-        self.stack.delete(reporter=self.reporter, wait=wait)
+        log_bucket = out.get("AccessLogBucketName")
+
+        def empty_logs() -> None:
+            # Only once CloudFormation accepted the delete: until then a deployment may
+            # start, and the release history (in this bucket) must live as long as the stack.
+            if log_bucket:
+                with contextlib.suppress(StoreNotFound):  # CloudFormation removed it already
+                    retry_call(lambda: empty_bucket(self.aws, log_bucket), clock=self.clock,
+                               seconds=CALL_PATIENCE)
+
+        try:
+            self.stack.delete(reporter=self.reporter, wait=wait, on_accepted=empty_logs)
+        except StackFailed as exc:
+            if not (log_bucket and exc.logical_id == "AccessLogBucket"):
+                raise
+            # Access logs written after it was emptied: empty it again and delete again.
+            self.stack.delete(reporter=self.reporter, wait=wait, on_accepted=empty_logs)
+        if log_bucket and wait:
+            self._remove_log_bucket(log_bucket)
         stores = {
             "table": out.get("TableName", ""),
             "bucket": out.get("BucketName", ""),
@@ -515,6 +585,64 @@ class Service:
             ))
         return DeleteResult(kept=stores, removed={})
 
+    def _remove_log_bucket(self, name: str) -> None:
+        """Remove the access-log bucket if CloudFormation could not (it was not empty).
+
+        On AWS it is gone already and this finds nothing. A deploy refused by the delete
+        may write its last history entry there a moment later, so a bucket that is not
+        empty again is emptied again, a few times.
+        """
+        for attempt in range(_LOG_BUCKET_ATTEMPTS):
+            try:
+                retry_call(lambda: purge_bucket(self.aws, name), clock=self.clock,
+                           seconds=CALL_PATIENCE)
+                return
+            except AwsError as exc:
+                if exc.code != "BucketNotEmpty" or attempt == _LOG_BUCKET_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.2 * (attempt + 1))  # real time: the other writer is real
+
+    def _refuse_delete_while_deploying(self, info: StackInfo) -> None:
+        """Refuse a delete while any client's deployment runs, before anything is touched.
+
+        The stack's own status covers Fluoride's deployments (and CloudFormation refuses
+        the delete anyway); a rollout ECS runs on a settled stack was started by another
+        tool. Either way :class:`DeploymentInProgress` names who and when, when known.
+        """
+        updating = info.status.startswith("UPDATE") and info.state is StackState.IN_PROGRESS
+        ecs = None
+        if not updating and info.state is not StackState.IN_PROGRESS:
+            ecs = retry_call(lambda: self._ecs(info), clock=self.clock, seconds=CALL_PATIENCE)
+        rolling = ecs is not None and ecs.primary is not None and (
+            ecs.primary.rollout_state == "IN_PROGRESS")
+        if not (updating or rolling):
+            return
+        releases: list[Release] = []
+        if info.outputs.get("AccessLogBucketName"):
+            from fluoride.releases.deployment import ServiceOutputs
+
+            try:
+                releases = self.deployments.store(ServiceOutputs.from_info(info)).load()
+            except FluorideError:  # the refusal is what matters; the names are a courtesy
+                releases = []
+        running = next((r for r in releases if r.outcome is Outcome.IN_PROGRESS), None)
+        by: str | None
+        at: dt.datetime | None
+        if running is not None:
+            what = (f"{running.short}, started by {running.deployed_by} at "
+                    f"{running.deployed_at:%Y-%m-%d %H:%M:%S} UTC")
+            by, at = running.deployed_by, running.deployed_at
+        else:
+            by, at = None, info.updated or info.created
+            what = (info.status if updating else "an ECS rollout") + " started outside Fluoride"
+        raise DeploymentInProgress(
+            f"Cannot delete {self.name} while a deployment runs ({what}); nothing was touched.",
+            started_by=by,
+            started_at=at,
+            hint=f"Wait for it (`fluoride status {self.name}`), or cancel it "
+            f"(`fluoride rollback {self.name}`), then delete.",
+        )
+
     def _purge(
         self, stores: Mapping[str, str], *, recovery_days: int | Literal["tagged"]
     ) -> DeleteResult:
@@ -527,7 +655,9 @@ class Service:
             "repository": lambda n: purge_repository(self.aws, n),
         }
         for kind, name in stores.items():
-            purged = purges[kind](name)
+            # Each purge is safe to repeat (what is gone is skipped): ride out faults.
+            purged = retry_call(functools.partial(purges[kind], name),
+                                clock=self.clock, seconds=CALL_PATIENCE)
             if purged is not None:
                 removed[kind] = name
                 if kind == "secret":

@@ -60,6 +60,7 @@ PARAMETER_FIELDS: Final[Mapping[str, str | None]] = {
     "TablePartitionKey": "stores.partition_key", "TableTtlAttribute": "stores.ttl_attribute",
     "EnableBucket": "stores.bucket", "BucketName": "stores.bucket_name",
     "EnableSecret": "stores.secret", "SecretName": "stores.secret_name",
+    "SecretEnv": "secret_env",
     "SecretRecoveryDays": "stores.secret_recovery_days", "KeepImages": "keep_images",
     "AdoptRepository": None, "AdoptTable": None, "AdoptBucket": None, "AdoptSecret": None,
     "AdoptedSecretArn": None, "ExtraPolicyArns": "access.extra_policy_arns",

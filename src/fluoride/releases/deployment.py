@@ -21,6 +21,7 @@ monotonic clock.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Sequence
 from typing import Any
@@ -38,6 +39,7 @@ from fluoride.errors import (
     ImageNotFound,
     RollbackFailed,
     RolledBack,
+    ServiceNotFound,
 )
 from fluoride.events import DeploymentProgress, Note, PlanReady, Reporter, ServiceEventSeen
 from fluoride.infra.stack import Stack, StackInfo, StackState
@@ -413,24 +415,47 @@ class Deployments:
                 return self._restore(target, info, where, ecs, found, wait=wait,
                                      timeout=timeout, rollback=rollback)
         release = self._new_release(target, rollback)
-        planned = self.stack.plan(
-            kind="UPDATE",
-            parameters={"Image": target.reference},
-            template_body=None,
-            keep_previous=[k for k in info.parameters if k != "Image"],
-        )
+        try:
+            planned = self.stack.plan(
+                kind="UPDATE",
+                parameters={"Image": target.reference},
+                template_body=None,
+                keep_previous=[k for k in info.parameters if k != "Image"],
+                reporter=self.reporter,
+            )
+        except DeploymentInProgress as exc:  # CloudFormation is the lock: someone holds it
+            raise self._busy(self.stack.describe() or info, store, refused=True) from exc
         if planned is None:  # pragma: no cover - the image differs, so there is a change
             raise DeploymentFailed(f"CloudFormation planned no change for {release.image}.")
         change_set, changes = planned
         self.reporter(PlanReady(stack=self.stack.name, changes=changes))
         follower = self._follower(where, ecs)
-        self._record_start(store, release, info)
+        # The entry goes in as it is; the others are judged only once this attempt holds
+        # the stack (settling earlier could judge a racer's entry).
+        written = store.change(lambda rs: [release, *rs])
         try:
             self.stack.execute(change_set)
+        except (DeploymentInProgress, ServiceNotFound) as exc:
+            # Another client executed first (or deleted the stack): this attempt never
+            # started; drop its entry.
+            with contextlib.suppress(FluorideError):
+                store.remove(release.id)
+            if isinstance(exc, ServiceNotFound):
+                raise
+            self.stack.discard(change_set)
+            raise self._busy(self.stack.describe() or info, store, refused=True) from exc
         except FluorideError as exc:
             store.update(release.id, outcome=Outcome.FAILED, reason=exc.message,
                          finished_at=now())
             raise
+        # This attempt holds the stack now, so no other entry can still be starting: judge
+        # the ones nobody followed to the end (settling earlier could judge a racer's).
+        if any(r.id != release.id and r.outcome is Outcome.IN_PROGRESS for r in written):
+            phase = stack_phase(info.state)
+            image = info.parameters.get("Image")
+            store.change(lambda rs: [r for r in rs if r.id == release.id] + settle(
+                [r for r in rs if r.id != release.id], phase=phase, image=image,
+                updated=info.updated))
         verb = "Rolling back" if rollback else "Deploying"
         self.reporter(Note(f"{verb} {self.service} to {release.short}."))
         if not wait:
@@ -498,12 +523,16 @@ class Deployments:
         if info.state is StackState.IN_PROGRESS or rolling:
             raise self._busy(info, store)
 
-    def _busy(self, info: StackInfo, store: ReleaseHistory) -> DeploymentInProgress:
+    def _busy(
+        self, info: StackInfo, store: ReleaseHistory, *, refused: bool = False
+    ) -> DeploymentInProgress:
         try:
             releases = store.load()
         except AwsError:  # the history is a courtesy here; the refusal is what matters
             releases = []
         running = _running(releases)
+        if running is None and refused and releases and info.state is not StackState.IN_PROGRESS:
+            running = releases[0]  # CloudFormation refused us: the winner, finished already
         by: str | None
         at: dt.datetime | None
         if running is not None:

@@ -114,7 +114,9 @@ def _execute_change_set(self: Any, change_set_name: str, stack_name: str | None 
             message=f"ChangeSet [{change_set.change_set_id}] cannot be executed in its current "
                     f"execution status of [{change_set.execution_status}]",
         )
-    stack = self.stacks[change_set.stack_id]
+    stack = self.stacks.get(change_set.stack_id)
+    if stack is None:  # deleted since the change set was made, as AWS answers
+        raise ValidationError(stack_name, message=f"Stack [{stack_name}] does not exist")
     if change_set.change_set_type == "CREATE":
         if stack.status != "REVIEW_IN_PROGRESS":
             raise _not_updatable(stack)

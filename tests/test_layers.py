@@ -35,7 +35,10 @@ ALLOWED: dict[str, set[str]] = {
     "stores": BASE,
     "logs": BASE,
     "releases": BASE | {"infra"},
-    "service": BASE | {"spec", "infra", "releases", "stores", "logs", "_settings", "_exec"},
+    "service": BASE | {"spec", "infra", "releases", "stores", "logs", "_settings", "_exec",
+                       "cost"},
+    # pure arithmetic over infra/prices.py
+    "cost": {"errors", "infra", "spec"},
     # the verbs Service delegates to: they see the layers below and Service (as a type)
     "_settings": BASE | {"spec", "infra", "releases", "stores", "service"},
     "_exec": BASE | {"spec", "infra", "releases", "service"},
@@ -44,7 +47,7 @@ ALLOWED: dict[str, set[str]] = {
     "awscli": {"cli", "errors"},
     "local": {"errors", "names", "infra", "spec"},
     "cli": BASE | {"spec", "infra", "releases", "stores", "logs", "service", "client", "local",
-                   "fleet"},
+                   "fleet", "cost"},
     "fluoride": BASE | {"client", "service", "spec", "logs"},
 }
 

@@ -177,6 +177,16 @@ class Aws:
                 self._clients[name] = found
             return found
 
+    def pricing_client(self) -> Any:
+        """The AWS Price List API client; it answers in us-east-1 only (for any region)."""
+        # No mypy-boto3 stubs are installed for "pricing"; fluoride.infra.price_list reads
+        # its answers as plain JSON.
+        self.check_credentials()
+        return self.session.client(
+            "pricing", region_name="us-east-1", endpoint_url=self.endpoint_url,
+            config=self.config,
+        )
+
     def dynamodb_resource(self) -> DynamoDBServiceResource:
         """The DynamoDB service resource (for the Table handle's conveniences)."""
         self.check_credentials()

@@ -88,7 +88,9 @@ from fluoride.waiting import retry_call
 
 if TYPE_CHECKING:
     from fluoride.aws import Aws
+    from fluoride.cost import CostEstimate, Usage
     from fluoride.infra.plan import Plan
+    from fluoride.infra.prices import PriceTable
     from fluoride.logs import LogLine, TimeSpec
     from fluoride.releases.deployment import Deployments
     from fluoride.waiting import Clock
@@ -941,3 +943,35 @@ class Service:
         from fluoride._exec import exec_command
 
         return exec_command(self, command, container=container, task=task)
+
+    # -- cost ----------------------------------------------------------------------------
+
+    def estimate(
+        self,
+        spec: ServiceSpec | None = None,
+        *,
+        usage: Usage | None = None,
+        prices: PriceTable | None = None,
+    ) -> CostEstimate:
+        """What the service would cost a month with ``spec`` (default ``ServiceSpec()``) in
+        this client's region, line by line with each line's basis. No AWS call is made.
+
+        ``usage`` states the volumes assumed (requests, logs, data; see `Usage`);
+        ``prices`` defaults to the dated table shipped with Fluoride.
+
+        Raises:
+            ConfigError: ``spec`` is invalid.
+            FluorideError: the region is not in the price table.
+
+        Example::
+
+            print(fl.service("hello").estimate(ServiceSpec(min_count=2)).total)
+
+        .. versionadded:: 0.2.0
+        """
+        from fluoride.cost import estimate_cost
+        from fluoride.infra.prices import PRICES
+
+        spec = spec or ServiceSpec()
+        spec.validate()
+        return estimate_cost(spec, region=self.aws.region, prices=prices or PRICES, usage=usage)

@@ -62,6 +62,7 @@ class FluorideGroup(click.Group):
         "plan": "fluoride.cli.day_two:plan",
         "update": "fluoride.cli.day_two:update",
         "exec": "fluoride.cli.day_two:exec_",
+        "cost": "fluoride.cli.cost:cost",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -199,6 +200,11 @@ def create(opts: Options, name: str, config: Path | None, image: str | None) -> 
     spec = spec_from(config)
     spec.validate()
     with client(opts) as fl:
+        from fluoride.cli.cost import estimate_note
+
+        note = estimate_note(fl.service(name), spec)
+        if note:
+            _console(stderr=True).print(note, highlight=False)
         show_status([fl.service(name).create(spec, image=image)], opts)
 
 

@@ -33,6 +33,7 @@ DEFAULT_US_EAST_1 = {
     "Container logs ingested": 2.50,        # 5 x 0.50
     "Container logs stored": 0.15,          # 5 x 30/30 x 0.03
     "Container Insights": 6.05,             # 20 x 0.30 + 0.1 x 0.50
+    "CloudWatch alarms": 0.20,              # 2 x 0.10
     "DynamoDB writes": 0.63,                # 1 x 0.625
     "DynamoDB reads": 0.63,                 # 5 x 0.125
     "DynamoDB storage and point-in-time recovery": 0.45,  # 1 x (0.25 + 0.20)
@@ -56,6 +57,7 @@ B_EU_CENTRAL_1 = {
     "Container logs ingested": 12.60,       # 20 x 0.63
     "Container logs stored": 1.94,          # 20 x 90/30 = 60 GB x 0.0324 = 1.944
     "Container Insights": 6.13,             # 20 x 0.30 + 2 x 0.1 x 0.63 = 6.126
+    "CloudWatch alarms": 0.20,              # 2 x 0.10
     "S3 bucket storage": 2.45,              # 100 x 0.0245
 }
 
@@ -67,8 +69,8 @@ def _by_item(estimate: CostEstimate) -> dict[str, float]:
 @pytest.mark.parametrize(
     ("spec", "region", "usage", "lines", "total", "at_max"),
     [
-        (ServiceSpec(), "us-east-1", None, DEFAULT_US_EAST_1, 40.86, 67.89),
-        (SPEC_B, "eu-central-1", USAGE_B, B_EU_CENTRAL_1, 137.73, 303.52),
+        (ServiceSpec(), "us-east-1", None, DEFAULT_US_EAST_1, 41.06, 68.09),
+        (SPEC_B, "eu-central-1", USAGE_B, B_EU_CENTRAL_1, 137.93, 303.72),
     ],
     ids=["default-us-east-1", "larger-eu-central-1"],
 )
@@ -110,6 +112,19 @@ def test_the_table_covers_the_largest_regions_with_every_price_positive() -> Non
             assert value > 0, (region, name)
 
 
+def test_notify_adds_the_email_deliveries_beyond_the_free_tier() -> None:
+    emails = tuple(f"ops{i}@example.org" for i in range(4))
+    line = _by_item(estimate_cost(ServiceSpec(notify=emails), region="us-east-1",
+                                  usage=Usage(alarm_notifications=1000)))
+    # 1,000 changes x 4 addresses = 4,000 emails; 3,000 billed x $2 per 100,000 = 0.06
+    assert line["SNS alarm notifications"] == 0.06
+    topics_only = ServiceSpec(notify=("arn:aws:sns:us-east-1:123456789012:pager",))
+    assert _by_item(estimate_cost(topics_only, region="us-east-1"))[
+        "SNS alarm notifications"] == 0.0
+    assert "SNS alarm notifications" not in _by_item(estimate_cost(ServiceSpec(),
+                                                                   region="us-east-1"))
+
+
 def test_a_region_without_prices_is_a_clear_error() -> None:
     with pytest.raises(FluorideError, match=r"xx-east-1.*us-east-1") as caught:
         estimate_cost(ServiceSpec(), region="xx-east-1")
@@ -118,10 +133,10 @@ def test_a_region_without_prices_is_a_clear_error() -> None:
 
 def test_the_estimate_shows_in_one_line_and_as_html() -> None:
     estimate = estimate_cost(ServiceSpec(), region="us-east-1")
-    assert repr(estimate) == ("CostEstimate(us-east-1: 40.86 USD/month, 67.89 at max_count; "
+    assert repr(estimate) == ("CostEstimate(us-east-1: 41.06 USD/month, 68.09 at max_count; "
                               "prices as of 2025-01-15)")
     html = estimate._repr_html_()
-    assert html.startswith("<table><caption>Monthly estimate in us-east-1: 40.86 USD")
+    assert html.startswith("<table><caption>Monthly estimate in us-east-1: 41.06 USD")
     assert html.count("<tr>") == len(estimate.lines) + 1
 
 
@@ -154,7 +169,7 @@ def test_cost_command_prints_the_estimate_as_json(tmp_path) -> None:  # type: ig
 def test_cost_command_table_and_unknown_region() -> None:
     result = CliRunner().invoke(main, ["--region", "us-east-1", "cost", "hello"])
     assert result.exit_code == 0, result.output
-    assert "total 40.86 USD/month" in result.stdout
+    assert "total 41.06 USD/month" in result.stdout
     result = CliRunner().invoke(main, ["--region", "xx-east-1", "cost"])
     assert result.exit_code == 1
     assert "No prices for region 'xx-east-1'" in result.output

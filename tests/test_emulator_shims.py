@@ -166,6 +166,15 @@ def _egress(aws: Any) -> Any:
     return [[p["IpProtocol"], p.get("FromPort")] for p in groups[0]["IpPermissionsEgress"]]
 
 
+@probe("sns_topic")
+def _topic(aws: Any) -> Any:
+    # What an Fn::If to AWS::NoValue leaves in the list: null.
+    created = _attempt(lambda: _stack(aws, "topic", {"T": {
+        "Type": "AWS::SNS::Topic", "Properties": {"TopicName": "probe", "Subscription": [
+            {"Protocol": "email", "Endpoint": "ops@example.org"}, None]}}}), "created")
+    return [created, len(aws("sns").list_subscriptions()["Subscriptions"])]
+
+
 @probe("ec2_security_group_ingress")
 def _ingress(aws: Any) -> Any:
     vpc, _ = _network(aws)
@@ -505,6 +514,7 @@ MOTO_5_2_5: dict[str, Any] = {
     "cloudwatch_alarm_state": ["OK", "OK"],
     "dynamodb_table": ["DISABLED", "DISABLED", False],
     "ec2_security_group": [["-1", None]],  # allow-all, not the template's HTTPS rule
+    "sns_topic": ["TypeError", 1],  # the first address subscribed, then the None fails
     "ec2_security_group_ingress": "",
     "ecr_repository": [None, False],
     "ecr_images": 1,  # the first image is gone

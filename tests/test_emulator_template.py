@@ -76,12 +76,18 @@ COMBOS = [
         "IngressCidr4": "10.3.0.0/16", "AllowedCallerSecurityGroups": ",".join(p.caller_groups),
         "ExtraPolicyArns": p.policy, "PermissionsBoundaryArn": p.boundary,
         "AssignPublicIp": "DISABLED", "SecretEnv": "true",
+        "NotifyEmails": "a@example.org,b@example.org,c@example.org,d@example.org",
+        "NotifyEmailCount": "4",
+        "AlarmActionArns": "arn:aws:sns:eu-west-1:123456789012:team,"
+                           "arn:aws:sns:eu-west-1:123456789012:fluoride-walk-alarms",
     }),
     Combo("stores-off-own-certificate", "eu-north-1", lambda p: {
         "Image": PUBLIC_IMAGE, "EnableTable": "false", "EnableBucket": "false",
         "EnableSecret": "false", "CertificateArn": p.certificate, "RequestCertificate": "true",
         "HttpsRedirect": "false", "IngressCidr1": "",
         "AllowedCallerSecurityGroups": p.caller_groups[0],
+        "NotifyEmails": "ops@example.org", "NotifyEmailCount": "1",
+        "AlarmActionArns": "arn:aws:sns:eu-north-1:123456789012:fluoride-walk-alarms",
     }),
     Combo("new-region-domain-without-https-kept-stores", "eu-south-2", lambda p: {
         "HostedZoneId": p.zone_id, "HostedZoneName": p.zone_name, "Subdomain": "www",
@@ -401,11 +407,46 @@ def _alarm(stack: Stack, logical: str, physical: str) -> bool:
     if not alarms:
         return False
     alarm = alarms[0]
+    # Every alarm tells the same people, on ALARM and back to OK; without notify, no one.
+    actions = [a for a in stack.param("AlarmActionArns").split(",") if a]
+    assert alarm["AlarmActions"] == actions
+    assert alarm["OKActions"] == actions
+    if logical == "AlarmDeployFailed":
+        assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/Events", "TriggeredRules")
+        assert alarm["Dimensions"] == [{"Name": "RuleName",
+                                        "Value": stack.physical["DeployFailedRule"]}]
+        return True
     assert alarm["MetricName"] == "HTTPCode_Target_5XX_Count"
     assert alarm["Threshold"] == float(stack.param("Alarm5xxThreshold"))
     dimension = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}["LoadBalancer"]
     assert dimension.startswith("app/")
     assert stack.physical["LoadBalancer"].endswith(dimension)
+    return True
+
+
+@check("AWS::Events::Rule")
+def _rule(stack: Stack, logical: str, physical: str) -> bool:
+    rule = _found(lambda: stack.clients("events").describe_rule(Name=physical),
+                  "ResourceNotFoundException")
+    if rule is None:
+        return False
+    pattern = json.loads(rule["EventPattern"])
+    assert pattern["detail"] == {"eventName": ["SERVICE_DEPLOYMENT_FAILED"]}
+    assert pattern["resources"] == [stack.physical["Service"]]
+    return True
+
+
+@check("AWS::SNS::Topic")
+def _topic(stack: Stack, logical: str, physical: str) -> bool:
+    sns = stack.clients("sns")
+    if _found(lambda: sns.get_topic_attributes(TopicArn=physical), "NotFound") is None:
+        return False
+    assert physical.endswith(":fluoride-walk-alarms")
+    assert physical in stack.param("AlarmActionArns").split(",")
+    subscriptions = sns.list_subscriptions_by_topic(TopicArn=physical)["Subscriptions"]
+    count = int(stack.param("NotifyEmailCount"))
+    assert sorted((s["Protocol"], s["Endpoint"]) for s in subscriptions) == sorted(
+        ("email", e) for e in stack.param("NotifyEmails").split(",")[:count])
     return True
 
 

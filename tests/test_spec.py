@@ -287,11 +287,11 @@ CASES: list[tuple[dict[str, Any], str | None]] = [
     ({"environment": {"A": "\ud800"}}, "environment.A"),
     ({"environment": {f"V{i}": "x" for i in range(50)}}, None),
     ({"environment": {f"V{i}": "x" for i in range(51)}}, "environment"),
-    ({"environment": {f"V{i}": "x" * 4000 for i in range(3)}}, None),
-    ({"environment": {f"V{i}": "x" * 4000 for i in range(4)}}, "environment"),
+    ({"environment": {f"V{i}": "x" * 4000 for i in range(2)}}, None),
+    ({"environment": {f"V{i}": "x" * 4000 for i in range(3)}}, "environment"),
     # Escapes count: each é takes 6 bytes in the template.
-    ({"environment": {"A": "é" * 2000}}, None),
-    ({"environment": {"A": "é" * 2100}}, "environment"),
+    ({"environment": {"A": "é" * 1500}}, None),
+    ({"environment": {"A": "é" * 1600}}, "environment"),
     # secret_env: keys of the service's own secret
     ({"secret_env": {"DB_PASSWORD": "password", "_u": "db.user", "X": "a/b@c+=-_"}}, None),
     ({"secret_env": {"2A": "password"}}, "secret_env.2A"),
@@ -309,10 +309,10 @@ CASES: list[tuple[dict[str, Any], str | None]] = [
     ({"secret_env": {f"S{i}": "k" for i in range(25)}}, None),
     ({"secret_env": {f"S{i}": "k" for i in range(26)}}, "secret_env"),
     # The budget is shared with the environment.
-    ({"environment": {f"V{i}": "x" * 4000 for i in range(3)},
+    ({"environment": {f"V{i}": "x" * 4000 for i in range(2)},
       "secret_env": {"A": "password"}}, None),
-    ({"environment": {f"V{i}": "x" * 4000 for i in range(3)},
-      "secret_env": {f"S{i}": "k" * 100 for i in range(2)}}, "secret_env"),
+    ({"environment": {f"V{i}": "x" * 4000 for i in range(2)},
+      "secret_env": {f"S{i}": "k" * 128 for i in range(25)}}, "secret_env"),
     # the rest
     ({"exec_enabled": True, "alarm_rollback": False}, None),
     ({"exec_enabled": 1}, "exec_enabled"),
@@ -458,6 +458,7 @@ FULL = ServiceSpec(
     exec_enabled=True, alarm_rollback=False, alarm_5xx_threshold=3, log_retention_days=7,
     access_log_retention_days=30, keep_images=5, project="genomics", team="lab",
     contact="ada@example.com",
+    notify=("ops@example.org", "arn:aws:sns:eu-west-1:123456789012:team-alarms"),
 )
 
 
@@ -600,7 +601,7 @@ def test_invalid_spec_is_not_saved(tmp_path: Path) -> None:
 def resolved_parameters(spec: ServiceSpec, **overrides: Any) -> dict[str, str]:
     kwargs: dict[str, Any] = {
         "service_name": "hello", "vpc_id": "vpc-0123abcd", "subnet_ids": SUBNETS,
-        "image": None, "assign_public_ip": True,
+        "image": None, "assign_public_ip": True, "alarm_topic_arn": ALARM_TOPIC,
     }
     kwargs.update(overrides)
     return to_parameters(spec, **kwargs)
@@ -633,7 +634,7 @@ def test_to_parameters_covers_every_template_parameter() -> None:
 @pytest.mark.skipif(not TEMPLATE.exists(), reason=f"{TEMPLATE} is not written yet")
 def test_the_largest_environment_fits_in_a_template_body() -> None:
     # Escaped characters up to the last byte of the budget: the worst case.
-    env = {f"V{i}": "\u00e9" * 600 for i in range(3)}
+    env = {f"V{i}": "\u00e9" * 700 for i in range(2)}
     last = next(n for n in range(400, 0, -1)
                 if not make(environment={**env, "LAST": "\u00e9" * n}).problems())
     assert last < 400
@@ -646,8 +647,8 @@ def test_the_largest_environment_fits_in_a_template_body() -> None:
 @pytest.mark.skipif(not TEMPLATE.exists(), reason=f"{TEMPLATE} is not written yet")
 def test_the_largest_environment_with_secret_variables_fits_in_a_template_body() -> None:
     # Secret variables share the environment's budget: fill it with both, to the last byte.
-    secret_env = {f"S{i}_{'N' * 40}": "k" * 128 for i in range(25)}
-    env = {"V0": "\u00e9" * 600}
+    secret_env = {f"S{i}_{'N' * 40}": "k" * 100 for i in range(25)}
+    env = {"V0": "\u00e9" * 200}
     last = next(n for n in range(600, 0, -1)
                 if not make(environment={**env, "LAST": "\u00e9" * n},
                             secret_env=secret_env).problems())
@@ -707,6 +708,41 @@ def test_to_parameters_of_the_defaults() -> None:
     assert params["TableName"] == ""
     assert params["ExtraPolicyArns"] == ""
     assert params["PermissionsBoundaryArn"] == ""
+
+
+ALARM_TOPIC = "arn:aws:sns:eu-west-1:123456789012:fluoride-hello-alarms"
+
+
+def test_notify_becomes_the_topic_subscriptions_and_every_alarm_action() -> None:
+    params = resolved_parameters(FULL)
+    assert params["NotifyEmails"] == "ops@example.org"
+    assert params["NotifyEmailCount"] == "1"
+    assert params["AlarmActionArns"] == (
+        "arn:aws:sns:eu-west-1:123456789012:team-alarms," + ALARM_TOPIC)
+    topics_only = attrs.evolve(FULL, notify=("arn:aws:sns:eu-west-1:123456789012:pager",))
+    assert resolved_parameters(topics_only)["NotifyEmailCount"] == "0"
+    assert resolved_parameters(topics_only)["AlarmActionArns"] == (
+        "arn:aws:sns:eu-west-1:123456789012:pager")
+    quiet = resolved_parameters(ServiceSpec())
+    assert (quiet["NotifyEmails"], quiet["AlarmActionArns"]) == ("", "")
+    with pytest.raises(ConfigError) as info:
+        resolved_parameters(FULL, alarm_topic_arn=None)
+    assert [e.field for e in info.value.errors] == ["alarm_topic_arn"]
+
+
+@pytest.mark.parametrize(("notify", "bad"), [
+    (("ops@example.org", "a.b+alerts@lab.example.co.uk"), None),
+    (("arn:aws:sns:us-east-1:123456789012:my-topic",), None),
+    (tuple(f"ops{i}@example.org" for i in range(5)), "notify"),
+    (("ops@example.org", "ops@example.org"), "notify[1]"),
+    (("ops@example",), "notify[0]"),
+    (("ops,dev@example.org",), "notify[0]"),
+    (("arn:aws:sqs:us-east-1:123456789012:queue",), "notify[0]"),
+    ((3,), "notify[0]"),
+])
+def test_notify_rules(notify: tuple[object, ...], bad: str | None) -> None:
+    fields = bad_fields(make(notify=notify))
+    assert fields == ([] if bad is None else [bad])
 
 
 def test_to_parameters_of_a_full_spec() -> None:

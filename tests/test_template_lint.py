@@ -96,6 +96,8 @@ FACTORS: dict[str, tuple[str, ...]] = {
     "adopt_secret": ("false", "true"),
     # ELB log delivery: a region with an ELB account vs one with only the service principal.
     "region": ("us-east-1", "ap-southeast-3", "eu-west-1", "sa-east-1"),
+    # Alarm notifications: none, the given topics only, one address, four addresses.
+    "notify": ("none", "topics", "one-email", "four-emails"),
 }
 
 
@@ -176,6 +178,14 @@ def parameters_for(row: dict[str, str]) -> Params:
             "arn:aws:iam::aws:policy/AmazonSQSFullAccess",
             f"arn:aws:iam::{ACCOUNT}:policy/team-extra",
         ]
+    topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:"
+    emails = {"one-email": 1, "four-emails": 4}.get(row["notify"], 0)
+    if emails:
+        p["NotifyEmails"] = [f"ops{i}@example.org" for i in range(emails)]
+        p["NotifyEmailCount"] = str(emails)
+        p["AlarmActionArns"] = [topic + "fluoride-hello-alarms"]
+    elif row["notify"] == "topics":
+        p["AlarmActionArns"] = [topic + "team-alarms", topic + "pager"]
     if row["boundary"] == "set":
         p["PermissionsBoundaryArn"] = f"arn:aws:iam::{ACCOUNT}:policy/fluoride-boundary"
     return p

@@ -255,6 +255,10 @@ def _lines(spec: ServiceSpec, p: RegionPrices, u: Usage) -> Iterator[CostLine]:
         f"of performance events ({_num(_INSIGHTS_GB_PER_TASK)} GB per task) x "
         f"{_usd(p.logs_ingest_gb)}",
     )
+    alarms = 2 if spec.alarm_rollback else 1
+    yield _line("CloudWatch alarms", alarms * p.alarm_month,
+                f"{alarms} alarms (failed deployment{', 5xx responses' if alarms == 2 else ''})"
+                f" x {_usd(p.alarm_month)}")
     if spec.stores.table:
         yield from _table(p, u)
     if spec.stores.bucket:
@@ -337,8 +341,8 @@ def _endpoints(spec: ServiceSpec) -> bool:
 
 
 def _emails(spec: ServiceSpec) -> Sequence[str]:
-    return [n for n in getattr(spec, "notify", ()) if not n.startswith("arn:")]
+    return [n for n in spec.notify if not n.startswith("arn:")]
 
 
 def _topics(spec: ServiceSpec) -> Sequence[str]:
-    return [n for n in getattr(spec, "notify", ()) if n.startswith("arn:")]
+    return [n for n in spec.notify if n.startswith("arn:")]

@@ -41,3 +41,8 @@ def secret_name(service: str) -> str:
 def log_group_name(service: str) -> str:
     """The container log group of ``service``."""
     return f"/fluoride/{service}"
+
+
+def alarm_topic_name(service: str) -> str:
+    """The SNS topic the stack makes for ``notify``'s email addresses."""
+    return f"fluoride-{service}-alarms"

@@ -42,6 +42,7 @@ from fluoride.names import (
     DEFAULT_TIMEOUT,
     SERVICE_TAG,
     VERSION_TAG,
+    alarm_topic_name,
     log_group_name,
     repository_name,
     stack_name,
@@ -121,6 +122,8 @@ class ServiceStatus:
         deployment: a running deployment's progress, or ``None``.
         drift: when ECS serves another image than the stack's (set outside Fluoride),
             that said in words (:meth:`Service.status` only); else ``None``.
+        notifies: who the alarms notify (the spec's ``notify``): email addresses and SNS
+            topics. Empty: the alarms notify no one.
     """
 
     name: str
@@ -139,6 +142,14 @@ class ServiceStatus:
     #: ``update()`` sends the installed one
     template: str | None = None
     drift: str | None = None
+    notifies: tuple[str, ...] = ()
+
+    @property
+    def alarms_notify(self) -> str:
+        """Who hears of an alarm, in words: the addresses and topics, or "no one"."""
+        if not self.notifies:
+            return "no one (set notify in the spec to be told of alarms)"
+        return ", ".join(self.notifies)
 
     def _repr_html_(self) -> str:
         """A small table for notebooks (Jupyter calls this to show the value)."""
@@ -149,6 +160,7 @@ class ServiceStatus:
             ("url", self.url or ""),
             ("release", self.release.short if self.release else (self.image or "none yet")),
         ]
+        rows.append(("alarms notify", self.alarms_notify))
         if self.deployment is not None:
             rows.append(("deployment", describe(self.deployment)))
         if self.drift:
@@ -163,6 +175,17 @@ class ServiceStatus:
             for k, v in rows
         )
         return f"<table><caption>{html_escape(self.name)}</caption>{body}</table>"
+
+
+def _notifies(service: str, parameters: Mapping[str, str]) -> tuple[str, ...]:
+    """The spec's ``notify``, read back from the stack: the subscribed addresses and the
+    topics the alarms notify other than the stack's own."""
+    count = int(parameters.get("NotifyEmailCount") or 0)
+    emails = [e for e in (parameters.get("NotifyEmails") or "").split(",") if e][:count]
+    own = ":" + alarm_topic_name(service)
+    topics = [t for t in (parameters.get("AlarmActionArns") or "").split(",")
+              if t and not t.endswith(own)]
+    return (*emails, *topics)
 
 
 @attrs.frozen
@@ -245,7 +268,14 @@ class Service:
             adopt_bucket=adopt.get("bucket") is not None,
             adopt_secret=secret is not None,
             adopted_secret_arn=secret.arn if secret is not None else None,
+            alarm_topic_arn=self._alarm_topic_arn() if spec.notify else None,
         )
+
+    def _alarm_topic_arn(self) -> str:
+        """The ARN the stack's alarm topic gets (named, so the alarms can name it)."""
+        caller = self.aws.caller_arn().split(":")
+        return (f"arn:{caller[1]}:sns:{self.aws.region}:{caller[4]}:"
+                f"{alarm_topic_name(self.name)}")
 
     def _with_store_names(self, spec: ServiceSpec) -> ServiceSpec:
         """``spec`` with the deterministic default names for stores it leaves unnamed."""
@@ -494,6 +524,7 @@ class Service:
             image=info.parameters.get("Image") or None,
             reason=info.reason,
             template=template_note(info.tags, template=load_template(), version=version()),
+            notifies=_notifies(self.name, info.parameters),
         )
 
     @property

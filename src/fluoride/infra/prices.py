@@ -61,6 +61,7 @@ class RegionPrices:
         logs_ingest_gb: CloudWatch Logs, per GB ingested (standard class).
         logs_store_gb_month: CloudWatch Logs, per GB-month archived.
         metric_month: CloudWatch custom metric, per metric-month (first 10,000).
+        alarm_month: CloudWatch standard-resolution alarm, per alarm-month.
         ddb_write_million: DynamoDB on-demand, per million write request units.
         ddb_read_million: DynamoDB on-demand, per million read request units.
         ddb_storage_gb_month: DynamoDB standard table class storage, per GB-month.
@@ -81,6 +82,7 @@ class RegionPrices:
     logs_ingest_gb: float
     logs_store_gb_month: float
     metric_month: float
+    alarm_month: float = 0.10
     ddb_write_million: float
     ddb_read_million: float
     ddb_storage_gb_month: float

@@ -35,6 +35,7 @@ def to_parameters(
     adopt_bucket: bool = False,
     adopt_secret: bool = False,
     adopted_secret_arn: str | None = None,
+    alarm_topic_arn: str | None = None,
 ) -> dict[str, str]:
     """The template's parameters for ``spec``, as CloudFormation wants them: strings,
     booleans as ``"true"``/``"false"``, ``""`` for "not given".
@@ -50,6 +51,10 @@ def to_parameters(
     spec's ``table_name`` and ``bucket_name`` (which adopting needs), and the secret by its
     full ARN ``adopted_secret_arn``, whose name must be the spec's ``secret_name`` (or
     ``fluoride/<service>``).
+
+    ``alarm_topic_arn`` is the ARN the stack's own alarm topic will have (see
+    `fluoride.names.alarm_topic_name`), needed when ``spec.notify`` has email addresses:
+    the alarms notify it and the spec's topic ARNs.
 
     Raises:
         ConfigError: the spec, the name or the resolved network is invalid.
@@ -72,6 +77,10 @@ def to_parameters(
     _check_adoption(checker, spec.stores, service_name, adopt_table=adopt_table,
                     adopt_bucket=adopt_bucket, adopt_secret=adopt_secret,
                     adopted_secret_arn=adopted_secret_arn)
+    emails = [n for n in spec.notify if not n.startswith("arn:")]
+    if emails and alarm_topic_arn is None:
+        checker.fail("alarm_topic_arn", "is needed: notify has email addresses",
+                     "the ARN of the topic fluoride-<service>-alarms in the stack's region")
     if checker.errors:
         raise ConfigError(f"Cannot build the template parameters of {service_name!r}.",
                           errors=checker.errors)
@@ -138,6 +147,20 @@ def to_parameters(
         "AdoptedSecretArn": text(adopted_secret_arn),
         "ExtraPolicyArns": ",".join(spec.access.extra_policy_arns),
         "PermissionsBoundaryArn": text(spec.access.permissions_boundary_arn),
+        **_notify_parameters(spec, alarm_topic_arn),
+    }
+
+
+def _notify_parameters(spec: ServiceSpec, alarm_topic_arn: str | None) -> dict[str, str]:
+    """The email subscriptions of the stack's topic, and every alarm's actions."""
+    emails = [n for n in spec.notify if not n.startswith("arn:")]
+    actions = [n for n in spec.notify if n.startswith("arn:")]
+    if emails and alarm_topic_arn is not None:
+        actions.append(alarm_topic_arn)
+    return {
+        "NotifyEmails": ",".join(emails),
+        "NotifyEmailCount": str(len(emails)),
+        "AlarmActionArns": ",".join(actions),
     }
 
 

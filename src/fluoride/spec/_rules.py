@@ -47,13 +47,17 @@ LOG_RETENTION_DAYS: Final = (
 
 MAX_ENVIRONMENT_VARIABLES: Final = 50
 MAX_ENVIRONMENT_VALUE: Final = 4096
-MAX_ENVIRONMENT_RENDERED: Final = 12288
+MAX_ENVIRONMENT_RENDERED: Final = 9216
 """Bytes the variables and secret variables may take together in the template, as
 rendered by `render_environment` (escapes and indentation included). CloudFormation limits
 a template body to 51,200 bytes and the template itself, without its comment lines, takes
-about 38,600; the rest is kept for its growth."""
+about 41,200; the rest is kept for its growth. (12,288 until the alarm notifications and
+``secret_env`` took 3,000 bytes.)"""
 MAX_SECRET_VARIABLES: Final = 25
 """Most ``secret_env`` entries."""
+
+MAX_NOTIFY: Final = 4
+"""Most email addresses and SNS topics a service's alarms notify."""
 
 RESERVED_ENVIRONMENT_PREFIXES: Final = ("FLUORIDE_", "AWS_")
 RESERVED_ENVIRONMENT_NAMES: Final = frozenset({"PORT"})
@@ -80,6 +84,9 @@ _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SECRET_KEY = re.compile(r"[A-Za-z0-9_.+=@/-]{1,128}")
 _TAG_VALUE = re.compile(r"[\w\s.:/=+@-]*")
 _HEALTH_PATH = re.compile(r"/\S*")
+# An address SNS accepts for the email protocol; no commas (the template takes a list).
+_EMAIL = re.compile(r"[^@\s,\"]{1,64}@([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
+_TOPIC_ARN = re.compile(r"arn:aws[-a-z]*:sns:[a-z]{2}(-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}")
 
 _BUCKET_PREFIXES: Final = ("xn--", "sthree-", "amzn-s3-demo-")
 _BUCKET_SUFFIXES: Final = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
@@ -263,6 +270,7 @@ class _Checker:
         self.boolean("alarm_rollback", spec.alarm_rollback)
         self.integer("alarm_5xx_threshold", spec.alarm_5xx_threshold, 1,
                      why="5xx responses per minute")
+        self.notify(spec.notify)
         if not isinstance(spec.log_retention_days, int) or isinstance(
             spec.log_retention_days, bool
         ) or spec.log_retention_days not in LOG_RETENTION_DAYS:
@@ -530,6 +538,18 @@ class _Checker:
                       f"{env_bytes + total} bytes in the template",
                       f"at most {MAX_ENVIRONMENT_RENDERED} together (CloudFormation limits the "
                       "template's size); put large values in the bucket or the secret")
+
+    def notify(self, notify: object) -> None:
+        entries = self.strings("notify", notify, 0, MAX_NOTIFY, "email addresses or SNS topics")
+        for i, entry in enumerate(entries):
+            if entry.startswith("arn:"):
+                if not _TOPIC_ARN.fullmatch(entry):
+                    self.fail(f"notify[{i}]", f"{entry!r} is not an SNS topic ARN",
+                              "arn:aws:sns:<region>:<account>:<topic name>")
+            elif len(entry) > 254 or not _EMAIL.fullmatch(entry):
+                self.fail(f"notify[{i}]", f"{entry!r} is neither an email address nor an "
+                          "SNS topic ARN", "an address like ops@example.org, or "
+                          "arn:aws:sns:<region>:<account>:<topic name>")
 
     def tag(self, field: str, value: object) -> None:
         if not self.string(field, value, optional=True):

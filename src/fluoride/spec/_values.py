@@ -237,6 +237,10 @@ class ServiceSpec:
         alarm_rollback: Roll a deployment back when the 5xx alarm fires, even when its
             health checks pass.
         alarm_5xx_threshold: 5xx responses per minute that fire the alarm.
+        notify: Who hears of every alarm (5xx responses, a failed deployment): up to 4
+            email addresses, subscribed to an SNS topic the stack makes (each confirms
+            the subscription by email), or ARNs of SNS topics of your own in the same
+            region. Empty: the alarms notify no one.
         log_retention_days: Days container logs are kept (a CloudWatch Logs period).
         access_log_retention_days: Days load balancer access logs are kept.
         keep_images: Images kept in the service's repository (1 to 1000); older ones
@@ -269,6 +273,7 @@ class ServiceSpec:
     exec_enabled: bool = False
     alarm_rollback: bool = True
     alarm_5xx_threshold: int = 10
+    notify: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
     log_retention_days: int = 30
     access_log_retention_days: int = 90
     keep_images: int = 20

@@ -37,6 +37,7 @@ from fluoride.local.shims import (
     s3_bucket,
     s3_bucket_policy,
     secretsmanager_secret,
+    sns_topic,
 )
 
 __all__ = ["SHIMS", "install"]
@@ -60,6 +61,7 @@ SHIMS: tuple[ModuleType, ...] = (
     route53_record_set,
     ecs_cluster,
     ecs_task_definition,
+    sns_topic,
     # ECS services, their tasks and their targets in simulated time
     ecs_service,
     ecs_task_network,

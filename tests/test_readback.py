@@ -242,3 +242,23 @@ def test_a_secret_item_fluoride_never_writes_is_named() -> None:
     body = render_environment(load_template(), {}, secret_env={"A": "password"})
     with pytest.raises(FluorideError, match="secret variable A"):
         read_secret_environment(body.replace('"${S}:password::"', '"${S}:password:AWSPREVIOUS:"'))
+
+
+@pytest.mark.parametrize("notify", [
+    (),
+    ("ops@example.org",),
+    ("ops@example.org", "dev@example.org", "arn:aws:sns:us-east-1:123456789012:team"),
+    ("arn:aws:sns:us-east-1:123456789012:team",),
+])
+def test_notify_round_trips(notify: tuple[str, ...]) -> None:
+    spec = ServiceSpec(notify=notify)
+    params = to_parameters(
+        attrs.evolve(spec, stores=attrs.evolve(spec.stores, table_name=DEFAULTS[0],
+                                               bucket_name=DEFAULTS[1],
+                                               secret_name=DEFAULTS[2])),
+        service_name="svc", vpc_id=DEFAULT_VPC, subnet_ids=DEFAULT_SUBNETS, image=None,
+        assign_public_ip=True,
+        alarm_topic_arn="arn:aws:sns:us-east-1:123456789012:fluoride-svc-alarms",
+    )
+    tags = {**spec_tags(spec), "fluoride:service": "svc"}
+    assert read_back(params, tags, render_environment(load_template(), {})).notify == notify

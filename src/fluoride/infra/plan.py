@@ -61,6 +61,7 @@ PARAMETER_FIELDS: Final[Mapping[str, str | None]] = {
     "EnableBucket": "stores.bucket", "BucketName": "stores.bucket_name",
     "EnableSecret": "stores.secret", "SecretName": "stores.secret_name",
     "SecretEnv": "secret_env",
+    "NotifyEmails": "notify", "NotifyEmailCount": "notify", "AlarmActionArns": "notify",
     "SecretRecoveryDays": "stores.secret_recovery_days", "KeepImages": "keep_images",
     "AdoptRepository": None, "AdoptTable": None, "AdoptBucket": None, "AdoptSecret": None,
     "AdoptedSecretArn": None, "ExtraPolicyArns": "access.extra_policy_arns",

@@ -207,6 +207,12 @@ def from_parameters(
     cidrs = (tuple(parameters[k] for k in cidr_keys if parameters.get(k))
              if any(k in parameters for k in cidr_keys) else n.ingress_cidrs)
     table, bucket, secret = default_store_names or (None, None, None)
+    # notify: the addresses, then the topic ARNs; with addresses, the stack's own topic
+    # was appended to the actions last (see _notify_parameters)
+    none: tuple[str, ...] = ()
+    emails = read("NotifyEmails", _items, none)
+    actions = read("AlarmActionArns", _items, none)
+    notify = (*emails, *(actions[:-1] if emails else actions))
 
     def store_name(key: str, default_name: str | None) -> str | None:
         name = read(key, _text, None)
@@ -266,6 +272,7 @@ def from_parameters(
         ),
         environment=environment,
         secret_env=secret_env,
+        notify=notify,
         exec_enabled=read("EnableExec", _flag, base.exec_enabled),
         alarm_rollback=read("AlarmRollback", _flag, base.alarm_rollback),
         alarm_5xx_threshold=read("Alarm5xxThreshold", int, base.alarm_5xx_threshold),

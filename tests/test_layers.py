@@ -44,11 +44,13 @@ ALLOWED: dict[str, set[str]] = {
     "_exec": BASE | {"spec", "infra", "releases", "service"},
     "client": BASE | {"spec", "infra", "releases", "stores", "logs", "service", "local", "fleet"},
     "fleet": BASE | {"service"},
+    # a fleet across accounts and regions: a list of clients
+    "multi": BASE | {"spec", "infra", "service", "client", "fleet"},
     "awscli": {"cli", "errors"},
     "local": {"errors", "names", "infra", "spec"},
     "cli": BASE | {"spec", "infra", "releases", "stores", "logs", "service", "client", "local",
                    "fleet", "cost"},
-    "fluoride": BASE | {"client", "service", "spec", "logs"},
+    "fluoride": BASE | {"client", "service", "spec", "logs", "fleet", "multi"},
 }
 
 

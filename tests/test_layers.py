@@ -47,9 +47,10 @@ ALLOWED: dict[str, set[str]] = {
     # a fleet across accounts and regions: a list of clients
     "multi": BASE | {"spec", "infra", "service", "client", "fleet"},
     "awscli": {"cli", "errors"},
+    "awscli_config": {"errors"},
     "local": {"errors", "names", "infra", "spec"},
     "cli": BASE | {"spec", "infra", "releases", "stores", "logs", "service", "client", "local",
-                   "fleet", "cost"},
+                   "fleet", "cost", "awscli_config"},
     "fluoride": BASE | {"client", "service", "spec", "logs", "fleet", "multi"},
 }
 

@@ -258,3 +258,17 @@ def test_each_place_has_its_own_budget(pair: tuple[Fluoride, Fluoride]) -> None:
         assert _within(sorted(times[place]), rate=rate, burst=rate + slack), place
     # One budget for both places would hold them to that together; they are not held.
     assert not _within(sorted(times[A] + times[B]), rate=rate, burst=rate + slack)
+
+
+def test_the_regions_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    import runpy
+    from pathlib import Path
+
+    example = Path(__file__).parent.parent / "examples" / "fleet_regions.py"
+    runpy.run_path(str(example), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "['123456789012/us-east-1', '210987654321/eu-west-1']" in out
+    assert ("<FleetResult deploy: 2 succeeded, 1 failed "
+            "(210987654321/eu-west-1/api: rolled back)>") in out
+    assert "api in eu-west-1 (210987654321) rolled back; v1 serves again" in out
+    assert "210987654321 eu-west-1 jobs complete" in out

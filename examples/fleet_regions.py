@@ -12,9 +12,11 @@ from fluoride import Fleet, Fluoride, RolledBack, ServiceSpec
 
 
 def main() -> None:
-    quiet = {"reporter": lambda event: None}
-    with Fluoride.local(**quiet) as us, Fluoride.local(
-        region="eu-west-1", account_id="210987654321", **quiet
+    def quiet(event: object) -> None:
+        """Progress goes nowhere here (a notebook would show a live table)."""
+
+    with Fluoride.local(reporter=quiet) as us, Fluoride.local(
+        region="eu-west-1", account_id="210987654321", reporter=quiet
     ) as eu:
         for fl, names in ((us, ["api", "web"]), (eu, ["api", "jobs"])):
             assert fl.emulator is not None

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from fluoride.awscli_config import install_plugin, uninstall_plugin
+from fluoride.awscli_config import has_legacy_path, install_plugin, uninstall_plugin
 from fluoride.cli import main
 from fluoride.errors import ConfigError
 
@@ -139,3 +139,13 @@ def test_the_command_refuses_an_unreadable_file(tmp_path: Path) -> None:
     assert code == 1
     assert "cannot be read" in out
     assert config.read_text() == "region = x\n"
+
+
+def test_v1_is_warned_of_a_v2_setting(tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    config.write_text(f"[plugins]\ncli_legacy_plugin_path = {SITE}\nendpoint = e\n")
+    code, out = _run(config, "install", "--cli", "v1", "--yes")
+    assert code == 0
+    assert "AWS CLI v1 fails on every command" in out
+    assert has_legacy_path(config.read_text())
+    assert not has_legacy_path(PROFILE + "[plugins]\nx = y\n")

@@ -28,7 +28,14 @@ import attrs
 
 from fluoride.errors import ConfigError
 
-__all__ = ["LEGACY_PATH", "PLUGIN_LINE", "ConfigEdit", "install_plugin", "uninstall_plugin"]
+__all__ = [
+    "LEGACY_PATH",
+    "PLUGIN_LINE",
+    "ConfigEdit",
+    "has_legacy_path",
+    "install_plugin",
+    "uninstall_plugin",
+]
 
 #: The plugin entry: ``aws fluoride`` comes from the module fluoride.awscli.
 PLUGIN_NAME = "fluoride"
@@ -157,6 +164,13 @@ def install_plugin(text: str, *, legacy_path: str | None = None) -> ConfigEdit:
     if not (added or removed):
         return ConfigEdit(text)
     return ConfigEdit(newline.join(lines) + newline, tuple(added), tuple(removed))
+
+
+def has_legacy_path(text: str) -> bool:
+    """Whether ``[plugins]`` sets ``cli_legacy_plugin_path`` (AWS CLI v1 fails with it)."""
+    lines = text.splitlines()
+    plugins = next((s for s in _sections(lines) if s.name == SECTION), None)
+    return plugins is not None and LEGACY_PATH in _keys(lines, plugins)
 
 
 def uninstall_plugin(text: str) -> ConfigEdit:

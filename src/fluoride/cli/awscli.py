@@ -100,12 +100,16 @@ def awscli() -> None:
 def install(cli: str, plugin_path: str | None, yes: bool) -> None:
     """Add `fluoride = fluoride.awscli` to [plugins] (and, for AWS CLI v2, the
     cli_legacy_plugin_path it needs), after showing the change."""
-    from fluoride.awscli_config import install_plugin
+    from fluoride.awscli_config import has_legacy_path, install_plugin
 
     major = detect_major() if cli == "auto" else cli
     path = config_path()
     legacy = (plugin_path or site_packages()) if major == "v2" else None
     edit = install_plugin(_read(path), legacy_path=legacy)
+    if major == "v1" and has_legacy_path(edit.text):
+        click.echo(f"warning: {path} sets cli_legacy_plugin_path (for AWS CLI v2); AWS CLI "
+                   "v1 fails on every command while it is there. Remove that line if this "
+                   "file serves v1.", err=True)
     if not edit.changed:
         click.echo(f"{path} already enables `aws fluoride` (AWS CLI {major}); nothing to do.")
         return

@@ -272,3 +272,29 @@ def test_the_regions_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
             "(210987654321/eu-west-1/api: rolled back)>") in out
     assert "api in eu-west-1 (210987654321) rolled back; v1 serves again" in out
     assert "210987654321 eu-west-1 jobs complete" in out
+
+
+def test_the_calls_a_fleet_status_makes(pair: tuple[Fluoride, Fluoride]) -> None:
+    """Per member: GetCallerIdentity once (its account), one DescribeStacks per status;
+    then one DescribeServices per service, as one client's status makes."""
+    calls: list[str] = []
+    lock = threading.Lock()
+
+    def member(fl: Fluoride) -> Fluoride:
+        session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                                region_name=fl.region)
+
+        def count(model: Any, **_: Any) -> None:
+            with lock:
+                calls.append(model.name)
+
+        session.events.register("before-call", count)
+        return Fluoride(session=session, endpoint_url=fl.endpoint_url, reporter=lambda e: None)
+
+    fleet = Fleet([member(fl) for fl in pair])
+    services = len(fleet.status())
+    assert sorted(calls) == sorted(["GetCallerIdentity"] * 2 + ["DescribeStacks"] * 2
+                                   + ["DescribeServices"] * services)
+    calls.clear()
+    fleet.status()
+    assert sorted(calls) == sorted(["DescribeStacks"] * 2 + ["DescribeServices"] * services)

@@ -66,9 +66,11 @@ class Emulator:
     ``fl.emulator``). It is also a context manager that stops the server on exit.
 
     moto's state is process-wide: starting the first emulator in a process empties it,
-    and emulators started while one runs see the same state. Each emulator serves one
-    account (``account_id``, default ``123456789012``), whatever credentials a request
-    carries; ``region`` is the region its clients use by default (requests name their own
+    and emulators started while one runs see the same state. An emulator started with an
+    ``account_id`` other than moto's default (``123456789012``) serves that account,
+    whatever credentials a request carries; the default one answers as moto does (in the
+    account of the request's access key, the default for any key it does not know).
+    ``region`` is the region its clients use by default (requests name their own
     region, as on AWS). Two emulators with different accounts or regions are two separate
     places to deploy to, as a fleet across accounts and regions needs.
 
@@ -205,8 +207,9 @@ def start_emulator(
     time is one for the process).
 
     ``account_id`` (12 digits) is the account this emulator serves: every request it
-    answers acts in that account, so two emulators with two accounts hold two separate
-    sets of services. ``region`` is its clients' default region.
+    answers acts in that account (unless it is moto's default, which moto keeps choosing
+    by access key, as before), so two emulators with two accounts hold two separate sets
+    of services. ``region`` is its clients' default region.
 
     Raises :class:`~fluoride.errors.EmulatorError` when moto is not installed or the
     server cannot listen, and :class:`~fluoride.errors.InvalidInput` for a malformed
@@ -232,7 +235,10 @@ def start_emulator(
         if not _running:
             _server.reset_everything()
         WORLD.timing = timing
-        server = _server.EmulatorServer(host, port, account_id)
+        # moto's default account needs no header: moto picks it (or the account of an
+        # access key made in the emulator, as it always has).
+        server = _server.EmulatorServer(
+            host, port, None if account_id == ACCOUNT_ID else account_id)
         try:
             server.start()
         except OSError as exc:

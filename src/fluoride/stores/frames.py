@@ -5,8 +5,8 @@ DataFrame call is made, and then a missing one is a :class:`~fluoride.errors.Flu
 that names the extra to install, ``pip install 'fluoride[pandas]'``.
 
 The conversions are pure: :func:`rows_from_frame` turns a DataFrame into the rows
-:meth:`fluoride.Table.put_items` writes (a missing cell, NaN, ``None``, ``pd.NA`` or
-``NaT``, becomes a missing attribute), :func:`frame_from_items` turns items into a
+:meth:`fluoride.stores.data.Table.put_items` writes (a missing cell, NaN, ``None``,
+``pd.NA`` or ``NaT``, becomes a missing attribute), :func:`frame_from_items` turns items into a
 DataFrame (an attribute an item lacks is a missing cell), :func:`frame_format` picks
 parquet or CSV from an object key, and :func:`frame_bytes` / :func:`frame_from_bytes`
 serialise.
@@ -89,8 +89,8 @@ _DATES: Final = (datetime.date, datetime.time, datetime.timedelta)
 
 
 def rows_from_frame(df: pd.DataFrame) -> tuple[list[dict[str, Any]], list[FieldError]]:
-    """The rows of ``df`` as dicts for :meth:`~fluoride.Table.put_items`, and the problems
-    found (each named like ``df.iloc[3]['when']``, the cell's position).
+    """The rows of ``df`` as dicts for :meth:`~fluoride.stores.data.Table.put_items`, and
+    the problems found (each named like ``df.iloc[3]['when']``, the cell's position).
 
     A missing cell (NaN, ``None``, ``pd.NA``, ``NaT``) is left out of its row, so it is a
     missing attribute in the table (DynamoDB has no NaN). The index is not written:

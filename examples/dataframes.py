@@ -53,7 +53,7 @@ def dataframes(table: Table, bucket: Bucket) -> None:
     # [pandas]
     df = table.to_pandas()  # every item, one column per attribute, the key first
     print(df.shape, list(df.columns)[:3])
-    summary = df.groupby("batch", as_index=False)["mass_g"].mean()
+    summary = df.groupby("batch", as_index=False).agg(mass_g=("mass_g", "mean"))
     summary["pk"] = "summary#" + summary["batch"].astype(str)
     print(table.from_pandas(summary), "summary rows written")  # NaN: a missing attribute
 

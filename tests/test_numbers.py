@@ -269,9 +269,25 @@ def test_rows_from_frame_leaves_missing_cells_out() -> None:
     assert [type(v) for v in rows[0].values()] == [str, float, int, bool, str]
 
 
+def test_rows_from_frame_turns_numpy_values_into_python_ones() -> None:
+    pd = pytest.importorskip("pandas")
+    np = pytest.importorskip("numpy")
+    df = pd.DataFrame({"pk": ["a"], "readings": [np.array([0.5, 1.5])],
+                       "n": [np.int64(3)], "f": [np.float32(0.5)]}, dtype=object)
+    rows, problems = rows_from_frame(df)
+    assert problems == []
+    assert rows == [{"pk": "a", "readings": [0.5, 1.5], "n": 3, "f": 0.5}]
+    assert [type(v) for v in rows[0].values()] == [str, list, int, float]
+    assert dynamo_value(rows[0], "row")[1] == []
+
+
 @pytest.mark.parametrize(("make", "field", "problem"), [
     (lambda pd: pd.DataFrame({"pk": ["a"], "t": pd.to_datetime(["2024-06-01"])}),
      "df.iloc[0]['t']", "is a date or time"),
+    (lambda pd: pd.DataFrame({"pk": ["a"], "t": [pd.Timestamp(0).to_datetime64()]},
+                             dtype=object), "df.iloc[0]['t']", "is a date or time"),
+    (lambda pd: pd.DataFrame({"pk": ["a"], "d": pd.to_timedelta(["1s"])}),
+     "df.iloc[0]['d']", "is a date or time"),
     (lambda pd: pd.DataFrame({0: ["a"], "x": [1]}), "df.columns[0]", "not a non-empty string"),
     (lambda pd: pd.DataFrame([["a", 1, 2]], columns=["pk", "x", "x"]), "df.columns",
      "repeats x"),

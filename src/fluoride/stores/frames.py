@@ -78,11 +78,12 @@ def _missing(value: object) -> bool:
 
 
 def _plain(value: object) -> object:
-    """A numpy scalar as the Python value it holds (``numpy.int64(3)`` -> ``3``)."""
-    item = getattr(value, "item", None)
-    if type(value).__module__ == "numpy" and callable(item):
-        return item()
-    return value
+    """A numpy scalar as the Python value it holds (``numpy.int64(3)`` -> ``3``), a numpy
+    array as a list of them (a cell holding an array of readings)."""
+    if type(value).__module__ != "numpy":
+        return value
+    convert = getattr(value, "item" if getattr(value, "ndim", None) == 0 else "tolist", None)
+    return convert() if callable(convert) else value
 
 
 _DATES: Final = (datetime.date, datetime.time, datetime.timedelta)
@@ -116,10 +117,10 @@ def rows_from_frame(df: pd.DataFrame) -> tuple[list[dict[str, Any]], list[FieldE
         row: dict[str, Any] = {}
         for column, cell in record.items():
             name = str(column)
-            if _missing(cell):
-                continue
             value = _plain(cell)
-            if isinstance(value, _DATES) or type(value).__name__ == "datetime64":
+            if _missing(value):
+                continue
+            if isinstance(value, _DATES) or type(cell).__name__ in ("datetime64", "timedelta64"):
                 problems.append(FieldError(
                     f"df.iloc[{i}][{name!r}]", f"{value!r} is a date or time, which "
                     "DynamoDB has no type for",

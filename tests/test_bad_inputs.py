@@ -210,6 +210,8 @@ SDK: list[Bad] = [
     Bad("item-str", lambda c: c.table.put_item("pk=a"), InvalidInput,  # type: ignore[arg-type]  # the bad input
         ("item", "'pk=a'", "{'pk': 'note#1'")),
     Bad("item-empty", lambda c: c.table.put_item({}), InvalidInput, ("item", "{}")),
+    Bad("item-too-large", lambda c: c.table.put_item({"pk": "a", "blob": "x" * 500_000}),
+        InvalidInput, ("item", "500,007 bytes", "400 KB", "bucket.put_bytes")),
     Bad("item-batch-nan", lambda c: c.table.put_items(
         [{"pk": "a"}, {"pk": "b", "scores": [1, 2, math.nan]}]), InvalidInput,
         ("rows[1]['scores'][2]", "nan", "finite")),

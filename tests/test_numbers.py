@@ -15,8 +15,10 @@ from boto3.dynamodb.types import Binary
 
 from fluoride.errors import FluorideError
 from fluoride.stores._inputs import (
+    ITEM_MAX_BYTES,
     capped,
     dynamo_value,
+    item_size_problems,
     items_for_writing,
     key_problems,
     python_number,
@@ -162,6 +164,32 @@ def test_items_for_writing(rows: list[Any], fields: list[str], problems: list[st
         assert problem.allowed
     if not found:
         assert items == [dynamo_value(r, "r")[0] for r in rows]
+
+
+@pytest.mark.parametrize(("item", "size"), [
+    ({"pk": "a"}, None),
+    ({"pk": "a", "s": "x" * (ITEM_MAX_BYTES - 4)}, None),           # 2 + 1 + 1 + ... = max
+    ({"pk": "a", "s": "x" * (ITEM_MAX_BYTES - 3)}, "409,601"),
+    ({"pk": "a", "s": "é" * 250_000}, "500,004"),                     # UTF-8 bytes count
+    ({"pk": "a", "b": b"\0" * 500_000}, "500,004"),
+    ({"pk": "a", "l": ["x" * 1000] * 500}, "500,004"),
+    ({"pk": "a", "m": {"k" * 10: "v" * 10} | {f"k{i}": 1 for i in range(100_000)}},
+     "688,914"),  # 3 + 1 + 20 + 588,890 (the keys k0..k99999) + 100,000 (numbers)
+    ({"pk": "a", "n": [Decimal(1)] * 400_000}, None),                # a lower bound: fits
+])
+def test_item_size_problems(item: dict[str, Any], size: str | None) -> None:
+    found = item_size_problems(item)
+    if size is None:
+        assert found == []
+    else:
+        (problem,) = found
+        assert f"at least {size} bytes" in problem.problem
+        assert "bucket" in (problem.allowed or "")
+
+
+def test_items_for_writing_refuses_a_row_over_400_kb() -> None:
+    _, found = items_for_writing([{"pk": "a"}, {"pk": "b", "s": "x" * 500_000}])
+    assert [p.field for p in found] == ["rows[1]"]
 
 
 def test_items_for_writing_converts_floats_as_put_item_does() -> None:

@@ -28,6 +28,7 @@ __all__ = [
     "capped",
     "dynamo_key",
     "dynamo_value",
+    "item_size_problems",
     "items_for_writing",
     "json_problems",
     "key_problems",
@@ -211,6 +212,43 @@ def dynamo_key(key: object, field: str = "key") -> tuple[dict[str, Any], list[Fi
     return converted, problems
 
 
+#: DynamoDB's largest item: 400 KB, attribute names included.
+ITEM_MAX_BYTES: Final = 400 * 1024
+
+
+def _least_size(value: object) -> int:
+    """The fewest bytes DynamoDB can count for a stored value: the UTF-8 text of strings,
+    binary lengths, 1 per number, bool or null, and map keys (its own overheads are more)."""
+    if isinstance(value, str):
+        return len(value.encode("utf-8", "surrogatepass"))
+    if isinstance(value, bytes | bytearray):
+        return len(value)
+    if isinstance(value, Binary):
+        return len(bytes(value))
+    if isinstance(value, Mapping):
+        return sum(len(str(k).encode("utf-8", "surrogatepass")) + _least_size(v)
+                   for k, v in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return sum(_least_size(v) for v in value)
+    return 1
+
+
+def item_size_problems(item: Mapping[str, Any], field: str = "item") -> list[FieldError]:
+    """The problem of an item that DynamoDB would refuse for its size (over 400 KB), found
+    from a lower bound of its size, so an item that fits is never refused here.
+
+    >>> item_size_problems({"pk": "a", "blob": "x" * 500_000})[0].problem
+    'is at least 500,007 bytes; DynamoDB holds items of up to 409,600 bytes (400 KB)'
+    """
+    size = _least_size(item)
+    if size <= ITEM_MAX_BYTES:
+        return []
+    return [FieldError(field, f"is at least {size:,} bytes; DynamoDB holds items of up to "
+                       f"{ITEM_MAX_BYTES:,} bytes (400 KB)",
+                       allowed="items up to 400 KB: keep large data in the bucket "
+                       "(bucket.put_bytes, bucket.put_dataframe) and its key in the item")]
+
+
 def items_for_writing(rows: Sequence[object], field: str = "rows") -> tuple[
     list[dict[str, Any]], list[FieldError]
 ]:
@@ -231,7 +269,7 @@ def items_for_writing(rows: Sequence[object], field: str = "rows") -> tuple[
             continue
         item, found = dynamo_value(row, where)
         items.append(item)
-        problems += found
+        problems += found or item_size_problems(item, where)
     return items, problems
 
 

@@ -43,6 +43,7 @@ from fluoride.stores._inputs import (
     capped,
     dynamo_key,
     dynamo_value,
+    item_size_problems,
     items_for_writing,
     json_problems,
     key_problems,
@@ -209,7 +210,7 @@ class Table:
                 "item", f"must be a non-empty dict of attributes, got {item!r:.60}",
                 allowed="a dict with the table's key attributes, e.g. {'pk': 'note#1', ...}")])
         converted, problems = dynamo_value(item, "item")
-        refuse("put_item()", problems)
+        refuse("put_item()", problems or item_size_problems(converted, "item"))
         with store_errors("PutItem", "table", self.name):
             self.resource.put_item(Item=converted)
 

@@ -224,7 +224,9 @@ def _least_size(value: object) -> int:
     if isinstance(value, bytes | bytearray):
         return len(value)
     if isinstance(value, Binary):
-        return len(bytes(value))
+        # Binary.__bytes__ returns its bytes (boto3-stubs says str, which has a len too);
+        # bytes(value) would not type-check against that stub.
+        return len(value.__bytes__())
     if isinstance(value, Mapping):
         return sum(len(str(k).encode("utf-8", "surrogatepass")) + _least_size(v)
                    for k, v in value.items())

@@ -172,6 +172,7 @@ def test_items_for_writing(rows: list[Any], fields: list[str], problems: list[st
     ({"pk": "a", "s": "x" * (ITEM_MAX_BYTES - 3)}, "409,601"),
     ({"pk": "a", "s": "é" * 250_000}, "500,004"),                     # UTF-8 bytes count
     ({"pk": "a", "b": b"\0" * 500_000}, "500,004"),
+    ({"pk": "a", "b": Binary(b"\0" * 500_000)}, "500,004"),           # as boto3 reads it
     ({"pk": "a", "l": ["x" * 1000] * 500}, "500,004"),
     ({"pk": "a", "m": {"k" * 10: "v" * 10} | {f"k{i}": 1 for i in range(100_000)}},
      "688,914"),  # 3 + 1 + 20 + 588,890 (the keys k0..k99999) + 100,000 (numbers)

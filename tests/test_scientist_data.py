@@ -253,6 +253,8 @@ def test_from_pandas_refuses_a_bad_cell_before_writing(table: Table) -> None:
         table.from_pandas(df.drop(columns=["when"]))
     with pytest.raises(InvalidInput, match="must be a pandas DataFrame"):
         table.from_pandas([{"pk": "a"}])  # type: ignore[arg-type]  # the bad input
+    with pytest.raises(InvalidInput, match=r"rows: is a DataFrame.*from_pandas\(df\)"):
+        table.put_items(df)
     assert calls == []
 
 

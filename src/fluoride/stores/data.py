@@ -230,6 +230,10 @@ class Table:
 
             svc.table.put_items({"pk": f"run#{i}", "score": i / 7} for i in range(1000))
         """
+        if type(rows).__name__ == "DataFrame":  # iterating one gives its column names
+            refuse("put_items()", [FieldError(
+                "rows", "is a DataFrame", allowed="a list (or any iterable) of dicts; for a "
+                "DataFrame: table.from_pandas(df)")])
         if isinstance(rows, Mapping | str | bytes) or not isinstance(rows, Iterable):
             refuse("put_items()", [FieldError(
                 "rows", f"must be an iterable of dicts, got {type(rows).__name__}",

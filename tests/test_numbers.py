@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from boto3.dynamodb.conditions import Attr, Key
 from boto3.dynamodb.types import Binary
 
 from fluoride.errors import FluorideError
@@ -23,6 +24,7 @@ from fluoride.stores._inputs import (
     key_problems,
     python_number,
     python_value,
+    query_arguments,
 )
 from fluoride.stores.frames import (
     EXTRA,
@@ -340,3 +342,51 @@ def test_frame_from_items_puts_keys_first_and_fills_gaps() -> None:
     assert list(empty.columns) == ["pk", "sk"]
     assert len(empty) == 0
     assert isinstance(empty, pd.DataFrame)
+
+
+# --- query and scan arguments -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("arguments", "expected"), [
+    ({"Limit": 5}, {"Limit": 5}),
+    ({"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": "a", ":x": 0.1}},
+     {"KeyConditionExpression": "pk = :p",
+      "ExpressionAttributeValues": {":p": "a", ":x": Decimal("0.1")}}),
+    ({"ExclusiveStartKey": {"pk": "a", "sk": 2.5}},
+     {"ExclusiveStartKey": {"pk": "a", "sk": Decimal("2.5")}}),
+    ({"KeyConditionExpression": Key("pk").eq("a") & Key("sk").gt(2.5)},
+     {"KeyConditionExpression": "(#n0 = :v0 AND #n1 > :v1)",
+      "ExpressionAttributeNames": {"#n0": "pk", "#n1": "sk"},
+      "ExpressionAttributeValues": {":v0": "a", ":v1": Decimal("2.5")}}),
+    # one builder for the request: the filter's placeholders follow the key condition's
+    ({"KeyConditionExpression": Key("pk").eq("a"),
+      "FilterExpression": Attr("x").between(0.1, 0.5) | Attr("tags").contains("b")},
+     {"KeyConditionExpression": "#n0 = :v0",
+      "FilterExpression": "(#n1 BETWEEN :v1 AND :v2 OR contains(#n2, :v3))",
+      "ExpressionAttributeNames": {"#n0": "pk", "#n1": "x", "#n2": "tags"},
+      "ExpressionAttributeValues": {":v0": "a", ":v1": Decimal("0.1"), ":v2": Decimal("0.5"),
+                                    ":v3": "b"}}),
+    ({"FilterExpression": Attr("x").is_in([0.25, 1]), "ExpressionAttributeNames": {"#a": "a"}},
+     {"FilterExpression": "#n0 IN (:v0, :v1)",
+      "ExpressionAttributeNames": {"#a": "a", "#n0": "x"},
+      "ExpressionAttributeValues": {":v0": Decimal("0.25"), ":v1": Decimal(1)}}),
+])
+def test_query_arguments(arguments: dict[str, Any], expected: dict[str, Any]) -> None:
+    args, problems = query_arguments(arguments)
+    assert problems == []
+    assert args == expected
+    assert _types(args) == _types(expected)
+
+
+@pytest.mark.parametrize(("arguments", "field", "problem"), [
+    ({"FilterExpression": Attr("x").eq(math.nan)}, "FilterExpression", "nan"),
+    ({"KeyConditionExpression": Key("pk").eq("a") & Key("sk").lt(math.inf)},
+     "KeyConditionExpression", "inf"),
+    ({"KeyConditionExpression": Attr("x").eq(1)}, "KeyConditionExpression", "Attr"),
+    ({"ExpressionAttributeValues": {":x": math.nan}}, "ExpressionAttributeValues[':x']", "nan"),
+    ({"ExclusiveStartKey": {"pk": math.nan}}, "ExclusiveStartKey['pk']", "nan"),
+])
+def test_query_arguments_problems(arguments: dict[str, Any], field: str, problem: str) -> None:
+    _, problems = query_arguments(arguments)
+    assert [p.field for p in problems] == [field]
+    assert problem in problems[0].problem

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import boto3
 import pytest
+from boto3.dynamodb.conditions import Attr, Key
 from moto.server import ThreadedMotoServer
 
 from fluoride.aws import Aws
@@ -131,6 +132,32 @@ def test_nan_and_infinity_are_refused_before_any_call(table: Table) -> None:
     assert "finite" in (problem.allowed or "")
     with pytest.raises(InvalidInput, match=r"item\['m'\]\['x'\]: inf"):
         table.put_item({"pk": "x", "m": {"x": math.inf}})
+    assert calls == []
+
+
+def test_conditions_with_floats(aws: Aws) -> None:
+    # boto3 alone raises TypeError: Float types are not supported, for Key("sk").gt(2.5).
+    name = f"fluoride-t-{uuid.uuid4().hex[:10]}"
+    aws.client("dynamodb").create_table(
+        TableName=name,
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                              {"AttributeName": "sk", "AttributeType": "N"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                   {"AttributeName": "sk", "KeyType": "RANGE"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    table = Table(aws, name, "")
+    table.put_items([{"pk": "a", "sk": i / 2, "x": round(i * 0.1, 1)} for i in range(10)])
+    found = table.query(KeyConditionExpression=Key("pk").eq("a") & Key("sk").gt(2.5))
+    assert [i["sk"] for i in found] == [3, 3.5, 4, 4.5]
+    found = table.query(KeyConditionExpression=Key("pk").eq("a"),
+                        FilterExpression=Attr("x").between(0.2, 0.5), Limit=3)
+    assert [i["x"] for i in found] == [0.2, 0.3, 0.4, 0.5]  # paged: the filter every page
+    assert sorted(i["x"] for i in table.scan(FilterExpression=Attr("x").is_in([0.1, 0.9]))) \
+        == [0.1, 0.9]
+    calls = count_calls(table)
+    with pytest.raises(InvalidInput, match=r"FilterExpression: nan"):
+        table.scan(FilterExpression=Attr("x").eq(math.nan))
     assert calls == []
 
 

@@ -17,6 +17,8 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Final
 
+import boto3.exceptions
+from boto3.dynamodb.conditions import ConditionBase, ConditionExpressionBuilder
 from boto3.dynamodb.types import Binary
 
 from fluoride._check import count_problems, shown
@@ -36,6 +38,7 @@ __all__ = [
     "path_problems",
     "python_number",
     "python_value",
+    "query_arguments",
 ]
 
 #: DynamoDB numbers: up to 38 significant digits, magnitude 1E-130 to 9.9999...E+125.
@@ -321,6 +324,64 @@ def capped(problems: Sequence[FieldError], limit: int = 20, field: str = "rows")
     rest = len(problems) - limit
     return [*problems[:limit], FieldError(field, f"... and {rest} more problems like these",
                                           allowed="fix the rows above and try again")]
+
+
+#: The query/scan arguments that may hold a condition object, and whether it is a key one.
+_CONDITIONS: Final = (("KeyConditionExpression", True), ("FilterExpression", False))
+
+
+def query_arguments(arguments: Mapping[str, Any]) -> tuple[dict[str, Any], list[FieldError]]:
+    """boto3 ``query``/``scan`` arguments with every number as DynamoDB stores it (a float
+    as ``Decimal(str(x))``, as :func:`dynamo_value` does), and the problems found.
+
+    Floats can sit in ``ExpressionAttributeValues``, in ``ExclusiveStartKey`` and in the
+    values of condition objects (``Key("sk").gt(2.5)``, ``Attr("x").between(0.1, 0.5)``),
+    which boto3 would refuse with a ``TypeError``. A condition object is built into its
+    expression string here, with boto3's own ``ConditionExpressionBuilder``, exactly as
+    boto3 would do when sending it (its placeholders merged into
+    ``ExpressionAttributeNames``/``ExpressionAttributeValues``), so its values can be
+    converted like any other.
+
+    >>> from boto3.dynamodb.conditions import Key
+    >>> args, _ = query_arguments({"KeyConditionExpression": Key("sk").gt(2.5)})
+    >>> args["KeyConditionExpression"], args["ExpressionAttributeValues"]
+    ('#n0 > :v0', {':v0': Decimal('2.5')})
+    """
+    args = dict(arguments)
+    problems: list[FieldError] = []
+    for name in ("ExpressionAttributeValues", "ExclusiveStartKey"):
+        if name in args:
+            args[name], found = dynamo_value(args[name], name)
+            problems += found
+    conditions = [(name, is_key, args[name]) for name, is_key in _CONDITIONS
+                  if isinstance(args.get(name), ConditionBase)]
+    if not conditions:
+        return args, problems
+    names, values = args.get("ExpressionAttributeNames"), args.get("ExpressionAttributeValues")
+    if not isinstance(names, Mapping | None) or not isinstance(values, Mapping | None):
+        return args, problems  # botocore's own check names the bad argument
+    names, values = dict(names or {}), dict(values or {})
+    builder = ConditionExpressionBuilder()  # one per request, as boto3 uses
+    for name, is_key, condition in conditions:
+        try:
+            built = builder.build_expression(condition, is_key_condition=is_key)
+        except (boto3.exceptions.DynamoDBNeedsConditionError,
+                boto3.exceptions.DynamoDBNeedsKeyConditionError,
+                boto3.exceptions.DynamoDBOperationNotSupportedError) as exc:
+            problems.append(FieldError(name, str(exc), allowed="Key(...) conditions for "
+                                       "KeyConditionExpression, Attr(...) for "
+                                       "FilterExpression, or expression strings"))
+            continue
+        args[name] = built.condition_expression
+        names.update(built.attribute_name_placeholders)
+        for placeholder, value in built.attribute_value_placeholders.items():
+            values[placeholder], found = dynamo_value(value, name)
+            problems += found
+    if names:
+        args["ExpressionAttributeNames"] = names
+    if values:
+        args["ExpressionAttributeValues"] = values
+    return args, problems
 
 
 def argument_problems(arguments: Mapping[str, object], accepted: Collection[str], *,

@@ -50,6 +50,7 @@ from fluoride.stores._inputs import (
     object_key_problems,
     path_problems,
     python_value,
+    query_arguments,
 )
 from fluoride.stores.frames import (
     FrameFormat,
@@ -340,15 +341,11 @@ class Table:
         accepted = set(shape.members) if shape is not None else set()
         problems = argument_problems(kwargs, accepted, operation=operation,
                                      reserved=("TableName",))
-        for name in ("ExclusiveStartKey", "ExpressionAttributeValues"):
-            if name in kwargs:
-                problems += dynamo_value(kwargs[name], name)[1]
+        problems += query_arguments(kwargs)[1]
         refuse(f"{operation.lower()}()", problems)
 
     def _paged(self, operation: str, call: Any, kwargs: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        args = {k: dynamo_value(v, k)[0] if k in ("ExclusiveStartKey",
-                                                  "ExpressionAttributeValues") else v
-                for k, v in kwargs.items()}
+        args = query_arguments(kwargs)[0]  # floats made Decimal, conditions built
         while True:
             with store_errors(operation, "table", self.name):
                 page = call(**args)

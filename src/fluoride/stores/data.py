@@ -53,7 +53,6 @@ from fluoride.stores._inputs import (
     query_arguments,
 )
 from fluoride.stores.frames import (
-    FrameFormat,
     check_frame,
     frame_bytes,
     frame_format,
@@ -416,8 +415,9 @@ class Bucket:
             finally:
                 body.close()
 
-    def put_dataframe(self, key: str, df: pd.DataFrame, format: FrameFormat | None = None
-                      ) -> None:
+    # The format is spelled out (not the FrameFormat alias) so the API reference shows it.
+    def put_dataframe(self, key: str, df: pd.DataFrame,
+                      format: Literal["parquet", "csv"] | None = None) -> None:
         """Store ``df`` under ``key`` as parquet or CSV: ``format``, or the key's suffix
         (``.parquet``/``.pq``, ``.csv``) when it is not given. The index is not written
         (``df.reset_index()`` first to keep it).
@@ -436,7 +436,8 @@ class Bucket:
         refuse("put_dataframe()", check_frame(df))
         self.put_bytes(key, frame_bytes(df, found))
 
-    def get_dataframe(self, key: str, format: FrameFormat | None = None) -> pd.DataFrame:
+    def get_dataframe(self, key: str, format: Literal["parquet", "csv"] | None = None
+                      ) -> pd.DataFrame:
         """The DataFrame stored under ``key`` (parquet or CSV, from ``format`` or the key's
         suffix), as :meth:`put_dataframe` wrote it; :class:`StoreNotFound` when there is
         no such object. Needs pandas, and pyarrow for parquet."""

@@ -29,7 +29,7 @@ def main() -> None:
         for item in table.scan():  # fetched page by page as the loop goes
             print(item["pk"], item["text"])
         (ada,) = table.query(KeyConditionExpression=Key("pk").eq("note#2"))
-        print(ada["stars"])  # numbers come back as Decimal("5")
+        print(ada["stars"])  # 5: numbers come back as int or float (or Decimal, see data.md)
         table.delete_item({"pk": "note#1"})
         # [/table]
 

@@ -210,6 +210,17 @@ SDK: list[Bad] = [
     Bad("item-str", lambda c: c.table.put_item("pk=a"), InvalidInput,  # type: ignore[arg-type]  # the bad input
         ("item", "'pk=a'", "{'pk': 'note#1'")),
     Bad("item-empty", lambda c: c.table.put_item({}), InvalidInput, ("item", "{}")),
+    Bad("item-too-large", lambda c: c.table.put_item({"pk": "a", "blob": "x" * 500_000}),
+        InvalidInput, ("item", "500,007 bytes", "400 KB", "bucket.put_bytes")),
+    Bad("item-batch-nan", lambda c: c.table.put_items(
+        [{"pk": "a"}, {"pk": "b", "scores": [1, 2, math.nan]}]), InvalidInput,
+        ("rows[1]['scores'][2]", "nan", "finite")),
+    Bad("item-batch-empty-row", lambda c: c.table.put_items([{"pk": "a"}, {}]), InvalidInput,
+        ("rows[1]", "non-empty dict")),
+    Bad("item-batch-one-dict", lambda c: c.table.put_items({"pk": "a"}), InvalidInput,  # type: ignore[dict-item]  # the bad input
+        ("rows", "dict", "put_item(item)")),
+    Bad("item-batch-none", lambda c: c.table.put_items(None), InvalidInput,  # type: ignore[arg-type]  # the bad input
+        ("rows", "NoneType", "iterable of dicts")),
     Bad("key-float", lambda c: c.table.get_item(1.5), InvalidInput,  # type: ignore[arg-type]  # the bad input
         ("key", "1.5", "{'pk': 'note#1'}")),
     Bad("key-list", lambda c: c.table.get_item(["pk", "a"]), InvalidInput,  # type: ignore[arg-type]  # the bad input
@@ -233,6 +244,10 @@ SDK: list[Bad] = [
     Bad("query-start-key-nan", lambda c: c.table.query(ExclusiveStartKey={"pk": math.nan}),
         InvalidInput, ("ExclusiveStartKey['pk']", "nan")),
     # -- the bucket
+    Bad("object-frame-format", lambda c: c.bucket.put_dataframe("runs/a.txt", None),  # type: ignore[arg-type]  # the bad input
+        InvalidInput, ("format", "'runs/a.txt'", ".parquet")),
+    Bad("object-frame-format-named", lambda c: c.bucket.get_dataframe("a", "xlsx"),  # type: ignore[arg-type]  # the bad input
+        InvalidInput, ("format", "'xlsx'", "format='csv'")),
     Bad("object-key-empty", lambda c: c.bucket.put_bytes("", b"x"), InvalidInput,
         ("key", "is empty", "1024 UTF-8 bytes")),
     Bad("object-body-none", lambda c: c.bucket.put_bytes("k", None), InvalidInput,  # type: ignore[arg-type]  # the bad input
@@ -356,9 +371,13 @@ def test_floats_are_stored_exactly(ctx: Ctx) -> None:
     ctx.table.put_item({"pk": "floats", "x": 0.1, "xs": [1.5, 2e-7], "s": {0.25, 3}})
     item = ctx.table.get_item({"pk": "floats"})
     assert item is not None
-    assert item["x"] == Decimal("0.1")
-    assert item["xs"] == [Decimal("1.5"), Decimal("2E-7")]
-    assert item["s"] == {Decimal("0.25"), Decimal("3")}
+    assert item == {"pk": "floats", "x": 0.1, "xs": [1.5, 2e-7], "s": {0.25, 3}}
+    assert [type(v) for v in (item["x"], *item["xs"])] == [float, float, float]
+    stored = ctx.table.with_decimals().get_item({"pk": "floats"})
+    assert stored is not None
+    assert stored["x"] == Decimal("0.1")
+    assert stored["xs"] == [Decimal("1.5"), Decimal("2E-7")]
+    assert stored["s"] == {Decimal("0.25"), Decimal("3")}
     ctx.table.delete_item({"pk": "floats"})
 
 

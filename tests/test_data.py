@@ -140,9 +140,16 @@ def test_table_put_get_delete(table: Table) -> None:
 ])
 def test_floats_are_stored_as_written(table: Table, value: float, stored: Decimal) -> None:
     table.put_item({"pk": "f", "sk": 1.5, "x": value, "xs": [value], "m": {"x": value}})
-    item = table.get_item({"pk": "f", "sk": 1.5})
+    item = table.with_decimals().get_item({"pk": "f", "sk": 1.5})
     assert item == {"pk": "f", "sk": Decimal("1.5"), "x": stored, "xs": [stored],
                     "m": {"x": stored}}
+    # Read back without decimals=True: the float that was written (a whole one as int).
+    plain = table.get_item({"pk": "f", "sk": 1.5})
+    assert plain is not None
+    assert plain["x"] == value
+    assert type(plain["x"]) is (int if value == int(value) and abs(value) <= 2**53 else float)
+    assert plain["xs"] == [value]
+    assert plain["m"] == {"x": value}
 
 
 def test_nan_is_refused_and_nothing_is_written(table: Table) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import runpy
+import sys
 import zipfile
 from pathlib import Path
 
@@ -56,3 +57,30 @@ def test_change_settings_example(capsys: pytest.CaptureFixture[str]) -> None:
     assert "image kept: True" in out
     assert "round trip: True" in out
     assert "settings stable memory: 512 -> 1024, environment.GREETING: 'hello' -> 'hi'" in out
+
+
+def test_dataframes_example(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    runpy.run_path(str(EXAMPLES / "dataframes.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "'temperature': 21.5, 'samples': 3, 'ratio': 0.1" in out
+    assert "'ratio': Decimal('0.1')" in out
+    assert "item['readings'][1]" in out
+    assert "200 rows written" in out
+    assert "(201, 7) ['pk', 'batch', 'mass_g']" in out
+    assert "4 summary rows written" in out
+    assert "True\n201 rows from parquet" in out
+    assert "skipping" not in out
+
+
+def test_dataframes_example_without_pandas(monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    # CI runs the examples against the wheel with the `local` extra and `pandas`; a user
+    # without pandas gets the rest of the example and a line naming the extra.
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    runpy.run_path(str(EXAMPLES / "dataframes.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "200 rows written" in out
+    assert "skipping the DataFrame part (pip install 'fluoride[pandas]')" in out
+    assert "summary rows written" not in out

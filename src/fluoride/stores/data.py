@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -40,14 +40,30 @@ from fluoride.errors import (
 from fluoride.stores._inputs import (
     argument_problems,
     body_problems,
+    capped,
     dynamo_key,
     dynamo_value,
+    item_size_problems,
+    items_for_writing,
     json_problems,
+    key_problems,
     object_key_problems,
     path_problems,
+    python_value,
+    query_arguments,
+)
+from fluoride.stores.frames import (
+    check_frame,
+    frame_bytes,
+    frame_format,
+    frame_from_bytes,
+    frame_from_items,
+    require,
+    rows_from_frame,
 )
 
 if TYPE_CHECKING:
+    import pandas as pd
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.service_resource import Table as DynamoTable
     from mypy_boto3_s3 import S3Client
@@ -132,25 +148,42 @@ def store_errors(
 class Table:
     """The service's DynamoDB table.
 
-    Items are plain dicts; numbers come back as :class:`decimal.Decimal` (boto3's
-    choice, which keeps them exact).
+    Items are plain dicts. A float is stored exactly as written (``Decimal(str(x))``), and
+    numbers come back as the ``int`` or ``float`` they equal exactly (``1.5`` -> ``1.5``,
+    ``3`` -> ``3``, ``0.1`` -> ``0.1``), or as :class:`decimal.Decimal` when neither holds
+    them (more than 17 significant digits). A handle with ``decimals=True``
+    (:meth:`with_decimals`) gives every number back as the ``Decimal`` boto3 reads.
 
     Attributes:
         name: the table name.
         arn: the table ARN.
+        decimals: numbers come back as ``Decimal`` (``True``) or as ``int``/``float``
+            when exact (``False``, the default).
 
     Example::
 
-        svc.table.put_item({"pk": "note#1", "text": "hello"})
-        svc.table.get_item({"pk": "note#1"})["text"]
+        svc.table.put_item({"pk": "note#1", "text": "hello", "score": 1.5})
+        svc.table.get_item({"pk": "note#1"})["score"]       # 1.5
+        svc.table.with_decimals().get_item({"pk": "note#1"})["score"]  # Decimal('1.5')
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0
+       Numbers come back as ``int``/``float`` when exact; ``decimals=True`` keeps
+       ``Decimal``. Added :meth:`put_items`, :meth:`to_pandas` and :meth:`from_pandas`.
     """
 
     aws: Aws = attrs.field(repr=False)
     name: str
     arn: str
+    decimals: bool = attrs.field(default=False, kw_only=True)
     _resource: DynamoTable | None = attrs.field(default=None, init=False, repr=False, eq=False)
+
+    def with_decimals(self, decimals: bool = True) -> Table:
+        """This table with numbers read back as :class:`decimal.Decimal` (or, with
+        ``decimals=False``, as ``int``/``float`` when exact). The handle itself is left as
+        it is."""
+        refuse("with_decimals()", flag_problems(decimals, "decimals"))
+        return Table(self.aws, self.name, self.arn, decimals=decimals)
 
     @property
     def resource(self) -> DynamoTable:
@@ -168,17 +201,100 @@ class Table:
         """Write ``item``, replacing any item with the same key.
 
         A float is stored exactly as written, as ``Decimal(str(x))`` (it comes back as that
-        ``Decimal``). Raises :class:`InvalidInput`, before any AWS call, for what DynamoDB
-        cannot hold (NaN, infinity, an empty set, another type), naming each bad part.
+        float, or as that ``Decimal`` with ``decimals=True``). Raises
+        :class:`InvalidInput`, before any AWS call, for what DynamoDB cannot hold (NaN,
+        infinity, an empty set, another type), naming each bad part.
         """
         if not isinstance(item, Mapping) or not item:
             refuse("put_item()", [FieldError(
                 "item", f"must be a non-empty dict of attributes, got {item!r:.60}",
                 allowed="a dict with the table's key attributes, e.g. {'pk': 'note#1', ...}")])
         converted, problems = dynamo_value(item, "item")
-        refuse("put_item()", problems)
+        refuse("put_item()", problems or item_size_problems(converted, "item"))
         with store_errors("PutItem", "table", self.name):
             self.resource.put_item(Item=converted)
+
+    def put_items(self, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Write many items at once through boto3's batch writer; returns how many rows
+        were given (a later row with the same key as an earlier one replaces it, as with
+        :meth:`put_item` in a loop).
+
+        Every row is checked before the first write, as :meth:`put_item` checks an item,
+        and then against the table's key (one ``DescribeTable`` call): a bad row anywhere
+        raises :class:`InvalidInput` naming it (``rows[41]['x']: nan ...``) and nothing is
+        written. Rows are sent 25 to a request (DynamoDB's ``BatchWriteItem``); items that
+        DynamoDB leaves unprocessed (throttling) are sent again. It is not a transaction:
+        if AWS fails part-way, the rows sent before the failure are written.
+
+        Example::
+
+            svc.table.put_items({"pk": f"run#{i}", "score": i / 7} for i in range(1000))
+        """
+        if type(rows).__name__ == "DataFrame":  # iterating one gives its column names
+            refuse("put_items()", [FieldError(
+                "rows", "is a DataFrame", allowed="a list (or any iterable) of dicts; for a "
+                "DataFrame: table.from_pandas(df)")])
+        if isinstance(rows, Mapping | str | bytes) or not isinstance(rows, Iterable):
+            refuse("put_items()", [FieldError(
+                "rows", f"must be an iterable of dicts, got {type(rows).__name__}",
+                allowed="a list (or any iterable) of dicts, e.g. [{'pk': 'a', 'x': 1.5}]; "
+                "one item: put_item(item)")])
+        return self._write(list(rows), "put_items()", "rows")
+
+    def _write(self, rows: Sequence[object], call: str, field: str) -> int:
+        items, problems = items_for_writing(rows, field)
+        refuse(call, capped(problems, field=field))
+        if not items:
+            return 0
+        key_types = self._key_types()
+        problems = key_problems(items, key_types, field)
+        if problems:
+            raise InvalidInput(f"{call} was refused: nothing was written (the table's key "
+                               f"is {', '.join(key_types)}).",
+                               errors=capped(problems, field=field))
+        with store_errors("BatchWriteItem", "table", self.name), \
+                self.resource.batch_writer(overwrite_by_pkeys=list(key_types)) as writer:
+            for item in items:
+                writer.put_item(Item=item)
+        return len(items)
+
+    def _key_types(self) -> dict[str, str]:
+        """The key attributes and their DynamoDB types, partition key first (one
+        ``DescribeTable`` call per handle; boto3's resource keeps the answer)."""
+        with store_errors("DescribeTable", "table", self.name):
+            schema = self.resource.key_schema
+            definitions = self.resource.attribute_definitions
+        types = {d["AttributeName"]: d["AttributeType"] for d in definitions}
+        ordered = sorted(schema, key=lambda k: k["KeyType"] != "HASH")
+        return {k["AttributeName"]: types.get(k["AttributeName"], "S") for k in ordered}
+
+    def to_pandas(self, **kwargs: Any) -> pd.DataFrame:
+        """Every item of the table (or of a filtered scan: ``kwargs`` as for :meth:`scan`)
+        as a DataFrame, one row per item and one column per attribute, the key attributes
+        first. Needs pandas (``pip install 'fluoride[pandas]'``).
+
+        Numbers follow the handle's rule (``int``/``float`` when exact, or ``Decimal``
+        with ``decimals=True``); an attribute an item lacks is a missing cell (NaN).
+        """
+        require("to_pandas()")
+        items = list(self.scan(**kwargs))
+        return frame_from_items(items, list(self._key_types()))
+
+    def from_pandas(self, df: pd.DataFrame) -> int:
+        """Write every row of ``df`` as an item (through :meth:`put_items`); returns the
+        number of rows. Needs pandas (``pip install 'fluoride[pandas]'``).
+
+        Column names are attribute names; the index is not written (``df.reset_index()``
+        first to keep it). A missing cell (NaN, ``None``, ``pd.NA``, ``NaT``) is left out
+        of its item: DynamoDB has no NaN, and a missing attribute reads back as a missing
+        cell. Every row is checked before the first write; a bad cell raises
+        :class:`InvalidInput` naming it, e.g. ``df.iloc[3]['when']``.
+        """
+        require("from_pandas()")
+        refuse("from_pandas()", check_frame(df))
+        rows, problems = rows_from_frame(df)
+        refuse("from_pandas()", capped(problems, field="df"))
+        return self._write(rows, "from_pandas()", "df.iloc")
 
     def get_item(
         self, key: Mapping[str, Any], *, consistent: bool = False
@@ -189,7 +305,7 @@ class Table:
         with store_errors("GetItem", "table", self.name):
             found = self.resource.get_item(Key=converted, ConsistentRead=consistent)
         item = found.get("Item")
-        return dict(item) if item is not None else None
+        return self._read(item) if item is not None else None
 
     def delete_item(self, key: Mapping[str, Any]) -> None:
         """Delete the item with ``key``; deleting an absent item is not an error."""
@@ -215,26 +331,25 @@ class Table:
         self._check_arguments("Scan", kwargs)
         return self._paged("Scan", self.resource.scan, kwargs)
 
+    def _read(self, item: Mapping[str, Any]) -> dict[str, Any]:
+        return dict(python_value(item, decimals=self.decimals))
+
     def _check_arguments(self, operation: str, kwargs: Mapping[str, Any]) -> None:
         # The parameters come from botocore's service model, a local file: no AWS call.
         shape = self.client.meta.service_model.operation_model(operation).input_shape
         accepted = set(shape.members) if shape is not None else set()
         problems = argument_problems(kwargs, accepted, operation=operation,
                                      reserved=("TableName",))
-        for name in ("ExclusiveStartKey", "ExpressionAttributeValues"):
-            if name in kwargs:
-                problems += dynamo_value(kwargs[name], name)[1]
+        problems += query_arguments(kwargs)[1]
         refuse(f"{operation.lower()}()", problems)
 
     def _paged(self, operation: str, call: Any, kwargs: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        args = {k: dynamo_value(v, k)[0] if k in ("ExclusiveStartKey",
-                                                  "ExpressionAttributeValues") else v
-                for k, v in kwargs.items()}
+        args = query_arguments(kwargs)[0]  # floats made Decimal, conditions built
         while True:
             with store_errors(operation, "table", self.name):
                 page = call(**args)
             for item in page.get("Items", []):
-                yield dict(item)
+                yield self._read(item)
             last = page.get("LastEvaluatedKey")
             if not last:
                 return
@@ -299,6 +414,38 @@ class Bucket:
                 return body.read()
             finally:
                 body.close()
+
+    # The format is spelled out (not the FrameFormat alias) so the API reference shows it.
+    def put_dataframe(self, key: str, df: pd.DataFrame,
+                      format: Literal["parquet", "csv"] | None = None) -> None:
+        """Store ``df`` under ``key`` as parquet or CSV: ``format``, or the key's suffix
+        (``.parquet``/``.pq``, ``.csv``) when it is not given. The index is not written
+        (``df.reset_index()`` first to keep it).
+
+        Needs pandas, and pyarrow for parquet (``pip install 'fluoride[pandas]'``).
+        Raises :class:`InvalidInput` (before any AWS call) for a format it cannot tell.
+
+        Example::
+
+            svc.bucket.put_dataframe("runs/2024-06-01.parquet", df)
+        """
+        found, problems = frame_format(key, format) if isinstance(key, str) else (None, [])
+        refuse("put_dataframe()", object_key_problems(key) + problems)
+        assert found is not None  # refuse() raised otherwise
+        require("put_dataframe()", parquet=found == "parquet")
+        refuse("put_dataframe()", check_frame(df))
+        self.put_bytes(key, frame_bytes(df, found))
+
+    def get_dataframe(self, key: str, format: Literal["parquet", "csv"] | None = None
+                      ) -> pd.DataFrame:
+        """The DataFrame stored under ``key`` (parquet or CSV, from ``format`` or the key's
+        suffix), as :meth:`put_dataframe` wrote it; :class:`StoreNotFound` when there is
+        no such object. Needs pandas, and pyarrow for parquet."""
+        found, problems = frame_format(key, format) if isinstance(key, str) else (None, [])
+        refuse("get_dataframe()", object_key_problems(key) + problems)
+        assert found is not None  # refuse() raised otherwise
+        require("get_dataframe()", parquet=found == "parquet")
+        return frame_from_bytes(self.get_bytes(key), found)
 
     def upload_file(self, path: str | os.PathLike[str], key: str | None = None) -> str:
         """Upload a local file (in parts when large); the key defaults to the file's name.

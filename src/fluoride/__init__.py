@@ -11,7 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from fluoride._release import Outcome, Release
+    from fluoride._release import Outcome, Release, ReleaseList
     from fluoride.client import Fluoride
     from fluoride.errors import (
         AwsError,
@@ -35,16 +35,21 @@ if TYPE_CHECKING:
         StackFailed,
         StoreNotProvisioned,
     )
-    from fluoride.logs import LogLine
+    from fluoride.logs import LogLine, LogLines, LogStream
     from fluoride.service import Service, ServiceStatus
     from fluoride.spec import ServiceSpec
+    from fluoride.stores.data import Items
 
 # public name -> the module that defines it
 _WHERE: dict[str, str] = {
     "Fluoride": "fluoride.client",
     "Outcome": "fluoride._release",
     "Release": "fluoride._release",
+    "ReleaseList": "fluoride._release",
+    "Items": "fluoride.stores.data",
     "LogLine": "fluoride.logs",
+    "LogLines": "fluoride.logs",
+    "LogStream": "fluoride.logs",
     "Service": "fluoride.service",
     "ServiceStatus": "fluoride.service",
     "ServiceSpec": "fluoride.spec",
@@ -88,12 +93,16 @@ __all__ = [
     "FluorideError",
     "ImageNotFound",
     "InvalidInput",
+    "Items",
     "LogLine",
+    "LogLines",
+    "LogStream",
     "NoContainerEngine",
     "NoDefaultVpc",
     "Outcome",
     "PushFailed",
     "Release",
+    "ReleaseList",
     "RollbackFailed",
     "RolledBack",
     "Service",

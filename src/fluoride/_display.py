@@ -14,22 +14,26 @@ from __future__ import annotations
 import html
 import re
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 __all__ = [
     "MAX_REPR",
     "PREVIEW",
+    "Html",
     "Preview",
     "compact",
     "console_url",
+    "dict_table",
     "escape",
+    "fit",
     "html_fields",
     "html_link",
     "html_list",
     "html_table",
     "one_line",
+    "plural",
     "truncate",
 ]
 
@@ -265,8 +269,7 @@ class Preview(Iterator[T]):
         kind = type(self).__name__
         if not self.peek:
             return compact(kind, f"{self.title}: {self._not_peeked()}")
-        items, said = self._shown()
-        return compact(kind, f"{self.title}: {said}")
+        return compact(kind, f"{self.title}: {self._shown()[1]}")
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
         """IPython's plain-text display: the first items, one per line."""
@@ -321,9 +324,3 @@ def fit(parts: Iterable[str | None], *, sep: str = ", ") -> str:
 def plural(count: int, noun: str) -> str:
     """``1 release``, ``2 releases``."""
     return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
-def render(value: object) -> Callable[[], str] | None:
-    """``value``'s ``_repr_html_``, or ``None`` when it has none (for nested values)."""
-    method = getattr(value, "_repr_html_", None)
-    return method if callable(method) else None

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -29,6 +29,15 @@ import boto3.exceptions
 import botocore.exceptions
 
 from fluoride._check import count_problems, flag_problems, refuse, type_problems
+from fluoride._display import (
+    Html,
+    Preview,
+    compact,
+    console_url,
+    dict_table,
+    html_fields,
+    html_link,
+)
 from fluoride.aws import Aws, client_error_code, translate
 from fluoride.errors import (
     FieldError,
@@ -55,6 +64,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Bucket",
+    "Items",
     "ObjectSummary",
     "Secret",
     "StoreKind",
@@ -164,6 +174,20 @@ class Table:
         """The low-level boto3 DynamoDB client."""
         return self.aws.client("dynamodb")
 
+    def __repr__(self) -> str:
+        return _store_repr("Table", self.name, self.arn)
+
+    def _repr_html_(self) -> str:
+        """The table for notebooks: name, ARN, item count (DynamoDB's own, refreshed about
+        every six hours: one DescribeTable call), a console link on AWS."""
+        def count() -> str:
+            with store_errors("DescribeTable", "table", self.name):
+                found = self.client.describe_table(TableName=self.name)["Table"]
+            return f"{found.get('ItemCount', 0):,} (DynamoDB updates it about every 6 hours)"
+
+        return _store_html(self.aws, "table", self.name, self.arn, ("items", count),
+                           "table.scan() shows the first items")
+
     def put_item(self, item: Mapping[str, Any]) -> None:
         """Write ``item``, replacing any item with the same key.
 
@@ -198,22 +222,26 @@ class Table:
         with store_errors("DeleteItem", "table", self.name):
             self.resource.delete_item(Key=converted)
 
-    def query(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
-        """Every item matching a query, fetched page by page as you iterate.
+    def query(self, **kwargs: Any) -> Items:
+        """Every item matching a query, fetched page by page as you iterate (an
+        :class:`Items`: a notebook shows the first 10 items, fetching only those).
 
         ``kwargs`` are boto3 ``Table.query`` arguments, e.g.
         ``KeyConditionExpression=Key("pk").eq("note#1")``. An unknown argument, or a
         ``Limit`` below 1, raises :class:`InvalidInput` at once.
         """
         self._check_arguments("Query", kwargs)
-        return self._paged("Query", self.resource.query, kwargs)
+        return Items(self._paged("Query", self.resource.query, kwargs),
+                     title=f"query of {self.name}")
 
-    def scan(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
-        """Every item of the table (or of a filtered scan), page by page as you iterate.
+    def scan(self, **kwargs: Any) -> Items:
+        """Every item of the table (or of a filtered scan), page by page as you iterate
+        (an :class:`Items`, shown in a notebook as its first 10 items).
 
         ``kwargs`` are boto3 ``Table.scan`` arguments; checked as for :meth:`query`."""
         self._check_arguments("Scan", kwargs)
-        return self._paged("Scan", self.resource.scan, kwargs)
+        return Items(self._paged("Scan", self.resource.scan, kwargs),
+                     title=f"scan of {self.name}")
 
     def _check_arguments(self, operation: str, kwargs: Mapping[str, Any]) -> None:
         # The parameters come from botocore's service model, a local file: no AWS call.
@@ -239,6 +267,58 @@ class Table:
             if not last:
                 return
             args["ExclusiveStartKey"] = last
+
+
+class Items(Preview[dict[str, Any]]):
+    """What :meth:`Table.scan` and :meth:`Table.query` return: an iterator of items (plain
+    dicts) that fetches page by page as you iterate, exactly as before. Shown in a
+    notebook (or by ``repr``), it fetches only its first items (``limit``, default 10) and
+    shows them as a table, saying how many are shown; those items are kept, so iterating
+    afterwards still yields them. ``head(n)`` peeks at the next ``n`` without consuming.
+
+    .. versionadded:: 0.3
+    """
+
+    def _text_of(self, item: dict[str, Any]) -> str:
+        return ", ".join(f"{k}={v}" for k, v in item.items())
+
+    def _table(self, items: Sequence[dict[str, Any]]
+               ) -> tuple[Sequence[str], list[Sequence[object]]]:
+        columns, rows = dict_table(items)
+        return columns, list(rows)
+
+
+#: the most keys the bucket's display counts (one ListObjectsV2 call)
+_COUNTED = 1000
+
+
+def _store_repr(kind: str, name: str, arn: str) -> str:
+    return compact(kind, f"{name} ({arn})" if arn else name)
+
+
+def _store_html(
+    aws: Aws, kind: StoreKind, name: str, arn: str,
+    count: tuple[str, Callable[[], str]] | None, more: str,
+) -> str:
+    """A store handle's table: name, ARN, a count when ``count`` reads one (a failure
+    is said, never raised), the console page on AWS, and what to call next."""
+    counted: tuple[str, str | None] = ("", None)
+    if count is not None:
+        label, read = count
+        try:
+            counted = (label, read())
+        except FluorideError as exc:
+            counted = (label, f"not read ({type(exc).__name__}: {exc.message})")
+    region = aws.session.region_name or ""
+    link = console_url(kind, region=region, name=name, arn=arn,
+                       on_aws=aws.endpoint_url is None)
+    return html_fields((
+        ("name", name),
+        ("ARN", arn or None),
+        counted,
+        ("console", Html(html_link(link, "open in the AWS console")) if link else None),
+        ("next", more),
+    ), caption=f"{kind.capitalize()} {name}")
 
 
 @attrs.frozen
@@ -282,6 +362,22 @@ class Bucket:
     def client(self) -> S3Client:
         """The boto3 S3 client."""
         return self.aws.client("s3")
+
+    def __repr__(self) -> str:
+        return _store_repr("Bucket", self.name, self.arn)
+
+    def _repr_html_(self) -> str:
+        """The bucket for notebooks: name, ARN, how many objects (counted by one
+        ListObjectsV2 call of at most 1,000 keys), a console link on AWS."""
+        def count() -> str:
+            with store_errors("ListObjectsV2", "bucket", self.name):
+                page = self.client.list_objects_v2(Bucket=self.name, MaxKeys=_COUNTED)
+            keys = int(page.get("KeyCount", len(page.get("Contents", []))))
+            return f"{keys:,}+ (counted up to {_COUNTED:,})" if page.get("IsTruncated") \
+                else f"{keys:,}"
+
+        return _store_html(self.aws, "bucket", self.name, self.arn, ("objects", count),
+                           "bucket.list(prefix) lists them")
 
     def put_bytes(self, key: str, data: bytes) -> None:
         """Store ``data`` under ``key``. Raises :class:`InvalidInput` (before any AWS call)
@@ -394,6 +490,15 @@ class Secret:
     def client(self) -> SecretsManagerClient:
         """The boto3 Secrets Manager client."""
         return self.aws.client("secretsmanager")
+
+    def __repr__(self) -> str:
+        return _store_repr("Secret", self.name, self.arn)
+
+    def _repr_html_(self) -> str:
+        """The secret for notebooks: name, ARN and a console link on AWS; never its
+        value (no AWS call)."""
+        return _store_html(self.aws, "secret", self.name, self.arn, None,
+                           "secret.get_json() reads the value (not shown here)")
 
     def get_string(self) -> str:
         """The current secret value as text."""

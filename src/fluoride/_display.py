@@ -225,6 +225,14 @@ class Preview(Iterator[T]):
             self._done = True
             raise
 
+    def close(self) -> None:
+        """Stop: close the source (a generator runs its cleanup) and drop kept items."""
+        self._kept.clear()
+        self._done = True
+        close = getattr(self._source, "close", None)
+        if callable(close):
+            close()
+
     def _fill(self, count: int) -> None:
         """Fetch until ``count`` items are kept, the source ends, or it fails."""
         from fluoride.errors import FluorideError

@@ -59,6 +59,7 @@ from fluoride.infra.plan import Plan, ResourceChange, SettingChange, StoreRisk
 from fluoride.infra.prices import PRICES
 from fluoride.infra.stack import StackState
 from fluoride.service import DeleteResult
+from fluoride.spec import Network, Stores
 from fluoride.stores.data import Bucket, Items, Secret, Table
 
 SCRIPT = "<script>alert(1)</script>"
@@ -437,6 +438,8 @@ VALUES: list[tuple[str, Callable[[], Any], tuple[str, ...]]] = [
      ("started by", "ada")),
     ("StoresRetained", lambda: StoresRetained("Kept stores block create.",
                                               stores=[SCRIPT, "b"]), ("stores",)),
+    ("ServiceSpec", lambda: ServiceSpec(team=SCRIPT, memory=1024, cpu=512),
+     ("<b>memory</b>", "1024", "default 512", "stores.table")),
     ("PushFailed", lambda: PushFailed("docker push failed", command=["docker", "push"],
                                       exit_code=1, output=SCRIPT), ("exit code",)),
 ]
@@ -485,6 +488,32 @@ def test_every_public_error_has_the_compact_repr_and_keeps_its_str() -> None:
     error = RolledBack("line one\nline two", hint="do this")
     assert str(error) == "line one\nline two\n  hint: do this"  # tracebacks unchanged
     assert repr(error) == "<RolledBack: line one>"
+
+
+@pytest.mark.parametrize(("spec", "expected"), [
+    (ServiceSpec(), "ServiceSpec()"),
+    (ServiceSpec(port=8080, health_path="/health"), "ServiceSpec()"),  # the defaults
+    (ServiceSpec(memory=1024, team="lab"), "ServiceSpec(memory=1024, team='lab')"),
+    (ServiceSpec(network=Network(public=False), environment={"A": "1"}),
+     "ServiceSpec(network=Network(public=False), environment={'A': '1'})"),
+    (ServiceSpec(stores=Stores(table=False), notify=["a@example.com"]),
+     "ServiceSpec(stores=Stores(table=False), notify=('a@example.com',))"),
+])
+def test_a_spec_shows_what_differs_from_the_defaults_as_the_call_that_makes_it(
+    spec: ServiceSpec, expected: str
+) -> None:
+    assert repr(spec) == expected
+    # the repr is the call that makes the spec again (eval of this table's own text)
+    assert eval(expected, {"ServiceSpec": ServiceSpec, "Network": Network,
+                           "Stores": Stores}) == spec
+
+
+def test_a_spec_with_many_settings_is_cut_at_a_setting() -> None:
+    spec = ServiceSpec(project="p" * 40, team="t" * 40, contact="c" * 40, memory=2048)
+    text = repr(spec)
+    assert len(text) <= MAX_REPR
+    assert text.endswith(", …)")
+    assert "memory=2048" in text
 
 
 def test_a_config_error_names_its_first_field_in_the_repr() -> None:

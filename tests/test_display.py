@@ -478,6 +478,33 @@ def test_user_text_reaches_the_html_escaped(
     assert ESCAPED in html, html
 
 
+@pytest.mark.parametrize(("what", "make", "shown"), VALUES, ids=[v[0] for v in VALUES])
+def test_ipython_shows_the_html_and_the_short_repr(
+    what: str, make: Callable[[], Any], shown: tuple[str, ...]
+) -> None:
+    """What IPython's own formatter (as a notebook kernel runs it) makes of each value."""
+    formatters = pytest.importorskip("IPython.core.formatters")
+    value = make()
+    data, _ = formatters.DisplayFormatter().format(value)
+    assert "<script>" not in data["text/html"]
+    for part in shown:
+        assert part in data["text/html"]
+    plain = data["text/plain"]
+    if isinstance(value, Preview):  # the first items, one per line, under the repr
+        assert plain.splitlines()[0] == repr(value)
+    else:
+        assert plain == repr(value)
+
+
+def test_ipython_shows_a_preview_as_its_first_items() -> None:
+    formatters = pytest.importorskip("IPython.core.formatters")
+    source = Counting(100)
+    data, _ = formatters.DisplayFormatter().format(Preview(source, title="n", limit=3))
+    assert data["text/plain"] == ("<Preview n: first 3 items shown; iterate for the rest>\n"
+                                  "  1\n  2\n  3")
+    assert source.taken == 4
+
+
 def test_every_public_error_has_the_compact_repr_and_keeps_its_str() -> None:
     errors = [obj for obj in vars(fluoride.errors).values()
               if inspect.isclass(obj) and issubclass(obj, FluorideError)]

@@ -128,7 +128,7 @@ def html_table(
         "<tr>" + "".join(f"<td {_CELL}>{_cell(v, cell_limit)}</td>" for v in row) + "</tr>"
         for row in rows
     )
-    cap = f"<caption style='text-align:left'>{escape(caption)}</caption>" if caption else ""
+    cap = f"<caption>{escape(caption)}</caption>" if caption else ""
     foot = (f"<tfoot><tr><td colspan='{max(len(columns), 1)}' style='text-align:left'>"
             f"<i>{escape(footer)}</i></td></tr></tfoot>" if footer else "")
     return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody>{foot}</table>"
@@ -144,7 +144,7 @@ def html_fields(
         for name, value in fields
         if value is not None
     )
-    cap = f"<caption style='text-align:left'><b>{escape(caption)}</b></caption>" if caption else ""
+    cap = f"<caption>{escape(caption)}</caption>" if caption else ""
     return f"<table>{cap}<tbody>{body}</tbody></table>"
 
 

@@ -26,7 +26,7 @@ def _values(fl: Fluoride) -> list[tuple[str, Callable[[], Any]]]:
     assert fl.emulator is not None
     emulator = fl.emulator
     svc = fl.service("hello")
-    status = svc.create(ServiceSpec(port=8080, health_path="/health"))
+    status = svc.create(ServiceSpec(team="lab", environment={"MODE": "demo"}))
     repo = svc.outputs()["RepositoryName"]
     emulator.push_image(repo, "v1")
     release = svc.deploy("v1")
@@ -48,7 +48,7 @@ def _values(fl: Fluoride) -> list[tuple[str, Callable[[], Any]]]:
     logs.put_log_events(logGroupName=group, logStreamName="app/web/0123456789abcdef",
                         logEvents=[{"timestamp": now + i, "message": f"GET /items/{i} 200"}
                                    for i in range(30)])
-    plan = svc.plan(ServiceSpec(port=8080, health_path="/health", memory=1024))
+    plan = svc.plan(ServiceSpec(team="lab", environment={"MODE": "demo"}, memory=1024))
     fleet = fl.deploy_many({"hello": "v2"})
     values: list[tuple[str, Callable[[], Any]]] = [
         ("Fluoride", lambda: fl),

@@ -543,6 +543,17 @@ def test_a_spec_with_many_settings_is_cut_at_a_setting() -> None:
     assert "memory=2048" in text
 
 
+@pytest.mark.parametrize(("image", "shown"), [
+    (f"1.dkr.ecr.eu-west-1.amazonaws.com/fluoride/hello@{DIGEST}",
+     "hello@sha256:abababababab"),
+    ("ghcr.io/acme/web:v2", "web:v2"),
+    ("nginx", "nginx"),
+])
+def test_a_status_without_a_release_names_its_image_briefly(image: str, shown: str) -> None:
+    status = _status(release=None, image=image, url=None)
+    assert repr(status) == f"<ServiceStatus hello: complete, 2/2 tasks, {shown}>"
+
+
 def test_a_config_error_names_its_first_field_in_the_repr() -> None:
     error = ConfigError("Invalid spec.", errors=[FieldError("memory", "must be a number")])
     assert repr(error) == "<ConfigError: Invalid spec. [1 field(s): memory: must be a number]>"
@@ -603,7 +614,8 @@ def test_live_client_and_service(live: tuple[Fluoride, Any]) -> None:
     assert "console" not in svc._repr_html_()  # no console link off AWS
 
     status = svc.status()
-    assert _short(status).startswith("<ServiceStatus shown: complete, 1/1 tasks, v1 (sha256:")
+    assert re.fullmatch(r"<ServiceStatus shown: complete, 1/1 tasks, v1, http://\S+\.elb\."
+                        r"amazonaws\.com>", _short(status))
     assert "<a href='http://" in status._repr_html_()
     fleet = fl.status()
     assert isinstance(fleet, StatusList)

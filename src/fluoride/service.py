@@ -159,7 +159,9 @@ class ServiceStatus:
                                                    if self.pending else "")
 
     def __repr__(self) -> str:
-        release = self.release.what if self.release else (self.image or "no image yet")
+        # the tag alone (the digest is in the HTML), so that the URL fits
+        release = ((self.release.tag or self.release.what) if self.release
+                   else _short_image(self.image) if self.image else "no image yet")
         return compact("ServiceStatus", fit((
             f"{self.name}: {self.state.value}", f"{self.tasks} tasks", release,
             "deploying" if self.deployment is not None else None,
@@ -187,6 +189,14 @@ class ServiceStatus:
         rows.append(("outputs", Html(f"<details><summary>{len(self.outputs)} stack outputs"
                                      f"</summary>{outputs}</details>")))
         return html_fields(rows, caption=self.name)
+
+
+def _short_image(image: str) -> str:
+    """``repo@sha256:abcdef123456`` (or ``repo:tag``): the last part of the repository,
+    a digest cut to 12 hex digits."""
+    name = image.rsplit("/", 1)[-1]
+    repo, at, digest = name.partition("@")
+    return f"{repo}@{digest[:19]}" if at else name
 
 
 def _where(aws: Aws) -> str:

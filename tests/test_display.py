@@ -54,13 +54,13 @@ from fluoride._display import (
 from fluoride.aws import Aws
 from fluoride.cost import estimate_cost
 from fluoride.errors import PushFailed, StoresRetained
-from fluoride.fleet import FleetResult, StatusList
+from fluoride.fleet import FleetFailed, FleetResult, StatusList
 from fluoride.infra.plan import Plan, ResourceChange, SettingChange, StoreRisk
 from fluoride.infra.prices import PRICES
 from fluoride.infra.stack import StackState
 from fluoride.service import DeleteResult
 from fluoride.spec import Network, Stores
-from fluoride.stores.data import Bucket, Items, Secret, Table
+from fluoride.stores.data import Bucket, Items, Objects, ObjectSummary, Secret, Table
 
 SCRIPT = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -420,6 +420,12 @@ VALUES: list[tuple[str, Callable[[], Any], tuple[str, ...]]] = [
     ("Items", lambda: Items(iter([{"pk": f"n#{i}", "text": SCRIPT} for i in range(3)]),
                             title="scan of t"),
      ("3 items (all shown)", "n#2", "pk")),
+    ("ObjectSummary", lambda: ObjectSummary(f"reports/{SCRIPT}.csv", 12345, T0, "e"),
+     ("12,345", "2026-12-01 02:30:00")),
+    ("Objects", lambda: Objects(iter([ObjectSummary(f"r/{i}{SCRIPT}", i, T0, "e")
+                                      for i in range(11)]), title="bucket/r/"),
+     ("first 10 objects shown", "r/9")),
+    ("FleetFailed", lambda: FleetFailed(_fleet()), ("1 of 2 succeeded", "rolled back")),
     ("FluorideError", lambda: FluorideError(f"bad {SCRIPT}", hint=SCRIPT), ("hint",)),
     ("ConfigError", lambda: ConfigError(
         "The spec is invalid.", errors=[FieldError("memory", f"{SCRIPT} is no number",
@@ -574,8 +580,22 @@ def test_store_html_says_when_the_count_cannot_be_read() -> None:
     assert "not read (" in html
 
 
+def test_slices_of_the_list_types_show_as_tables_too() -> None:
+    history = ReleaseList([_release(f"v{i}") for i in range(5)])
+    assert type(history[:2]) is ReleaseList
+    assert history[:2] == history[0:2]
+    assert history[-1].tags == ("v4",)
+    lines = LogLines(_lines())
+    assert type(lines[-3:]) is LogLines
+    assert len(lines[-3:]) == 3
+    assert isinstance(lines[0], LogLine)
+    statuses = StatusList([_status(name=f"s{i}") for i in range(3)])
+    assert type(statuses[1:]) is StatusList
+    assert statuses[0].name == "s0"
+
+
 def test_the_new_types_are_exported() -> None:
-    for name in ("ReleaseList", "LogLines", "LogStream", "Items"):
+    for name in ("ReleaseList", "LogLines", "LogStream", "Items", "Objects"):
         assert name in fluoride.__all__
         assert getattr(fluoride, name).__name__ == name
 
@@ -657,6 +677,10 @@ def test_live_stores_and_previews(live: tuple[Fluoride, Any]) -> None:
     assert "console" not in table_html  # the emulator has no console
     svc.bucket.put_bytes("a.txt", b"a")
     assert ">1<" in svc.bucket._repr_html_()
+    listed = svc.bucket.list()
+    assert isinstance(listed, Objects)
+    assert _short(listed).endswith(": 1 object (all shown)>")
+    assert [o.key for o in listed] == ["a.txt"]
     assert "secret.get_json()" in svc.secret._repr_html_()
     for handle in (table, svc.bucket, svc.secret):
         _short(handle)

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from fluoride.logs import LogLine, LogLines, LogStream
     from fluoride.service import Service, ServiceStatus
     from fluoride.spec import ServiceSpec
-    from fluoride.stores.data import Items
+    from fluoride.stores.data import Items, Objects
 
 # public name -> the module that defines it
 _WHERE: dict[str, str] = {
@@ -47,6 +47,7 @@ _WHERE: dict[str, str] = {
     "Release": "fluoride._release",
     "ReleaseList": "fluoride._release",
     "Items": "fluoride.stores.data",
+    "Objects": "fluoride.stores.data",
     "LogLine": "fluoride.logs",
     "LogLines": "fluoride.logs",
     "LogStream": "fluoride.logs",
@@ -99,6 +100,7 @@ __all__ = [
     "LogStream",
     "NoContainerEngine",
     "NoDefaultVpc",
+    "Objects",
     "Outcome",
     "PushFailed",
     "Release",

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Sequence
+from collections.abc import Iterable
+from typing import SupportsIndex, overload
 
 import attrs
 
@@ -124,8 +125,18 @@ class ReleaseList(list[Release]):
     .. versionadded:: 0.3
     """
 
-    def __init__(self, releases: Sequence[Release] = ()) -> None:
+    def __init__(self, releases: Iterable[Release] = ()) -> None:
         super().__init__(releases)
+
+    @overload
+    def __getitem__(self, index: SupportsIndex) -> Release: ...
+    @overload
+    def __getitem__(self, index: slice) -> ReleaseList: ...
+    def __getitem__(self, index: SupportsIndex | slice) -> Release | ReleaseList:
+        """A release, or for a slice (``history[:5]``) a :class:`ReleaseList` again."""
+        if isinstance(index, slice):
+            return ReleaseList(super().__getitem__(index))
+        return super().__getitem__(index)
 
     @property
     def serving(self) -> Release | None:

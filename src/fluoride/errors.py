@@ -81,6 +81,9 @@ class FluorideError(Exception):
                 parts.append(f"<p><b>{escape(label)}</b></p>{html_list(items)}")
         if "<tr>" in fields:
             parts.append(fields)
+        nested = getattr(getattr(self, "result", None), "_repr_html_", None)
+        if callable(nested):  # FleetFailed: the whole fleet's table
+            parts.append(str(nested()))
         return "".join(parts) + "</div>"
 
 

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, SupportsIndex, TypeVar, overload
 
 import attrs
 
@@ -243,6 +243,16 @@ class StatusList(list[ServiceStatus]):
 
     .. versionadded:: 0.2
     """
+
+    @overload
+    def __getitem__(self, index: SupportsIndex) -> ServiceStatus: ...
+    @overload
+    def __getitem__(self, index: slice) -> StatusList: ...
+    def __getitem__(self, index: SupportsIndex | slice) -> ServiceStatus | StatusList:
+        """A status, or for a slice a :class:`StatusList` again (still a table)."""
+        if isinstance(index, slice):
+            return StatusList(super().__getitem__(index))
+        return super().__getitem__(index)
 
     def rows(self) -> list[tuple[str, str, str, str, str, str]]:
         """One row per service: name, state, stack status, tasks, image, url."""

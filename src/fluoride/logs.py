@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, SupportsIndex, TypeAlias, overload
 
 import attrs
 import botocore.exceptions
@@ -108,6 +108,16 @@ class LogLines(list[LogLine]):
 
     def __init__(self, lines: Iterable[LogLine] = ()) -> None:
         super().__init__(lines)
+
+    @overload
+    def __getitem__(self, index: SupportsIndex) -> LogLine: ...
+    @overload
+    def __getitem__(self, index: slice) -> LogLines: ...
+    def __getitem__(self, index: SupportsIndex | slice) -> LogLine | LogLines:
+        """A line, or for a slice (``lines[-20:]``) :class:`LogLines` again."""
+        if isinstance(index, slice):
+            return LogLines(super().__getitem__(index))
+        return super().__getitem__(index)
 
     def __repr__(self) -> str:
         if not self:

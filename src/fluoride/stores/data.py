@@ -37,6 +37,7 @@ from fluoride._display import (
     dict_table,
     html_fields,
     html_link,
+    html_table,
 )
 from fluoride.aws import Aws, client_error_code, translate
 from fluoride.errors import (
@@ -66,6 +67,7 @@ __all__ = [
     "Bucket",
     "Items",
     "ObjectSummary",
+    "Objects",
     "Secret",
     "StoreKind",
     "Table",
@@ -337,6 +339,45 @@ class ObjectSummary:
     last_modified: datetime.datetime
     etag: str
 
+    def __repr__(self) -> str:
+        return compact("ObjectSummary", f"{self.key}, {self.size:,} bytes, "
+                                        f"{_modified(self.last_modified)}")
+
+    def _repr_html_(self) -> str:
+        """One row for notebooks."""
+        return html_table(_OBJECT_COLUMNS, [_object_row(self)])
+
+
+_OBJECT_COLUMNS = ("key", "bytes", "last modified (UTC)")
+
+
+def _modified(moment: datetime.datetime) -> str:
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(datetime.timezone.utc)
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _object_row(obj: ObjectSummary) -> tuple[str, str, str]:
+    return (obj.key, f"{obj.size:,}", _modified(obj.last_modified))
+
+
+class Objects(Preview[ObjectSummary]):
+    """What :meth:`Bucket.list` returns: an iterator of :class:`ObjectSummary` that fetches
+    page by page as you iterate, exactly as before; a notebook shows the first 10 objects
+    as a table, fetching only those. ``head(n)`` peeks at ``n`` without consuming them.
+
+    .. versionadded:: 0.3
+    """
+
+    noun = "object"
+
+    def _text_of(self, item: ObjectSummary) -> str:
+        return "  ".join(_object_row(item))
+
+    def _table(self, items: Sequence[ObjectSummary]
+               ) -> tuple[Sequence[str], list[Sequence[object]]]:
+        return _OBJECT_COLUMNS, [_object_row(i) for i in items]
+
 
 @attrs.define
 class Bucket:
@@ -428,13 +469,18 @@ class Bucket:
                 raise
         return Path(path)
 
-    def list(self, prefix: str = "", *, page_size: int = 1000) -> Iterator[ObjectSummary]:
-        """Every object whose key starts with ``prefix``, fetched page by page as you iterate.
+    def list(self, prefix: str = "", *, page_size: int = 1000) -> Objects:
+        """Every object whose key starts with ``prefix``, fetched page by page as you iterate
+        (an :class:`Objects`: a notebook shows the first 10, fetching only those).
 
         ``page_size`` (1 to 1000) is how many keys each request asks for.
         """
         refuse("list()", type_problems(prefix, "prefix", (str,), "a string, e.g. 'reports/'")
                + count_problems(page_size, "page_size", 1, 1000))
+        return Objects(self._list(prefix, page_size),
+                       title=f"{self.name}/{prefix}" if prefix else self.name)
+
+    def _list(self, prefix: str, page_size: int) -> Iterator[ObjectSummary]:
         pages = self.client.get_paginator("list_objects_v2").paginate(
             Bucket=self.name, Prefix=prefix, PaginationConfig={"PageSize": page_size}
         )

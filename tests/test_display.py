@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import re
+import runpy
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -694,3 +696,18 @@ def test_live_stores_and_previews(live: tuple[Fluoride, Any]) -> None:
     head = svc.logs(since="1h").head(3)
     assert isinstance(head, LogLines)
     assert len(head) <= 3
+
+
+def test_the_notebook_display_example(capsys: pytest.CaptureFixture[str]) -> None:
+    runpy.run_path(str(Path(__file__).parent.parent / "examples" / "notebook_display.py"),
+                   run_name="__main__")
+    out = capsys.readouterr().out.splitlines()
+    assert all(len(line) <= MAX_REPR for line in out)
+    assert out[0].startswith("<Fluoride account 123456789012, us-east-1, embedded emulator")
+    assert out[1].startswith("<ServiceStatus shown: complete, 0/0 tasks, no image, http://")
+    assert out[2].startswith("<Release v1 (sha256:")
+    assert out[3].startswith("<ReleaseList 1 release, serving v1 (sha256:")
+    assert out[4:8] == [
+        "<Items scan of fluoride-shown: first 10 items shown; iterate for the rest>",
+        "25", "True 1", "True"]
+    assert out[8] == "<DeleteResult removed table, bucket, secret, repository; kept nothing>"

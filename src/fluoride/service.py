@@ -161,7 +161,7 @@ class ServiceStatus:
     def __repr__(self) -> str:
         # the tag alone (the digest is in the HTML), so that the URL fits
         release = ((self.release.tag or self.release.what) if self.release
-                   else _short_image(self.image) if self.image else "no image yet")
+                   else _short_image(self.image) if self.image else "no image")
         return compact("ServiceStatus", fit((
             f"{self.name}: {self.state.value}", f"{self.tasks} tasks", release,
             "deploying" if self.deployment is not None else None,

@@ -13,10 +13,10 @@ from fluoride import Fluoride, LogLines
 def main() -> None:
     with Fluoride.local() as fl:
         print(repr(fl))  # account, region, where calls go: no AWS call
-        svc = fl.service("shown")
+        svc = fl.service("gallery")
         print(repr(svc.create()))  # a ServiceStatus: state, tasks, release, URL
         assert fl.emulator is not None
-        fl.emulator.push_image("fluoride/shown", "v1")
+        fl.emulator.push_image("fluoride/gallery", "v1")
         print(repr(svc.deploy("v1")))  # a Release
         print(repr(svc.history()))  # a ReleaseList: a table of releases in a notebook
 

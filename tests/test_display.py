@@ -704,10 +704,10 @@ def test_the_notebook_display_example(capsys: pytest.CaptureFixture[str]) -> Non
     out = capsys.readouterr().out.splitlines()
     assert all(len(line) <= MAX_REPR for line in out)
     assert out[0].startswith("<Fluoride account 123456789012, us-east-1, embedded emulator")
-    assert out[1].startswith("<ServiceStatus shown: complete, 0/0 tasks, no image, http://")
+    assert out[1].startswith("<ServiceStatus gallery: complete, 0/0 tasks, no image, http://")
     assert out[2].startswith("<Release v1 (sha256:")
     assert out[3].startswith("<ReleaseList 1 release, serving v1 (sha256:")
     assert out[4:8] == [
-        "<Items scan of fluoride-shown: first 10 items shown; iterate for the rest>",
+        "<Items scan of fluoride-gallery: first 10 items shown; iterate for the rest>",
         "25", "True 1", "True"]
     assert out[8] == "<DeleteResult removed table, bucket, secret, repository; kept nothing>"

@@ -573,6 +573,18 @@ def test_fleet_result_and_status_list_stay_short_with_many_services() -> None:
     assert repr(StatusList()) == "<StatusList 0 services: none>"
 
 
+def test_the_client_shows_its_account_once_a_call_has_told_it() -> None:
+    fl = Fluoride(session=_aws().session)
+    assert repr(fl) == "<Fluoride eu-west-1, AWS>"  # no call made to find out
+    with Stubber(fl.aws.client("sts")) as stub:
+        stub.add_response("get_caller_identity", {
+            "Arn": "arn:aws:iam::111122223333:user/ada", "Account": "111122223333",
+            "UserId": "AIDA"})
+        fl.aws.caller_arn()
+    assert repr(fl) == "<Fluoride account 111122223333, eu-west-1, AWS>"
+    assert "111122223333" in fl._repr_html_()
+
+
 def test_store_html_says_when_the_count_cannot_be_read() -> None:
     aws = _aws()
     stub = Stubber(aws.client("dynamodb"))

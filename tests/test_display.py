@@ -562,6 +562,21 @@ def test_a_status_without_a_release_names_its_image_briefly(image: str, shown: s
     assert repr(status) == f"<ServiceStatus hello: complete, 2/2 tasks, {shown}>"
 
 
+@pytest.mark.parametrize(("name", "url", "expected"), [
+    ("a", "http://a.example", "<ServiceStatus a: complete, 2/2 tasks, v1, http://a.example>"),
+    # too long with every part: the tasks go first, then the release; the URL stays
+    ("long-name-of-a-service", "http://long-name-ABCDEFGH-1234567890.eu-west-1.elb.amazonaws.com",
+     "<ServiceStatus long-name-of-a-service: complete, v1, "
+     "http://long-name-ABCDEFGH-1234567890.eu-west-1.elb.amazonaws.com>"),
+    ("long-name-of-a-service", "http://long-name-ABCDEFGH-1234567890.eu-west-1.elb.amazonaws.com"
+     "/path",
+     "<ServiceStatus long-name-of-a-service: complete, "
+     "http://long-name-ABCDEFGH-1234567890.eu-west-1.elb.amazonaws.com/path>"),
+])
+def test_a_status_keeps_its_url_before_its_counts(name: str, url: str, expected: str) -> None:
+    assert repr(_status(name=name, url=url, release=_release("v1"))) == expected
+
+
 def test_a_config_error_names_its_first_field_in_the_repr() -> None:
     error = ConfigError("Invalid spec.", errors=[FieldError("memory", "must be a number")])
     assert repr(error) == "<ConfigError: Invalid spec. [1 field(s): memory: must be a number]>"
@@ -716,7 +731,7 @@ def test_the_notebook_display_example(capsys: pytest.CaptureFixture[str]) -> Non
     out = capsys.readouterr().out.splitlines()
     assert all(len(line) <= MAX_REPR for line in out)
     assert out[0].startswith("<Fluoride account 123456789012, us-east-1, embedded emulator")
-    assert out[1].startswith("<ServiceStatus gallery: complete, 0/0 tasks, no image, http://")
+    assert out[1].startswith("<ServiceStatus gallery: complete, no image, http://")
     assert out[2].startswith("<Release v1 (sha256:")
     assert out[3].startswith("<ReleaseList 1 release, serving v1 (sha256:")
     assert out[4:8] == [

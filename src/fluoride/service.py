@@ -15,7 +15,16 @@ import attrs
 import botocore.exceptions
 
 from fluoride._check import refuse
-from fluoride._display import Html, compact, console_url, fit, html_fields, html_link, html_table
+from fluoride._display import (
+    MAX_REPR,
+    Html,
+    compact,
+    console_url,
+    fit,
+    html_fields,
+    html_link,
+    html_table,
+)
 from fluoride._release import ReleaseList
 from fluoride._version import version
 from fluoride.errors import (
@@ -162,10 +171,16 @@ class ServiceStatus:
         # the tag alone (the digest is in the HTML), so that the URL fits
         release = ((self.release.tag or self.release.what) if self.release
                    else _short_image(self.image) if self.image else "no image")
-        return compact("ServiceStatus", fit((
-            f"{self.name}: {self.state.value}", f"{self.tasks} tasks", release,
-            "deploying" if self.deployment is not None else None,
-            "drift" if self.drift else None, self.url)))
+        tasks = f"{self.tasks} tasks" if self.desired or self.running or self.pending else None
+        flags = ("deploying" if self.deployment is not None else None,
+                 "drift" if self.drift else None)
+        # What a person reads first stays: the state and the URL; the task counts, then
+        # the release, give way when the line would be too long (the HTML has them all).
+        for parts in ((tasks, release), (release,), ()):
+            text = fit((f"{self.name}: {self.state.value}", *parts, *flags, self.url))
+            if len(text) <= MAX_REPR - len("<ServiceStatus >"):
+                break
+        return compact("ServiceStatus", text)
 
     def _repr_html_(self) -> str:
         """A small table for notebooks (Jupyter calls this to show the value)."""

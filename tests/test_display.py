@@ -9,6 +9,7 @@ of one emulator (a client, a created service, deploys, a caught error).
 from __future__ import annotations
 
 import datetime as dt
+import doctest
 import inspect
 import re
 import runpy
@@ -112,6 +113,14 @@ def test_truncate_needs_room() -> None:
 def test_compact(kind: str, text: str, limit: int, expected: str) -> None:
     assert compact(kind, text, limit=limit) == expected
     assert len(expected) <= limit
+
+
+def test_the_examples_in_the_helpers_docstrings() -> None:
+    import fluoride._display
+
+    result = doctest.testmod(fluoride._display)
+    assert result.attempted >= 2
+    assert result.failed == 0
 
 
 def test_one_line() -> None:

@@ -64,7 +64,7 @@ def truncate(text: object, limit: int) -> str:
     """``text`` on one line, cut to at most ``limit`` characters with ``…`` at the end.
 
     >>> truncate("a long\\nline", 8)
-    'a long …'
+    'a long…'
     """
     if limit < 1:
         raise ValueError(f"limit={limit!r} must be at least 1")

@@ -18,19 +18,22 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "fluoride"
 
 # layer -> the layers it may import (besides itself)
 BASE = {"names", "_version", "_release", "_check", "errors", "aws", "events", "waiting",
-        "ratelimit", "selection"}
+        "ratelimit", "selection", "_display"}
 ALLOWED: dict[str, set[str]] = {
     "names": set(),
     "_version": set(),
-    "_release": set(),
-    "errors": {"_release"},
+    # pure HTML and repr helpers every value shows itself with (errors, lazily, for the
+    # preview's failures)
+    "_display": {"errors"},
+    "_release": {"_display"},
+    "errors": {"_release", "_display"},
     "_check": {"errors"},
     "aws": {"errors", "ratelimit"},
     "ratelimit": {"errors", "waiting", "events"},
     "selection": {"errors"},
     "events": {"errors", "_release"},
     "waiting": {"errors", "events"},
-    "spec": {"names", "errors"},
+    "spec": {"names", "errors", "_display"},
     "infra": BASE | {"spec"},
     "stores": BASE,
     "logs": BASE,
@@ -38,7 +41,7 @@ ALLOWED: dict[str, set[str]] = {
     "service": BASE | {"spec", "infra", "releases", "stores", "logs", "_settings", "_exec",
                        "cost"},
     # pure arithmetic over infra/prices.py
-    "cost": {"errors", "infra", "spec"},
+    "cost": {"errors", "infra", "spec", "_display"},
     # the verbs Service delegates to: they see the layers below and Service (as a type)
     "_settings": BASE | {"spec", "infra", "releases", "stores", "service"},
     "_exec": BASE | {"spec", "infra", "releases", "service"},
@@ -51,7 +54,7 @@ ALLOWED: dict[str, set[str]] = {
     "local": {"errors", "names", "infra", "spec"},
     "cli": BASE | {"spec", "infra", "releases", "stores", "logs", "service", "client", "local",
                    "fleet", "cost", "awscli_config"},
-    "fluoride": BASE | {"client", "service", "spec", "logs", "fleet", "multi"},
+    "fluoride": BASE | {"client", "service", "spec", "logs", "fleet", "multi", "stores"},
 }
 
 

@@ -11,7 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from fluoride._release import Outcome, Release
+    from fluoride._release import Outcome, Release, ReleaseList
     from fluoride.client import Fluoride
     from fluoride.errors import (
         AwsError,
@@ -36,22 +36,28 @@ if TYPE_CHECKING:
         StoreNotProvisioned,
     )
     from fluoride.fleet import FleetFailed, FleetResult, StatusList, Target
-    from fluoride.logs import LogLine
+    from fluoride.logs import LogLine, LogLines, LogStream
     from fluoride.multi import Fleet
     from fluoride.service import Service, ServiceStatus
     from fluoride.spec import ServiceSpec
+    from fluoride.stores.data import Items, Objects
 
 # public name -> the module that defines it
 _WHERE: dict[str, str] = {
     "Fluoride": "fluoride.client",
     "Outcome": "fluoride._release",
     "Release": "fluoride._release",
+    "ReleaseList": "fluoride._release",
+    "Items": "fluoride.stores.data",
+    "Objects": "fluoride.stores.data",
     "LogLine": "fluoride.logs",
     "Fleet": "fluoride.multi",
     "FleetFailed": "fluoride.fleet",
     "FleetResult": "fluoride.fleet",
     "StatusList": "fluoride.fleet",
     "Target": "fluoride.fleet",
+    "LogLines": "fluoride.logs",
+    "LogStream": "fluoride.logs",
     "Service": "fluoride.service",
     "ServiceStatus": "fluoride.service",
     "ServiceSpec": "fluoride.spec",
@@ -98,12 +104,17 @@ __all__ = [
     "FluorideError",
     "ImageNotFound",
     "InvalidInput",
+    "Items",
     "LogLine",
+    "LogLines",
+    "LogStream",
     "NoContainerEngine",
     "NoDefaultVpc",
+    "Objects",
     "Outcome",
     "PushFailed",
     "Release",
+    "ReleaseList",
     "RollbackFailed",
     "RolledBack",
     "Service",

@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Iterable
+from typing import SupportsIndex, overload
 
 import attrs
 
-__all__ = ["Outcome", "Release"]
+from fluoride._display import compact, fit, html_fields, html_table, plural, truncate
+
+__all__ = ["Outcome", "Release", "ReleaseList"]
 
 
 class Outcome(enum.Enum):
@@ -73,3 +77,90 @@ class Release:
             return self.image
         short = self.digest[:19]
         return f"{self.tag} ({short})" if self.tag else short
+
+    @property
+    def what(self) -> str:
+        """What was deployed, in words: the image (``short``), or for a settings change
+        the change."""
+        if self.kind == "settings":
+            return f"settings: {self.change}" if self.change else "settings"
+        return self.short + (" (rollback)" if self.rollback else "")
+
+    def __repr__(self) -> str:
+        return compact("Release", fit((
+            self.what, self.outcome.value, _when(self.deployed_at),
+            truncate(self.reason, 50) if self.reason else None)))
+
+    def _repr_html_(self) -> str:
+        """A small table for notebooks (Jupyter calls this to show the value)."""
+        return html_fields((
+            ("outcome", self.outcome.value),
+            ("image", self.image),
+            ("tags", ", ".join(self.tags) or None),
+            ("digest", self.digest),
+            ("change", self.change),
+            ("deployed", _when(self.deployed_at)),
+            ("finished", _when(self.finished_at) if self.finished_at else None),
+            ("by", self.deployed_by),
+            ("reason", self.reason),
+            ("rollback", "yes" if self.rollback else None),
+            ("id", self.id),
+        ), caption=f"Release {self.what}")
+
+
+def _when(moment: dt.datetime | None) -> str:
+    """``2026-12-01 02:30:05 UTC`` (or as given when naive)."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.timezone.utc)
+        return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+class ReleaseList(list[Release]):
+    """A service's releases, newest first (what :meth:`Service.history` returns): a list
+    that a notebook shows as a table.
+
+    .. versionadded:: 0.3
+    """
+
+    def __init__(self, releases: Iterable[Release] = ()) -> None:
+        super().__init__(releases)
+
+    @overload
+    def __getitem__(self, index: SupportsIndex) -> Release: ...
+    @overload
+    def __getitem__(self, index: slice) -> ReleaseList: ...
+    def __getitem__(self, index: SupportsIndex | slice) -> Release | ReleaseList:
+        """A release, or for a slice (``history[:5]``) a :class:`ReleaseList` again."""
+        if isinstance(index, slice):
+            return ReleaseList(super().__getitem__(index))
+        return super().__getitem__(index)
+
+    @property
+    def serving(self) -> Release | None:
+        """The newest stable release (the one serving, as the history knows it)."""
+        return next((r for r in self if r.outcome is Outcome.STABLE), None)
+
+    def rows(self) -> list[tuple[str, str, str, str, str]]:
+        """One row per release: deployed, what, outcome, by, reason."""
+        return [(_when(r.deployed_at), r.what, r.outcome.value,
+                 (r.deployed_by or "").rsplit("/", 1)[-1], r.reason or "") for r in self]
+
+    def __repr__(self) -> str:
+        if not self:
+            return "<ReleaseList: no releases yet>"
+        serving = self.serving
+        newest = self[0]
+        return compact("ReleaseList", fit((
+            plural(len(self), "release"),
+            f"serving {serving.what}" if serving is not None else "none serving",
+            None if newest is serving else f"newest {newest.what} {newest.outcome.value}",
+        )))
+
+    def _repr_html_(self) -> str:
+        """A table for notebooks, newest first."""
+        caption = plural(len(self), "release") + ", newest first"
+        return html_table(("deployed", "release", "outcome", "by", "reason"), self.rows(),
+                          caption=caption)

@@ -79,6 +79,8 @@ class Aws:
     #: boto3 clients are thread-safe once made; sessions are not, and several ``Aws`` may
     #: share one session, so every client and resource is made under one process-wide lock.
     _lock: threading.Lock = attrs.field(default=_SESSION_LOCK, init=False, repr=False)
+    #: the caller's ARN as the last GetCallerIdentity answered (for display: no call)
+    known_caller: str | None = attrs.field(default=None, init=False, repr=False)
 
     @classmethod
     def from_options(
@@ -220,7 +222,9 @@ class Aws:
     def caller_arn(self) -> str:
         """The ARN of the identity making the calls (recorded in release history)."""
         with translate("GetCallerIdentity", "sts"):
-            return self.client("sts").get_caller_identity()["Arn"]
+            arn = self.client("sts").get_caller_identity()["Arn"]
+        self.known_caller = arn
+        return arn
 
 
 @contextmanager

@@ -172,6 +172,37 @@ class Fluoride:
     def region(self) -> str:
         return self.aws.region
 
+    # -- how a client shows itself (no AWS call: what is known) ---------------------------
+
+    def _shown(self) -> tuple[str | None, str, str]:
+        """(account or ``None`` when not known without a call, region, where calls go)."""
+        emulator = getattr(self, "emulator", None)
+        region = self.aws.session.region_name or "no region set"
+        if emulator is not None:
+            return emulator.account_id, region, f"embedded emulator {emulator.endpoint_url}"
+        caller = self.aws.known_caller
+        account = caller.split(":")[4] if caller and caller.count(":") >= 5 else None
+        where = "AWS" if self.endpoint_url is None else f"endpoint {self.endpoint_url}"
+        return account, region, where
+
+    def __repr__(self) -> str:
+        from fluoride._display import compact, fit
+
+        account, region, where = self._shown()
+        return compact("Fluoride", fit((f"account {account}" if account else None, region,
+                                        where)))
+
+    def _repr_html_(self) -> str:
+        """The client for notebooks: account, region and where calls go."""
+        from fluoride._display import html_fields
+
+        account, region, where = self._shown()
+        return html_fields((
+            ("account", account or "not known yet (asked on the first call that needs it)"),
+            ("region", region),
+            ("calls go to", where),
+        ), caption="Fluoride client")
+
     def service(self, name: str) -> Service:
         """A handle on the service ``name``; validates the name, makes no AWS call."""
         from fluoride.service import Service

@@ -50,6 +50,64 @@ class FluorideError(Exception):
         self.hint = hint
         super().__init__(message if hint is None else f"{message}\n  hint: {hint}")
 
+    # str() stays the whole message and hint (what a traceback prints); a notebook shows
+    # the value of a caught error through these.
+
+    def __repr__(self) -> str:
+        from fluoride._display import compact
+
+        text = self.message.split("\n", 1)[0]
+        fields = getattr(self, "errors", None)
+        if fields:
+            text += f" [{len(fields)} field(s): {fields[0].message}]"
+        return compact(type(self).__name__ + ":", text)
+
+    def _repr_html_(self) -> str:
+        """The error for notebooks: message, hint, reasons, recent events."""
+        from fluoride._display import escape, html_fields, html_list
+
+        details = [(label, getattr(self, name, None)) for label, name in _SHOWN]
+        fields = html_fields(
+            (label, value if isinstance(value, str) else str(getattr(value, "what", value)))
+            for label, value in details if value not in (None, "", [], ())
+        )
+        parts = [f"<div><b>{escape(type(self).__name__)}</b>",
+                 f"<pre style='white-space:pre-wrap'>{escape(self.message)}</pre>"]
+        if self.hint:
+            parts.append(f"<p><b>hint:</b> {escape(self.hint)}</p>")
+        for label, name, keep in _LISTED:
+            items = list(getattr(self, name, None) or ())[-keep:]
+            if items:
+                parts.append(f"<p><b>{escape(label)}</b></p>{html_list(items)}")
+        if "<tr>" in fields:
+            parts.append(fields)
+        nested = getattr(getattr(self, "result", None), "_repr_html_", None)
+        if callable(nested):  # FleetFailed: the whole fleet's table
+            parts.append(str(nested()))
+        return "".join(parts) + "</div>"
+
+
+#: (label, attribute) an error's HTML shows when the error has it
+_SHOWN = (
+    ("operation", "operation"),
+    ("resource", "resource"),
+    ("code", "code"),
+    ("resource failing", "logical_id"),
+    ("reason", "reason"),
+    ("stack status", "status"),
+    ("serving now", "serving"),
+    ("started by", "started_by"),
+    ("started at", "started_at"),
+    ("exit code", "exit_code"),
+    ("output", "output"),
+)
+#: (label, attribute, how many of the last) an error's HTML lists when it has them
+_LISTED = (
+    ("reasons", "reasons", 10),
+    ("recent events", "events", 5),
+    ("stores", "stores", 10),
+)
+
 
 class FieldError(FluorideError):
     """One bad field of a spec: its dotted path, the value and what is allowed."""

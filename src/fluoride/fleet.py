@@ -13,11 +13,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from html import escape as html_escape
-from typing import Any, TypeVar
+from typing import Any, SupportsIndex, TypeVar, overload
 
 import attrs
 
+from fluoride._display import compact, html_table, plural
 from fluoride._release import Release
 from fluoride.errors import (
     ConfigError,
@@ -252,11 +252,11 @@ class FleetResult(Mapping[str, "Release | Exception"]):
 
     def __repr__(self) -> str:
         failed = self.failed
-        text = f"<FleetResult {self.operation}: {len(self) - len(failed)} succeeded"
+        text = f"{self.operation}: {len(self) - len(failed)} succeeded"
         if failed:
             text += f", {len(failed)} failed (" + ", ".join(
                 f"{name}: {outcome_label(e)}" for name, e in failed.items()) + ")"
-        return text + ">"
+        return compact("FleetResult", text)
 
     def _repr_html_(self) -> str:
         """A table for notebooks (Jupyter calls this to show the value)."""
@@ -273,6 +273,16 @@ class StatusList(list[ServiceStatus]):
     .. versionadded:: 0.2
     """
 
+    @overload
+    def __getitem__(self, index: SupportsIndex) -> ServiceStatus: ...
+    @overload
+    def __getitem__(self, index: slice) -> StatusList: ...
+    def __getitem__(self, index: SupportsIndex | slice) -> ServiceStatus | StatusList:
+        """A status, or for a slice a :class:`StatusList` again (still a table)."""
+        if isinstance(index, slice):
+            return StatusList(super().__getitem__(index))
+        return super().__getitem__(index)
+
     def rows(self) -> list[tuple[str, str, str, str, str, str]]:
         """One row per service: name, state, stack status, tasks, image, url."""
         return [
@@ -282,7 +292,8 @@ class StatusList(list[ServiceStatus]):
         ]
 
     def __repr__(self) -> str:
-        return f"StatusList({', '.join(f'{_where(s)}: {s.state.value}' for s in self)})"
+        return compact("StatusList", f"{plural(len(self), 'service')}: " + (
+            ", ".join(f"{_where(s)} {s.state.value}" for s in self) or "none"))
 
     def _repr_html_(self) -> str:
         return _html_table(
@@ -300,13 +311,7 @@ def _where(status: ServiceStatus) -> str:
 
 
 def _html_table(caption: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    head = "".join(f"<th style='text-align:left'>{html_escape(c)}</th>" for c in columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td style='text-align:left'>{html_escape(v)}</td>" for v in row)
-        + "</tr>"
-        for row in rows
-    )
-    return f"<table><caption>{html_escape(caption)}</caption><tr>{head}</tr>{body}</table>"
+    return html_table(columns, rows, caption=caption)
 
 
 @attrs.define

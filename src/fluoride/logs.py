@@ -9,20 +9,22 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, SupportsIndex, TypeAlias, overload
 
 import attrs
 import botocore.exceptions
 
+from fluoride._display import Preview, compact, fit, html_table, plural, truncate
 from fluoride.aws import Aws, client_error_code, translate
 from fluoride.errors import AwsError, ConfigError
 
 if TYPE_CHECKING:
     from fluoride.waiting import Clock
 
-__all__ = ["LogLine", "TimeSpec", "follow_logs", "parse_time", "read_logs"]
+__all__ = ["LogLine", "LogLines", "LogStream", "TimeSpec", "follow_logs", "parse_time",
+           "read_logs"]
 
 #: What ``since`` and ``until`` accept: ``"30s"``, ``"10m"``, ``"2h"``, ``"1d"``, a
 #: :class:`~datetime.datetime` or a :class:`~datetime.timedelta` (how long ago).
@@ -70,6 +72,92 @@ class LogLine:
             task_id=str(event.get("logStreamName", "")).rsplit("/", 1)[-1],
             message=str(event.get("message", "")).rstrip("\r\n"),
         )
+
+    def __repr__(self) -> str:
+        return compact("LogLine", f"{_clock(self.timestamp)} {_short_task(self.task_id)} "
+                                  f"{self.message}")
+
+    def _repr_html_(self) -> str:
+        """One row for notebooks."""
+        return LogLines([self])._repr_html_()
+
+
+def _clock(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _short_task(task_id: str) -> str:
+    """The first 8 characters of a task id (as the ECS console shows it)."""
+    return task_id[:8]
+
+
+def _rows(lines: Iterable[LogLine]) -> list[tuple[str, str, str]]:
+    return [(_clock(line.timestamp), _short_task(line.task_id), line.message)
+            for line in lines]
+
+
+_COLUMNS = ("time (UTC)", "task", "message")
+
+
+class LogLines(list[LogLine]):
+    """Log lines kept in a list that a notebook shows as a table: ``LogLines(svc.logs())``
+    reads them all; ``svc.logs().head(50)`` the first 50.
+
+    .. versionadded:: 0.3
+    """
+
+    def __init__(self, lines: Iterable[LogLine] = ()) -> None:
+        super().__init__(lines)
+
+    @overload
+    def __getitem__(self, index: SupportsIndex) -> LogLine: ...
+    @overload
+    def __getitem__(self, index: slice) -> LogLines: ...
+    def __getitem__(self, index: SupportsIndex | slice) -> LogLine | LogLines:
+        """A line, or for a slice (``lines[-20:]``) :class:`LogLines` again."""
+        if isinstance(index, slice):
+            return LogLines(super().__getitem__(index))
+        return super().__getitem__(index)
+
+    def __repr__(self) -> str:
+        if not self:
+            return "<LogLines: none>"
+        tasks = len({line.task_id for line in self})
+        return compact("LogLines", fit((
+            plural(len(self), "line"), plural(tasks, "task"),
+            f"{_clock(self[0].timestamp)} to {_clock(self[-1].timestamp)} UTC")))
+
+    def _repr_html_(self) -> str:
+        """A table: time, task, message."""
+        return html_table(_COLUMNS, _rows(self), caption=plural(len(self), "log line"),
+                          cell_limit=500)
+
+
+class LogStream(Preview[LogLine]):
+    """What :meth:`Service.logs` returns: an iterator of :class:`LogLine` that fetches
+    page by page as you iterate, exactly as before. Shown in a notebook (or by ``repr``),
+    it fetches and shows only its first lines (``limit``, default 10) and says so; those
+    lines are kept, so iterating afterwards still yields them. A followed stream
+    (``follow=True``) never ends, so showing it fetches nothing.
+
+    ``head(n)`` peeks at the next ``n`` lines as :class:`LogLines`, without consuming them.
+
+    .. versionadded:: 0.3
+    """
+
+    noun = "line"
+
+    def head(self, n: int = 10) -> LogLines:
+        return LogLines(super().head(n))
+
+    def _text_of(self, item: LogLine) -> str:
+        return " ".join(_rows([item])[0])
+
+    def _table(self, items: Sequence[LogLine]) -> tuple[Sequence[str], list[Sequence[object]]]:
+        return _COLUMNS, list(_rows(items))
+
+    def _not_peeked(self) -> str:
+        return "followed as lines arrive; iterate to read them (showing fetches nothing)"
 
 
 def parse_time(value: TimeSpec, *, name: str = "since",
@@ -125,7 +213,7 @@ def read_logs(
     until: TimeSpec | None = None,
     pattern: str | None = None,
     limit: int | None = None,
-) -> Iterator[LogLine]:
+) -> LogStream:
     """The lines in ``log_group`` from ``since`` up to ``until`` (default: now), every
     task's interleaved, oldest first, fetched page by page as you iterate.
 
@@ -147,7 +235,14 @@ def read_logs(
     end = None if until is None else _millis(parse_time(until, name="until"))
     if limit is not None and (isinstance(limit, bool) or limit < 1):
         raise ConfigError(f"limit={limit!r} must be a positive number of lines.")
-    return _read(aws, log_group, start=start, end=end, pattern=pattern, limit=limit)
+    lines = _read(aws, log_group, start=start, end=end, pattern=pattern, limit=limit)
+    return LogStream(lines, title=_title(log_group, since, pattern))
+
+
+def _title(log_group: str, since: TimeSpec, pattern: str | None) -> str:
+    when = since if isinstance(since, str) else str(since)
+    return f"{log_group} since {when}" + (f" matching {truncate(pattern, 30)!r}"
+                                           if pattern else "")
 
 
 def _read(aws: Aws, log_group: str, *, start: int, end: int | None, pattern: str | None,
@@ -168,7 +263,7 @@ def follow_logs(
     poll_interval: float = 2.0,
     stop: Callable[[], bool] | None = None,
     pattern: str | None = None,
-) -> Iterator[LogLine]:
+) -> LogStream:
     """The lines in ``log_group`` from ``since`` on, then each new line as it arrives
     (``tail -f``): looks again every ``poll_interval`` seconds, sleeping on ``clock``.
 
@@ -184,8 +279,9 @@ def follow_logs(
     start = _millis(parse_time(since, name="since"))
     if not poll_interval > 0:
         raise ConfigError(f"poll_interval={poll_interval!r} must be more than 0 seconds.")
-    return _follow(aws, log_group, start=start, clock=clock, poll_interval=poll_interval,
-                   stop=stop, pattern=pattern)
+    lines = _follow(aws, log_group, start=start, clock=clock, poll_interval=poll_interval,
+                    stop=stop, pattern=pattern)
+    return LogStream(lines, title="following " + _title(log_group, since, pattern), peek=False)
 
 
 def _follow(aws: Aws, log_group: str, *, start: int, clock: Clock, poll_interval: float,

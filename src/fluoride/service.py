@@ -8,14 +8,24 @@ import functools
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from html import escape as html_escape
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 import attrs
 import botocore.exceptions
 
 from fluoride._check import refuse
+from fluoride._display import (
+    MAX_REPR,
+    Html,
+    compact,
+    console_url,
+    fit,
+    html_fields,
+    html_link,
+    html_table,
+)
+from fluoride._release import ReleaseList
 from fluoride._version import version
 from fluoride.errors import (
     AwsError,
@@ -92,7 +102,7 @@ if TYPE_CHECKING:
     from fluoride.cost import CostEstimate, Usage
     from fluoride.infra.plan import Plan
     from fluoride.infra.prices import PriceTable
-    from fluoride.logs import LogLine, TimeSpec
+    from fluoride.logs import LogStream, TimeSpec
     from fluoride.releases.deployment import Deployments
     from fluoride.waiting import Clock
 
@@ -155,13 +165,34 @@ class ServiceStatus:
             return "no one (set notify in the spec to be told of alarms)"
         return ", ".join(self.notifies)
 
+    @property
+    def tasks(self) -> str:
+        """``running/desired`` tasks, with ``+N pending`` when some are starting."""
+        return f"{self.running}/{self.desired}" + (f" +{self.pending} pending"
+                                                   if self.pending else "")
+
+    def __repr__(self) -> str:
+        # the tag alone (the digest is in the HTML), so that the URL fits
+        release = ((self.release.tag or self.release.what) if self.release
+                   else _short_image(self.image) if self.image else "no image")
+        tasks = f"{self.tasks} tasks" if self.desired or self.running or self.pending else None
+        flags = ("deploying" if self.deployment is not None else None,
+                 "drift" if self.drift else None)
+        # What a person reads first stays: the state and the URL; the task counts, then
+        # the release, give way when the line would be too long (the HTML has them all).
+        for parts in ((tasks, release), (release,), ()):
+            text = fit((f"{self.name}: {self.state.value}", *parts, *flags, self.url))
+            if len(text) <= MAX_REPR - len("<ServiceStatus >"):
+                break
+        return compact("ServiceStatus", text)
+
     def _repr_html_(self) -> str:
         """A small table for notebooks (Jupyter calls this to show the value)."""
-        rows = [
+        rows: list[tuple[str, object]] = [
             ("state", f"{self.state.value} ({self.stack_status})"),
             ("tasks running / desired / pending", f"{self.running} / {self.desired} / "
                                                   f"{self.pending}"),
-            ("url", self.url or ""),
+            ("url", Html(html_link(self.url)) if self.url else ""),
             ("release", self.release.short if self.release else (self.image or "none yet")),
         ]
         rows.append(("alarms notify", self.alarms_notify))
@@ -173,12 +204,26 @@ class ServiceStatus:
             rows.append(("reason", self.reason))
         if self.template:
             rows.append(("template", self.template))
-        body = "".join(
-            f"<tr><th style='text-align:left'>{html_escape(k)}</th>"
-            f"<td style='text-align:left'>{html_escape(v)}</td></tr>"
-            for k, v in rows
-        )
-        return f"<table><caption>{html_escape(self.name)}</caption>{body}</table>"
+        outputs = html_table(("output", "value"), sorted(self.outputs.items()))
+        rows.append(("outputs", Html(f"<details><summary>{len(self.outputs)} stack outputs"
+                                     f"</summary>{outputs}</details>")))
+        return html_fields(rows, caption=self.name)
+
+
+def _short_image(image: str) -> str:
+    """``repo@sha256:abcdef123456`` (or ``repo:tag``): the last part of the repository,
+    a digest cut to 12 hex digits."""
+    name = image.rsplit("/", 1)[-1]
+    repo, at, digest = name.partition("@")
+    return f"{repo}@{digest[:19]}" if at else name
+
+
+def _where(aws: Aws) -> str:
+    """Where a handle's calls go, in words, with no AWS call."""
+    region = aws.session.region_name or "no region set"
+    if aws.endpoint_url is None:
+        return f"AWS {region}"
+    return f"endpoint {aws.endpoint_url}, {region}"
 
 
 def _notifies(service: str, parameters: Mapping[str, str]) -> tuple[str, ...]:
@@ -198,6 +243,21 @@ class DeleteResult:
 
     kept: Mapping[str, str]
     removed: Mapping[str, str]
+
+    def __repr__(self) -> str:
+        def said(verb: str, stores: Mapping[str, str]) -> str:
+            return f"{verb} {', '.join(stores) if stores else 'nothing'}"
+
+        return compact("DeleteResult", fit((said("removed", self.removed),
+                                            said("kept", self.kept)), sep="; "))
+
+    def _repr_html_(self) -> str:
+        """A table for notebooks: each store, its name, and whether it was kept."""
+        rows = [(store, name, "removed") for store, name in self.removed.items()]
+        rows += [(store, name, "kept (delete(purge_data=True) removes it)")
+                 for store, name in self.kept.items()]
+        return html_table(("store", "name", ""), rows,
+                          caption="Deleted" + ("" if rows else ": no stores kept or removed"))
 
 
 @attrs.define
@@ -223,6 +283,23 @@ class Service:
 
     def __attrs_post_init__(self) -> None:
         validate_service_name(self.name)
+
+    # A handle shows what it names without an AWS call; svc.status() reads the service.
+
+    def __repr__(self) -> str:
+        return compact("Service", f"{self.name} ({_where(self.aws)})")
+
+    def _repr_html_(self) -> str:
+        """The handle for notebooks: name, stack, where; ``svc.status()`` reads the rest."""
+        region = self.aws.session.region_name or ""
+        link = console_url("stack", region=region, name=stack_name(self.name),
+                           on_aws=self.aws.endpoint_url is None)
+        return html_fields((
+            ("stack", stack_name(self.name)),
+            ("where", _where(self.aws)),
+            ("console", Html(html_link(link, "CloudFormation stack")) if link else None),
+            ("state", "not read: svc.status() reads it"),
+        ), caption=f"Service {self.name}")
 
     @property
     def stack(self) -> Stack:
@@ -738,7 +815,7 @@ class Service:
 
     def logs(
         self, since: TimeSpec = "10m", *, follow: bool = False, pattern: str | None = None
-    ) -> Iterator[LogLine]:
+    ) -> LogStream:
         """What the service's containers wrote, every task's lines interleaved, oldest
         first, as :class:`~fluoride.logs.LogLine` values (``timestamp``, ``task_id``,
         ``message``).
@@ -751,12 +828,18 @@ class Service:
         Raises :class:`ConfigError` for a bad ``since`` (before any AWS call) and
         :class:`ServiceNotFound` at once; while iterating, :class:`AwsError`.
 
+        It returns a :class:`~fluoride.logs.LogStream`: an iterator that fetches as you
+        iterate; a notebook shows its first 10 lines (fetching only those), and
+        ``.head(50)`` peeks at 50 as a table.
+
         Example::
 
             for line in svc.logs(since="1h", pattern="ERROR"):
                 print(line.timestamp, line.task_id, line.message)
 
         .. versionadded:: 0.1
+        .. versionchanged:: 0.3 returns a :class:`~fluoride.logs.LogStream` (still an
+           iterator) that a notebook shows as a table of its first lines.
         """
         from fluoride.logs import follow_logs, parse_time, read_logs
 
@@ -834,12 +917,14 @@ class Service:
         check_rollback(to, wait=wait, timeout=timeout, region=self.aws.session.region_name)
         return self.deployments.rollback(to, wait=wait, timeout=timeout)
 
-    def history(self) -> list[Release]:
-        """The service's releases, newest first (at most 100), as every user sees them.
+    def history(self) -> ReleaseList:
+        """The service's releases, newest first (at most 100), as every user sees them:
+        a :class:`~fluoride.ReleaseList` (a list that a notebook shows as a table).
 
         .. versionadded:: 0.1
+        .. versionchanged:: 0.3 a :class:`~fluoride.ReleaseList`.
         """
-        return self.deployments.history()
+        return ReleaseList(self.deployments.history())
 
     def push(self, local_image: str, *, tag: str | None = None) -> str:
         """Push ``local_image`` to the service's repository with docker, podman or finch

@@ -16,6 +16,7 @@ from typing import Any, Final, Literal, cast
 
 import attrs
 
+from fluoride._display import compact
 from fluoride.spec import ServiceSpec
 
 __all__ = [
@@ -212,7 +213,8 @@ class Plan:
             flags.append("URL changes")
         if self.risks:
             flags.append("DATA AT STAKE: " + ", ".join(r.store for r in self.risks))
-        return f"<Plan {self.service}: {self.summary}; {'; '.join(flags)}>"
+        # Flags first: they are what a person must read (a long summary is cut instead).
+        return compact("Plan", f"{self.service}: {'; '.join(flags)}; {self.summary}")
 
     def __str__(self) -> str:
         if self.empty:

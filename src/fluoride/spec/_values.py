@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 
 import attrs
+from attrs import AttrsInstance
 
+from fluoride._display import MAX_REPR, Html, escape, html_table
 from fluoride.errors import ConfigError, FieldError
 from fluoride.names import DEFAULT_RECOVERY_DAYS
 from fluoride.spec._rules import _Checker
@@ -57,6 +59,45 @@ class Environment(Mapping[str, str]):
 
     def __repr__(self) -> str:
         return repr(self._items)
+
+
+def _default(field: attrs.Attribute[object]) -> object:
+    default = field.default
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]  # attrs types Factory as a function
+        return default.factory()  # type: ignore[attr-defined]
+    return default
+
+
+def _changed(value: AttrsInstance) -> list[str]:
+    """``name=value`` for each field of an attrs value that is not its default (nested
+    parts the same way: ``network=Network(public=False)``)."""
+    out: list[str] = []
+    for field in attrs.fields(type(value)):
+        current, default = getattr(value, field.name), _default(field)
+        if current == default:
+            continue
+        if attrs.has(type(current)):
+            out.append(f"{field.name}={type(current).__name__}({', '.join(_changed(current))})")
+        elif isinstance(current, Environment):
+            out.append(f"{field.name}={dict(current)!r}")
+        else:
+            out.append(f"{field.name}={current!r}")
+    return out
+
+
+def _flat(value: AttrsInstance, default: AttrsInstance, prefix: str = "",
+          ) -> list[tuple[str, str, str]]:
+    """``(dotted name, value, default)`` of every leaf field, as text."""
+    rows: list[tuple[str, str, str]] = []
+    for field in attrs.fields(type(value)):
+        current, was = getattr(value, field.name), getattr(default, field.name)
+        if attrs.has(type(current)):
+            rows += _flat(current, was, f"{prefix}{field.name}.")
+            continue
+        def text(v: object) -> str:
+            return str(dict(v)) if isinstance(v, Environment) else str(v)
+        rows.append((f"{prefix}{field.name}", text(current), text(was)))
+    return rows
 
 
 def _to_environment(value: Mapping[str, str] | Iterable[tuple[str, str]]) -> Environment:
@@ -284,6 +325,29 @@ class ServiceSpec:
     def problems(self) -> list[FieldError]:
         """Every bad field of this spec, in field order; empty when the spec is valid."""
         return _Checker().spec(self)
+
+    def __repr__(self) -> str:
+        """The settings that differ from the defaults, as the call that makes this spec
+        (``ServiceSpec(memory=1024, team='lab')``); cut at a setting, with ``…``, past
+        120 characters. ``_repr_html_`` (a notebook) shows every setting."""
+        parts = _changed(self)
+        shown: list[str] = []
+        for part in parts:
+            if len("ServiceSpec(" + ", ".join([*shown, part, "…"]) + ")") > MAX_REPR:
+                shown.append("…")
+                break
+            shown.append(part)
+        return f"ServiceSpec({', '.join(shown)})"
+
+    def _repr_html_(self) -> str:
+        """Every setting for notebooks, the changed ones in bold."""
+        default = ServiceSpec()
+        rows: list[tuple[object, ...]] = []
+        for name, value, was in _flat(self, default):
+            changed = value != was
+            rows.append((Html(f"<b>{escape(name)}</b>") if changed else name, value,
+                         "" if not changed else f"default {was}"))
+        return html_table(("setting", "value", ""), rows, caption="ServiceSpec")
 
     def validate(self) -> None:
         """Check every field; raise `ConfigError` listing all the bad ones.

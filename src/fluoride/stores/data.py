@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -29,6 +29,16 @@ import boto3.exceptions
 import botocore.exceptions
 
 from fluoride._check import count_problems, flag_problems, refuse, type_problems
+from fluoride._display import (
+    Html,
+    Preview,
+    compact,
+    console_url,
+    dict_table,
+    html_fields,
+    html_link,
+    html_table,
+)
 from fluoride.aws import Aws, client_error_code, translate
 from fluoride.errors import (
     FieldError,
@@ -71,7 +81,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Bucket",
+    "Items",
     "ObjectSummary",
+    "Objects",
     "Secret",
     "StoreKind",
     "Table",
@@ -197,6 +209,20 @@ class Table:
         """The low-level boto3 DynamoDB client."""
         return self.aws.client("dynamodb")
 
+    def __repr__(self) -> str:
+        return _store_repr("Table", self.name, self.arn)
+
+    def _repr_html_(self) -> str:
+        """The table for notebooks: name, ARN, item count (DynamoDB's own, refreshed about
+        every six hours: one DescribeTable call), a console link on AWS."""
+        def count() -> str:
+            with store_errors("DescribeTable", "table", self.name):
+                found = self.client.describe_table(TableName=self.name)["Table"]
+            return f"{found.get('ItemCount', 0):,} (DynamoDB updates it about every 6 hours)"
+
+        return _store_html(self.aws, "table", self.name, self.arn, ("items", count),
+                           "table.scan() shows the first items")
+
     def put_item(self, item: Mapping[str, Any]) -> None:
         """Write ``item``, replacing any item with the same key.
 
@@ -314,22 +340,26 @@ class Table:
         with store_errors("DeleteItem", "table", self.name):
             self.resource.delete_item(Key=converted)
 
-    def query(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
-        """Every item matching a query, fetched page by page as you iterate.
+    def query(self, **kwargs: Any) -> Items:
+        """Every item matching a query, fetched page by page as you iterate (an
+        :class:`Items`: a notebook shows the first 10 items, fetching only those).
 
         ``kwargs`` are boto3 ``Table.query`` arguments, e.g.
         ``KeyConditionExpression=Key("pk").eq("note#1")``. An unknown argument, or a
         ``Limit`` below 1, raises :class:`InvalidInput` at once.
         """
         self._check_arguments("Query", kwargs)
-        return self._paged("Query", self.resource.query, kwargs)
+        return Items(self._paged("Query", self.resource.query, kwargs),
+                     title=f"query of {self.name}")
 
-    def scan(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
-        """Every item of the table (or of a filtered scan), page by page as you iterate.
+    def scan(self, **kwargs: Any) -> Items:
+        """Every item of the table (or of a filtered scan), page by page as you iterate
+        (an :class:`Items`, shown in a notebook as its first 10 items).
 
         ``kwargs`` are boto3 ``Table.scan`` arguments; checked as for :meth:`query`."""
         self._check_arguments("Scan", kwargs)
-        return self._paged("Scan", self.resource.scan, kwargs)
+        return Items(self._paged("Scan", self.resource.scan, kwargs),
+                     title=f"scan of {self.name}")
 
     def _read(self, item: Mapping[str, Any]) -> dict[str, Any]:
         return dict(python_value(item, decimals=self.decimals))
@@ -356,6 +386,58 @@ class Table:
             args["ExclusiveStartKey"] = last
 
 
+class Items(Preview[dict[str, Any]]):
+    """What :meth:`Table.scan` and :meth:`Table.query` return: an iterator of items (plain
+    dicts) that fetches page by page as you iterate, exactly as before. Shown in a
+    notebook (or by ``repr``), it fetches only its first items (``limit``, default 10) and
+    shows them as a table, saying how many are shown; those items are kept, so iterating
+    afterwards still yields them. ``head(n)`` peeks at the next ``n`` without consuming.
+
+    .. versionadded:: 0.3
+    """
+
+    def _text_of(self, item: dict[str, Any]) -> str:
+        return ", ".join(f"{k}={v}" for k, v in item.items())
+
+    def _table(self, items: Sequence[dict[str, Any]]
+               ) -> tuple[Sequence[str], list[Sequence[object]]]:
+        columns, rows = dict_table(items)
+        return columns, list(rows)
+
+
+#: the most keys the bucket's display counts (one ListObjectsV2 call)
+_COUNTED = 1000
+
+
+def _store_repr(kind: str, name: str, arn: str) -> str:
+    return compact(kind, f"{name} ({arn})" if arn else name)
+
+
+def _store_html(
+    aws: Aws, kind: StoreKind, name: str, arn: str,
+    count: tuple[str, Callable[[], str]] | None, more: str,
+) -> str:
+    """A store handle's table: name, ARN, a count when ``count`` reads one (a failure
+    is said, never raised), the console page on AWS, and what to call next."""
+    counted: tuple[str, str | None] = ("", None)
+    if count is not None:
+        label, read = count
+        try:
+            counted = (label, read())
+        except FluorideError as exc:
+            counted = (label, f"not read ({type(exc).__name__}: {exc.message})")
+    region = aws.session.region_name or ""
+    link = console_url(kind, region=region, name=name, arn=arn,
+                       on_aws=aws.endpoint_url is None)
+    return html_fields((
+        ("name", name),
+        ("ARN", arn or None),
+        counted,
+        ("console", Html(html_link(link, "open in the AWS console")) if link else None),
+        ("next", more),
+    ), caption=f"{kind.capitalize()} {name}")
+
+
 @attrs.frozen
 class ObjectSummary:
     """One object of a bucket, as :meth:`Bucket.list` yields it.
@@ -371,6 +453,45 @@ class ObjectSummary:
     size: int
     last_modified: datetime.datetime
     etag: str
+
+    def __repr__(self) -> str:
+        return compact("ObjectSummary", f"{self.key}, {self.size:,} bytes, "
+                                        f"{_modified(self.last_modified)}")
+
+    def _repr_html_(self) -> str:
+        """One row for notebooks."""
+        return html_table(_OBJECT_COLUMNS, [_object_row(self)])
+
+
+_OBJECT_COLUMNS = ("key", "bytes", "last modified (UTC)")
+
+
+def _modified(moment: datetime.datetime) -> str:
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(datetime.timezone.utc)
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _object_row(obj: ObjectSummary) -> tuple[str, str, str]:
+    return (obj.key, f"{obj.size:,}", _modified(obj.last_modified))
+
+
+class Objects(Preview[ObjectSummary]):
+    """What :meth:`Bucket.list` returns: an iterator of :class:`ObjectSummary` that fetches
+    page by page as you iterate, exactly as before; a notebook shows the first 10 objects
+    as a table, fetching only those. ``head(n)`` peeks at ``n`` without consuming them.
+
+    .. versionadded:: 0.3
+    """
+
+    noun = "object"
+
+    def _text_of(self, item: ObjectSummary) -> str:
+        return "  ".join(_object_row(item))
+
+    def _table(self, items: Sequence[ObjectSummary]
+               ) -> tuple[Sequence[str], list[Sequence[object]]]:
+        return _OBJECT_COLUMNS, [_object_row(i) for i in items]
 
 
 @attrs.define
@@ -397,6 +518,22 @@ class Bucket:
     def client(self) -> S3Client:
         """The boto3 S3 client."""
         return self.aws.client("s3")
+
+    def __repr__(self) -> str:
+        return _store_repr("Bucket", self.name, self.arn)
+
+    def _repr_html_(self) -> str:
+        """The bucket for notebooks: name, ARN, how many objects (counted by one
+        ListObjectsV2 call of at most 1,000 keys), a console link on AWS."""
+        def count() -> str:
+            with store_errors("ListObjectsV2", "bucket", self.name):
+                page = self.client.list_objects_v2(Bucket=self.name, MaxKeys=_COUNTED)
+            keys = int(page.get("KeyCount", len(page.get("Contents", []))))
+            return f"{keys:,}+ (counted up to {_COUNTED:,})" if page.get("IsTruncated") \
+                else f"{keys:,}"
+
+        return _store_html(self.aws, "bucket", self.name, self.arn, ("objects", count),
+                           "bucket.list(prefix) lists them")
 
     def put_bytes(self, key: str, data: bytes) -> None:
         """Store ``data`` under ``key``. Raises :class:`InvalidInput` (before any AWS call)
@@ -479,13 +616,18 @@ class Bucket:
                 raise
         return Path(path)
 
-    def list(self, prefix: str = "", *, page_size: int = 1000) -> Iterator[ObjectSummary]:
-        """Every object whose key starts with ``prefix``, fetched page by page as you iterate.
+    def list(self, prefix: str = "", *, page_size: int = 1000) -> Objects:
+        """Every object whose key starts with ``prefix``, fetched page by page as you iterate
+        (an :class:`Objects`: a notebook shows the first 10, fetching only those).
 
         ``page_size`` (1 to 1000) is how many keys each request asks for.
         """
         refuse("list()", type_problems(prefix, "prefix", (str,), "a string, e.g. 'reports/'")
                + count_problems(page_size, "page_size", 1, 1000))
+        return Objects(self._list(prefix, page_size),
+                       title=f"{self.name}/{prefix}" if prefix else self.name)
+
+    def _list(self, prefix: str, page_size: int) -> Iterator[ObjectSummary]:
         pages = self.client.get_paginator("list_objects_v2").paginate(
             Bucket=self.name, Prefix=prefix, PaginationConfig={"PageSize": page_size}
         )
@@ -541,6 +683,15 @@ class Secret:
     def client(self) -> SecretsManagerClient:
         """The boto3 Secrets Manager client."""
         return self.aws.client("secretsmanager")
+
+    def __repr__(self) -> str:
+        return _store_repr("Secret", self.name, self.arn)
+
+    def _repr_html_(self) -> str:
+        """The secret for notebooks: name, ARN and a console link on AWS; never its
+        value (no AWS call)."""
+        return _store_html(self.aws, "secret", self.name, self.arn, None,
+                           "secret.get_json() reads the value (not shown here)")
 
     def get_string(self) -> str:
         """The current secret value as text."""

@@ -10,7 +10,7 @@ import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from html import escape as html_escape
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import attrs
 import botocore.exceptions
@@ -27,7 +27,14 @@ from fluoride.errors import (
     StoreNotFound,
     StoresRetained,
 )
-from fluoride.events import DeploymentProgress, Note, Reporter, describe
+from fluoride.events import (
+    DeploymentProgress,
+    Note,
+    OperationFinished,
+    OperationStarted,
+    Reporter,
+    describe,
+)
 from fluoride.infra.callers import caller_security_groups
 from fluoride.infra.network import resolve_network
 from fluoride.infra.stack import (
@@ -196,6 +203,38 @@ class DeleteResult:
     removed: Mapping[str, str]
 
 
+_T = TypeVar("_T")
+
+
+def failure_summary(exc: BaseException) -> str:
+    """The summary line of an operation that raised ``exc``: its first line. Pure."""
+    if isinstance(exc, FluorideError):
+        text = exc.message.splitlines()[0] if exc.message else type(exc).__name__
+        return f"{type(exc).__name__}: {text}"
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    return f"{type(exc).__name__}: {exc}".splitlines()[0]
+
+
+def _status_summary(status: ServiceStatus) -> str:
+    text = f"{status.name} is {status.state.value}"
+    if status.release is not None:
+        text += f", serving {status.release.short}"
+    return text + (f" at {status.url}" if status.url else "")
+
+
+def _release_summary(release: Release) -> str:
+    return f"{release.outcome.value}: {release.short}"
+
+
+def _delete_summary(result: DeleteResult) -> str:
+    if result.removed:
+        return "deleted with its data: " + ", ".join(result.removed)
+    if result.kept:
+        return "deleted; kept its data: " + ", ".join(result.kept)
+    return "deleted"
+
+
 @attrs.define
 class Service:
     """One microservice: a handle made by :meth:`Fluoride.service`; no AWS call until used.
@@ -226,6 +265,24 @@ class Service:
         if self._stack is None:
             self._stack = Stack(self.aws, stack_name(self.name), clock=self.clock)
         return self._stack
+
+    def _operation(self, operation: str, work: Callable[[], _T], summary: Callable[[_T], str],
+                   *, detail: str = "") -> _T:
+        """Run ``work`` between :class:`OperationStarted` and :class:`OperationFinished`
+        (sent whether it succeeds or raises), so a reporter can give each operation a
+        block of its own and leave its summary line when it ends."""
+        started = self.clock.monotonic()
+        self.reporter(OperationStarted(self.name, operation, detail))
+        try:
+            value = work()
+        except BaseException as exc:
+            self.reporter(OperationFinished(self.name, operation, ok=False,
+                                            summary=failure_summary(exc),
+                                            seconds=self.clock.monotonic() - started))
+            raise
+        self.reporter(OperationFinished(self.name, operation, ok=True, summary=summary(value),
+                                        seconds=self.clock.monotonic() - started))
+        return value
 
     # -- create --------------------------------------------------------------------------
 
@@ -392,6 +449,10 @@ class Service:
                + create_image_problems(image, region=self.aws.session.region_name))
         spec = spec or ServiceSpec()
         spec.validate()
+        return self._operation("create", lambda: self._create(spec, image=image, wait=wait),
+                               _status_summary, detail=image or "")
+
+    def _create(self, spec: ServiceSpec, *, image: str | None, wait: bool) -> ServiceStatus:
         existing = retry_call(self.stack.describe, clock=self.clock, seconds=CALL_PATIENCE)
         spec = self._with_store_names(spec)  # once: it asks STS for the account
         if existing is not None:
@@ -403,7 +464,7 @@ class Service:
         self._check_kept_bucket(kept)
         params = self.parameters(spec, image=image, kept=kept)
         if kept.adoptable:
-            self.reporter(Note(
+            self.reporter(Note(self.name,
                 f"Adopting the data an earlier delete of {self.name} kept: "
                 + ", ".join(f"{s.kind} {s.name}" for s in kept.adoptable.found)
                 + " (used as they are, not created)."
@@ -456,7 +517,8 @@ class Service:
             if r["type"] in purges and purges[r["type"]](r["physical_id"]) is not None
         ]
         if removed:
-            self.reporter(Note("Removed what the failed create kept: " + ", ".join(removed)))
+            self.reporter(Note(self.name, "Removed what the failed create kept: "
+                               + ", ".join(removed)))
 
     def _check_kept_table(self, spec: ServiceSpec, kept: RetainedStores) -> None:
         table = kept.adoptable.get("table")
@@ -571,6 +633,10 @@ class Service:
                 "purge_data=True needs wait=True: the stores can only go once the stack has.",
                 hint="Call delete(purge_data=True) and let it wait.",
             )
+        return self._operation("delete", lambda: self._delete(purge_data=purge_data, wait=wait),
+                               _delete_summary, detail="purge data" if purge_data else "")
+
+    def _delete(self, *, purge_data: bool, wait: bool) -> DeleteResult:
         info = retry_call(self.stack.describe, clock=self.clock, seconds=CALL_PATIENCE)
         if info is None:
             if purge_data:
@@ -609,7 +675,7 @@ class Service:
             recovery = int(info.parameters.get("SecretRecoveryDays") or 30)
             return self._purge(stores, recovery_days=recovery)
         if stores:
-            self.reporter(Note(
+            self.reporter(Note(self.name,
                 f"Deleted {self.name}. Kept its data: "
                 + ", ".join(f"{k} {v}" for k, v in stores.items())
                 + ". Reach them with boto3 by these names; creating "
@@ -695,7 +761,7 @@ class Service:
                 removed[kind] = name
                 if kind == "secret":
                     restorable = purged.recovery_days
-        self.reporter(Note(
+        self.reporter(Note(self.name,
             f"Deleted {self.name} and its data: "
             + (", ".join(f"{k} {v}" for k, v in removed.items()) or "nothing was left")
             + (f" (the secret stays restorable for {restorable} days)" if restorable else "")
@@ -800,7 +866,9 @@ class Service:
         .. versionadded:: 0.1
         """
         check_deploy(image, wait=wait, timeout=timeout, region=self.aws.session.region_name)
-        return self.deployments.deploy(image, wait=wait, timeout=timeout)
+        return self._operation(
+            "deploy", lambda: self.deployments.deploy(image, wait=wait, timeout=timeout),
+            _release_summary, detail=image or "newest image")
 
     def wait_stable(self, *, timeout: float = DEFAULT_TIMEOUT) -> Release:
         """Follow a deployment started with ``wait=False`` (or by someone else) to the same
@@ -809,7 +877,9 @@ class Service:
         .. versionadded:: 0.1
         """
         check_wait(timeout)
-        return self.deployments.wait_stable(timeout=timeout)
+        return self._operation("wait_stable",
+                               lambda: self.deployments.wait_stable(timeout=timeout),
+                               _release_summary)
 
     def rollback(
         self,
@@ -828,7 +898,10 @@ class Service:
         .. versionadded:: 0.1
         """
         check_rollback(to, wait=wait, timeout=timeout, region=self.aws.session.region_name)
-        return self.deployments.rollback(to, wait=wait, timeout=timeout)
+        detail = "" if to is None else to.short if isinstance(to, Release) else to
+        return self._operation(
+            "rollback", lambda: self.deployments.rollback(to, wait=wait, timeout=timeout),
+            _release_summary, detail=detail)
 
     def history(self) -> list[Release]:
         """The service's releases, newest first (at most 100), as every user sees them.
@@ -849,9 +922,14 @@ class Service:
         from fluoride.releases.deployment import ServiceOutputs
 
         check_push(local_image, tag=tag)
-        where = ServiceOutputs.from_info(self.stack.require())
-        return push_image(self.deployments.registry(where), local_image, tag=tag,
-                          reporter=self.reporter)
+
+        def push() -> str:
+            where = ServiceOutputs.from_info(self.stack.require())
+            return push_image(self.deployments.registry(where), local_image, tag=tag,
+                              reporter=self.reporter)
+
+        return self._operation("push", push, lambda digest: f"pushed {digest}",
+                               detail=local_image)
 
     def _with_release(
         self, info: StackInfo, status: ServiceStatus, ecs: EcsService | None
@@ -939,8 +1017,10 @@ class Service:
         """
         from fluoride._settings import update
 
-        return update(self, spec, wait=wait, timeout=timeout,
-                      allow_replacement=allow_replacement)
+        return self._operation(
+            "update", lambda: update(self, spec, wait=wait, timeout=timeout,
+                                     allow_replacement=allow_replacement),
+            _status_summary)
 
     # -- exec ------------------------------------------------------------------------------------
 

@@ -35,7 +35,7 @@ from fluoride.errors import (
     StackFailed,
 )
 from fluoride.events import Note, PlannedChange, PlanReady, Reporter, StackEventSeen
-from fluoride.names import MAX_INLINE_TEMPLATE, SERVICE_TAG
+from fluoride.names import MAX_INLINE_TEMPLATE, SERVICE_TAG, STACK_PREFIX
 from fluoride.waiting import (
     Clock,
     Deadline,
@@ -253,6 +253,11 @@ class Stack:
     max_poll_interval: float = 5.0
 
     @property
+    def service(self) -> str:
+        """The service this stack holds (the name without ``fluoride-``)."""
+        return self.name.removeprefix(STACK_PREFIX)
+
+    @property
     def _cfn(self) -> CloudFormationClient:
         return self.aws.client("cloudformation")
 
@@ -309,7 +314,8 @@ class Stack:
     def _fault_note(self, reporter: Reporter | None) -> Callable[[BaseException], None]:
         def note(exc: BaseException) -> None:
             if reporter is not None:
-                reporter(Note(f"{self.name}: {describe_fault(exc)} (looking again shortly)"))
+                reporter(Note(self.service,
+                                  f"{self.name}: {describe_fault(exc)} (looking again shortly)"))
         return note
 
     def _busy_error(self, info: StackInfo | None, refused: str) -> FluorideError:
@@ -725,7 +731,7 @@ class Stack:
             return info
         logical_id, reason = self.first_failure()
         status = info.status if info is not None else "DELETED"
-        reporter(Note(f"Creating {self.name} failed; deleting what was made."))
+        reporter(Note(self.service, f"Creating {self.name} failed; deleting what was made."))
         made = (retry_call(self.resources, clock=self.clock, seconds=CALL_PATIENCE)
                 if info is not None else [])
         self.delete(reporter=reporter, wait=True)
@@ -759,7 +765,7 @@ class Stack:
             keep_previous=keep_previous, reporter=reporter,
         )
         if planned is None:
-            reporter(Note(f"{self.name}: nothing to change."))
+            reporter(Note(self.service, f"{self.name}: nothing to change."))
             return False
         change_set, changes = planned
         reporter(PlanReady(stack=self.name, changes=changes))

@@ -157,7 +157,8 @@ class _Follower:
             if not transient(exc):
                 raise
             text = exc.message if isinstance(exc, FluorideError) else str(exc)
-            self.owner.reporter(Note(f"{self.owner.service}: {text} (looking again shortly)"))
+            self.owner.reporter(Note(self.owner.service,
+                                     f"{self.owner.service}: {text} (looking again shortly)"))
             return None
         return judged if judged.verdict.done else None
 
@@ -408,7 +409,8 @@ class Deployments:
         if target.reference == info.parameters.get("Image"):
             found = self.look(info, ecs)
             if found.drift is None:
-                self.reporter(Note(f"{self.service} already runs {target.reference}."))
+                self.reporter(Note(self.service,
+                                   f"{self.service} already runs {target.reference}."))
                 if found.serving is not None:
                     return found.serving
             else:
@@ -457,7 +459,7 @@ class Deployments:
                 [r for r in rs if r.id != release.id], phase=phase, image=image,
                 updated=info.updated))
         verb = "Rolling back" if rollback else "Deploying"
-        self.reporter(Note(f"{verb} {self.service} to {release.short}."))
+        self.reporter(Note(self.service, f"{verb} {self.service} to {release.short}."))
         if not wait:
             return release
         return self._follow(release, follower, timeout)
@@ -482,7 +484,7 @@ class Deployments:
         """The stack names ``target``, ECS serves an image set outside Fluoride: move the
         ECS service back to the stack's own task definition (CloudFormation sees no change
         to make), and follow that deployment by ECS alone."""
-        self.reporter(Note(f"{self.service}: {found.drift}; moving it back to "
+        self.reporter(Note(self.service, f"{self.service}: {found.drift}; moving it back to "
                            f"{target.reference}."))
         task_definition = stack_task_definition(self.aws, self.stack.name)
         release = self._new_release(target, rollback)
@@ -503,7 +505,7 @@ class Deployments:
         follower = self._follower(where, ecs, steady=True, task_definition=task_definition,
                                   deployment_id=primary["id"] if primary else None)
         verb = "Rolling back" if rollback else "Deploying"
-        self.reporter(Note(f"{verb} {self.service} to {release.short}."))
+        self.reporter(Note(self.service, f"{verb} {self.service} to {release.short}."))
         if not wait:
             return release
         return self._follow(release, follower, timeout)
@@ -617,7 +619,7 @@ class Deployments:
                 return found
             done = store.update(release.id, outcome=Outcome.STABLE, reason=None,
                                 finished_at=now())
-            self.reporter(Note(f"{self.service} serves {name}."))
+            self.reporter(Note(self.service, f"{self.service} serves {name}."))
             return done or attrs.evolve(release, outcome=Outcome.STABLE, reason=None)
         if verdict.kind is Kind.FAILED:
             reasons = self._reasons(follower, release)
@@ -694,7 +696,7 @@ class Deployments:
                 reasons=self._reasons(follower, release), events=follower.events,
                 hint=f"See `fluoride status {self.service}` and `fluoride logs {self.service}`.",
             )
-        self.reporter(Note(
+        self.reporter(Note(self.service,
             f"{self.service}: {name} did not finish within {timeout:.0f} s; cancelling the "
             "update so the previous release serves again."
         ))
@@ -777,7 +779,7 @@ class Deployments:
     ) -> tuple[StackInfo, list[Release]]:
         running = _running(releases)
         ecs = describe_service(self.aws, where.cluster, where.ecs_service)
-        self.reporter(Note(f"Cancelling the running deployment of {self.service}."))
+        self.reporter(Note(self.service, f"Cancelling the running deployment of {self.service}."))
         self.stack.cancel_update()
         store = self.store(where)
         releases = self._record(store, running, Outcome.CANCELLED, "cancelled by rollback()")

@@ -45,7 +45,8 @@ def test_create_status_list_delete(run, unique_name: str, tmp_path) -> None:  # 
     assert result.exit_code == 0, result.output
     result = run("status", unique_name)
     assert result.exit_code == 1
-    assert "fluoride create" in result.output
+    assert f"fluoride create {unique_name}" in result.output  # the command, not svc.create()
+    assert "svc.create()" not in result.output
 
 
 def test_bad_config_is_reported_with_every_field(run, unique_name: str, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -28,6 +28,7 @@ from fluoride.errors import (
     FluorideError,
     RolledBack,
     StackFailed,
+    how,
 )
 from fluoride.events import (
     Note,
@@ -173,7 +174,7 @@ def _refuse_if_busy(svc: Service, info: StackInfo) -> EcsService | None:
             + (", a rollout is running" if rolling else "") + "); its settings cannot change "
             "until it settles.",
             started_at=when,
-            hint=f"Wait for it (`svc.wait_stable()`, `fluoride status {svc.name}`), then update.",
+            hint=f"Wait for it ({how('wait', svc.name)}), then update.",
         )
     return ecs
 
@@ -338,7 +339,7 @@ def _follow(
             + (f": {first}." if first else ".") + " The previous settings serve again.",
             reasons=exc.reasons, events=exc.events, serving=exc.serving,
             hint=f"Fix the settings and update again; the container logs: "
-            f"`fluoride logs {svc.name} --since 15m`.",
+            f"{how('logs', svc.name)}.",
         ) from exc
 
 

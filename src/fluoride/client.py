@@ -208,7 +208,7 @@ class Fluoride:
         project: str | None,
         tags: Mapping[str, str] | None,
     ) -> list[StackInfo]:
-        from fluoride.errors import ServiceNotFound
+        from fluoride.errors import ServiceNotFound, how
         from fluoride.infra.stack import list_service_stacks
         from fluoride.selection import Selector
 
@@ -221,7 +221,7 @@ class Fluoride:
             raise ServiceNotFound(
                 "No such service: " + ", ".join(missing) + ".",
                 resource=", ".join(missing),
-                hint="`fluoride list` shows the services; a glob such as 'team-*' may "
+                hint=f"{how('list')} shows the services; a glob such as 'team-*' may "
                 "match none.",
             )
         chosen = selector.select({name: info.tags for name, info in infos.items()})

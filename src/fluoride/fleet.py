@@ -29,6 +29,7 @@ from fluoride.errors import (
     RollbackFailed,
     RolledBack,
     ServiceNotFound,
+    how,
 )
 from fluoride.events import (
     FleetFinished,
@@ -118,7 +119,7 @@ class FleetFailed(FluorideError):
         super().__init__(
             f"{len(self.failures)} of {len(result)} services failed to {result.operation}: "
             + "; ".join(parts),
-            hint="The others succeeded; see result.failed, or `fluoride status`.",
+            hint=f"The others succeeded; see result.failed, or {how('fleet_status')}.",
         )
 
 

@@ -26,6 +26,7 @@ from fluoride.errors import (
     StackFailed,
     StoreNotFound,
     StoresRetained,
+    how,
 )
 from fluoride.events import (
     DeploymentProgress,
@@ -496,8 +497,9 @@ class Service:
             f"The service {self.name!r} already exists ({existing.status}) {why}.",
             resource=existing.name,
             hint=f"Pick another name. To change {self.name}: deploy another image with "
-            f"`fluoride deploy {self.name} IMAGE`; for another spec, `fluoride delete "
-            f"{self.name}` (its data is kept and taken over) and create it again.",
+            f"{how('deploy', self.name)}; for another spec, {how('update', self.name)}, or "
+            f"{how('delete', self.name)} (its data is kept and taken over) and create it "
+            "again.",
         )
 
     def _remove_retained_by_failure(self, made: Sequence[Mapping[str, str]]) -> None:
@@ -530,7 +532,7 @@ class Service:
             f"{table.partition_key!r}, the spec asks for {wanted!r}.",
             stores=[table.name],
             hint=f"Set stores.partition_key = {table.partition_key!r} to adopt the table, or "
-            f"remove the kept data (`fluoride delete {self.name} --purge-data`), or give the "
+            f"remove the kept data ({how('purge', self.name)}), or give the "
             "table another name (stores.table_name).",
         )
 
@@ -679,8 +681,7 @@ class Service:
                 f"Deleted {self.name}. Kept its data: "
                 + ", ".join(f"{k} {v}" for k, v in stores.items())
                 + ". Reach them with boto3 by these names; creating "
-                f"{self.name} again takes them over; `fluoride delete {self.name} "
-                "--purge-data` removes them."
+                f"{self.name} again takes them over; {how('purge', self.name)} removes them."
             ))
         return DeleteResult(kept=stores, removed={})
 
@@ -738,8 +739,8 @@ class Service:
             f"Cannot delete {self.name} while a deployment runs ({what}); nothing was touched.",
             started_by=by,
             started_at=at,
-            hint=f"Wait for it (`fluoride status {self.name}`), or cancel it "
-            f"(`fluoride rollback {self.name}`), then delete.",
+            hint=f"Wait for it ({how('wait', self.name)}), or cancel it "
+            f"({how('rollback', self.name)}), then delete.",
         )
 
     def _purge(

@@ -33,6 +33,7 @@ from fluoride.errors import (
     ServiceExists,
     ServiceNotFound,
     StackFailed,
+    how,
 )
 from fluoride.events import Note, PlannedChange, PlanReady, Reporter, StackEventSeen
 from fluoride.names import MAX_INLINE_TEMPLATE, SERVICE_TAG, STACK_PREFIX
@@ -274,7 +275,7 @@ class Stack:
             raise ServiceNotFound(
                 f"There is no stack {self.name} in {self.aws.region}.",
                 resource=self.name,
-                hint="Check the name and region, or create it with `fluoride create`.",
+                hint=f"Check the name and region, or create it with {how('create', self.service)}.",
             )
         return info
 
@@ -331,7 +332,7 @@ class Stack:
         return DeploymentInProgress(
             f"Another operation holds {self.name} ({info.status}{when}); {refused} was refused.",
             started_at=at,
-            hint="Wait for it (`fluoride status`), then try again.",
+            hint=f"Wait for it ({how('wait', self.service)}), then try again.",
         )
 
     def _refused_busy(
@@ -641,7 +642,7 @@ class Stack:
             raise StackFailed(
                 f"{self.name} did not settle within {timeout:.0f} s.",
                 resource=self.name,
-                hint="It is still running in CloudFormation; check `fluoride status`.",
+                hint=f"It is still running in CloudFormation; check {how('status', self.service)}.",
             )
         for event in retry_call(lambda: self.events_since(seen, ref=ref), clock=self.clock,
                                 seconds=CALL_PATIENCE):
@@ -712,7 +713,8 @@ class Stack:
             raise ServiceExists(
                 f"The stack {self.name} already exists ({existing.status}).",
                 resource=self.name,
-                hint="Use another name, or `fluoride delete` the existing service first.",
+                hint=f"Use another name, or delete the existing service first "
+                f"({how('delete', self.service)}).",
             )
         planned = self.plan(
             kind="CREATE", parameters=parameters, template_body=template_body, tags=tags,

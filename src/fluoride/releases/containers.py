@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 import attrs
 
-from fluoride.errors import ConfigError, NoContainerEngine, PushFailed
+from fluoride.errors import ConfigError, NoContainerEngine, PushFailed, how
 from fluoride.events import Note, Reporter
 from fluoride.releases.registry import Registry, parse_reference
 
@@ -88,7 +88,7 @@ def find_engine(path: str | None = None) -> ContainerEngine:
     raise NoContainerEngine(
         message,
         hint="Install Docker Desktop, Podman or Finch, or push with your own tooling and "
-        "deploy by tag: `fluoride deploy NAME TAG`.",
+        f"deploy by tag: {how('deploy')}.",
     )
 
 

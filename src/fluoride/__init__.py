@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from fluoride._release import Outcome, Release
-    from fluoride.client import Fluoride
+    from fluoride.client import Fluoride, LocalFluoride
     from fluoride.errors import (
         AwsError,
         ConfigError,
@@ -35,6 +35,25 @@ if TYPE_CHECKING:
         StackFailed,
         StoreNotProvisioned,
     )
+    from fluoride.events import (
+        DeploymentProgress,
+        FleetFinished,
+        FleetStarted,
+        ForService,
+        HtmlReporter,
+        LoggingReporter,
+        Note,
+        OperationFinished,
+        OperationStarted,
+        PlannedChange,
+        PlanReady,
+        ProgressEvent,
+        Reporter,
+        RichProgress,
+        ServiceEventSeen,
+        ServiceFinished,
+        StackEventSeen,
+    )
     from fluoride.logs import LogLine
     from fluoride.service import Service, ServiceStatus
     from fluoride.spec import ServiceSpec
@@ -42,6 +61,7 @@ if TYPE_CHECKING:
 # public name -> the module that defines it
 _WHERE: dict[str, str] = {
     "Fluoride": "fluoride.client",
+    "LocalFluoride": "fluoride.client",
     "Outcome": "fluoride._release",
     "Release": "fluoride._release",
     "LogLine": "fluoride.logs",
@@ -73,6 +93,29 @@ _WHERE: dict[str, str] = {
         ),
         "fluoride.errors",
     ),
+    # progress events and reporters: a public, typed API (docs/events.md)
+    **dict.fromkeys(
+        (
+            "DeploymentProgress",
+            "FleetFinished",
+            "FleetStarted",
+            "ForService",
+            "HtmlReporter",
+            "LoggingReporter",
+            "Note",
+            "OperationFinished",
+            "OperationStarted",
+            "PlanReady",
+            "PlannedChange",
+            "ProgressEvent",
+            "Reporter",
+            "RichProgress",
+            "ServiceEventSeen",
+            "ServiceFinished",
+            "StackEventSeen",
+        ),
+        "fluoride.events",
+    ),
 }
 
 __all__ = [
@@ -81,26 +124,44 @@ __all__ = [
     "CredentialsError",
     "DeploymentFailed",
     "DeploymentInProgress",
+    "DeploymentProgress",
     "DeploymentTimeout",
     "EmulatorError",
     "FieldError",
+    "FleetFinished",
+    "FleetStarted",
     "Fluoride",
     "FluorideError",
+    "ForService",
+    "HtmlReporter",
     "ImageNotFound",
     "InvalidInput",
+    "LocalFluoride",
     "LogLine",
+    "LoggingReporter",
     "NoContainerEngine",
     "NoDefaultVpc",
+    "Note",
+    "OperationFinished",
+    "OperationStarted",
     "Outcome",
+    "PlanReady",
+    "PlannedChange",
+    "ProgressEvent",
     "PushFailed",
     "Release",
+    "Reporter",
+    "RichProgress",
     "RollbackFailed",
     "RolledBack",
     "Service",
+    "ServiceEventSeen",
     "ServiceExists",
+    "ServiceFinished",
     "ServiceNotFound",
     "ServiceSpec",
     "ServiceStatus",
+    "StackEventSeen",
     "StackFailed",
     "StoreNotProvisioned",
     "__version__",

@@ -227,6 +227,7 @@ class FleetFinished:
         return (*self.succeeded, *self.failed)
 
 
+#: Every event a reporter may receive (annotate a reporter's parameter with it).
 ProgressEvent = (
     PlanReady | StackEventSeen | DeploymentProgress | ServiceEventSeen | Note
     | OperationStarted | OperationFinished
@@ -555,6 +556,7 @@ class RichProgress:
 
 #: What ``Fluoride(progress=...)`` takes, besides a callable.
 PROGRESS_CHOICES = ("off", "log", "rich", "html")
+#: The type of ``Fluoride(progress=...)``: a choice by name, or a reporter.
 Progress = Literal["off", "log", "rich", "html"] | Reporter
 
 

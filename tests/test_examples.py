@@ -56,3 +56,16 @@ def test_change_settings_example(capsys: pytest.CaptureFixture[str]) -> None:
     assert "image kept: True" in out
     assert "round trip: True" in out
     assert "settings stable memory: 512 -> 1024, environment.GREETING: 'hello' -> 'hi'" in out
+
+
+def test_progress_events_example(capsys: pytest.CaptureFixture[str]) -> None:
+    runpy.run_path(str(EXAMPLES / "progress_events.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "rolled back, as expected: v1" in out
+    lines = [line for line in out.splitlines() if line.startswith(("ok ", "FAIL"))]
+    assert [line.split(":")[0] for line in lines] == [
+        "ok   create progress-demo", "ok   deploy progress-demo",
+        "FAIL deploy progress-demo", "ok   delete progress-demo",
+    ]
+    assert "RolledBack: The deployment of v2" in lines[2]
+    assert "a script logging at INFO shows" in out

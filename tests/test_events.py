@@ -243,6 +243,8 @@ def test_two_operations_write_to_two_handles_and_the_first_keeps_its_summary() -
     first, second = display.handles
     assert first[-1] == first_final  # the later operation never touched it
     assert "deploy hello done in 20 s: stable: v2" in first[-1]
+    folded = first[-1].split("<details>")[1]
+    assert folded.index("Service UPDATE_COMPLETE") < folded.index("hello serves v2.")  # in order
     assert "rollback" not in first[-1]
     assert "rollback hello done in 5.0 s: stable: v1" in second[-1]
     assert "deploy" not in second[-1]

@@ -349,6 +349,7 @@ class _Block:
     handle: Any = None
     lines: list[str] = attrs.field(factory=list)  # notes, deployment progress, phases
     details: list[str] = attrs.field(factory=list)  # per-resource stack events and the like
+    every: list[str] = attrs.field(factory=list)  # all of them, in order
     rows: dict[str, str] = attrs.field(factory=dict)  # a fleet: service -> newest event
     summary: str | None = None
     ok: bool = True
@@ -372,12 +373,14 @@ def render_block(block: _Block, keep: int) -> str:
             f"<td style='text-align:left'>{html_escape(text)}</td></tr>"
             for name, text in block.rows.items()
         ) + "</table>"
-    folded = block.lines + block.details if block.summary is not None else block.details
+    finished = block.summary is not None
+    folded = block.every if finished else block.details
     if folded:
         shown = folded[-_MAX_LINES:]
         more = len(folded) - len(shown)
+        what = "event(s)" if finished else "resource event(s)"
         body += (
-            f"<details><summary>{len(folded)} event(s)</summary>"
+            f"<details><summary>{len(folded)} {what}</summary>"
             + (f"<div>({more} earlier not shown)</div>" if more else "")
             + "".join(f"<div>{html_escape(line)}</div>" for line in shown)
             + "</details>"
@@ -416,6 +419,7 @@ class HtmlReporter:
                 self._block.rows.update(dict.fromkeys(event.services, "queued"))
             elif self._depth > 1:
                 self._block.lines.append(describe(event))
+                self._block.every.append(describe(event))
             self._show(self._block)
             return
         block = self._block
@@ -430,12 +434,14 @@ class HtmlReporter:
                 self._show(block)
                 return
         service = service_of(event)
+        text = describe(event)
+        block.every.append(text)
         if service is not None:
-            block.rows[service] = describe(event).removeprefix(f"{service}: ")
+            block.rows[service] = text.removeprefix(f"{service}: ")
         if _is_detail(event):
-            block.details.append(describe(event))
+            block.details.append(text)
         elif service is None:
-            block.lines.append(describe(event))
+            block.lines.append(text)
         self._show(block)
 
     def _show(self, block: _Block) -> None:

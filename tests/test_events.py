@@ -39,6 +39,7 @@ from fluoride.events import (
     describe,
     discard,
     log_level,
+    plan_summary,
     progress_problems,
     reporter_for,
 )
@@ -103,6 +104,9 @@ def test_describe(event: ProgressEvent, text: str) -> None:
     (ServiceEventSeen("hello", "has reached a steady state.", NOW), logging.INFO),
     (DeploymentProgress("hello", "IN_PROGRESS", 1, 0, 1, 0), logging.INFO),
     (Note("hello", "x"), logging.INFO),
+    (PlanReady("fluoride-hello", [PlannedChange("Modify", "Service", "T")]), logging.INFO),
+    (PlanReady("fluoride-hello", [PlannedChange("Add", f"R{i}", "T") for i in range(5)]),
+     logging.DEBUG),  # said in short at INFO: plan_summary
     (OperationStarted("hello", "deploy"), logging.INFO),
     (OperationFinished("hello", "deploy", True, "stable", 1), logging.INFO),
     (OperationFinished("hello", "deploy", False, "RolledBack: x", 1), logging.WARNING),
@@ -111,14 +115,29 @@ def test_log_level(event: ProgressEvent, level: int) -> None:
     assert log_level(event) == level
 
 
+@pytest.mark.parametrize(("changes", "text"), [
+    ([], "fluoride-hello: no resource changes"),
+    ([("Modify", "Service")], "fluoride-hello: plan: Modify Service (T)"),
+    ([("Add", f"R{i}") for i in range(28)], "fluoride-hello: plan: 28 to add"),
+    ([("Modify", "A"), ("Add", "B"), ("Modify", "C"), ("Remove", "D"), ("Add", "E")],
+     "fluoride-hello: plan: 2 to modify, 2 to add, 1 to remove"),
+])
+def test_plan_summary(changes: list[tuple[str, str]], text: str) -> None:
+    plan = PlanReady("fluoride-hello", [PlannedChange(a, i, "T") for a, i in changes])
+    assert plan_summary(plan) == text
+
+
 def test_logging_reporter_keeps_resources_at_debug(caplog: pytest.LogCaptureFixture) -> None:
     report = LoggingReporter()
     with caplog.at_level(logging.INFO, logger="fluoride"):
         report(_stack_event("Table", "CREATE_COMPLETE"))
         report(_stack_event("Table", "CREATE_FAILED", "name taken"))
         report(_stack_event("fluoride-hello", "CREATE_COMPLETE"))
+        report(PlanReady("fluoride-hello", [PlannedChange("Add", f"R{i}", "T")
+                                            for i in range(9)]))
     assert caplog.messages == ["fluoride-hello: Table CREATE_FAILED: name taken",
-                               "fluoride-hello: fluoride-hello CREATE_COMPLETE"]
+                               "fluoride-hello: fluoride-hello CREATE_COMPLETE",
+                               "fluoride-hello: plan: 9 to add"]
 
 
 # -- choosing a reporter: pure -------------------------------------------------------------

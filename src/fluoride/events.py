@@ -59,6 +59,7 @@ __all__ = [
     "describe",
     "discard",
     "log_level",
+    "plan_summary",
     "progress_problems",
     "render_block",
     "reporter_for",
@@ -292,6 +293,20 @@ def describe(event: ProgressEvent) -> str:
     return event.text
 
 
+def plan_summary(event: PlanReady, *, limit: int = 4) -> str:
+    """A plan in one short line: its changes when there are at most ``limit``, else how
+    many of each action (``fluoride-hello: plan: 28 to add``). Pure."""
+    if len(event.changes) <= limit:
+        return describe(event)
+    counts: dict[str, int] = {}
+    for change in event.changes:
+        counts[change.action] = counts.get(change.action, 0) + 1
+    words = {"Add": "add", "Modify": "modify", "Remove": "remove", "Import": "import"}
+    return f"{event.stack}: plan: " + ", ".join(
+        f"{n} to {words.get(action, action.lower())}" for action, n in counts.items()
+    )
+
+
 def _seconds(seconds: float) -> str:
     if seconds < 60:
         return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
@@ -325,6 +340,8 @@ def log_level(event: ProgressEvent) -> int:
         return logging.WARNING
     if isinstance(event, StackEventSeen) and event.status.endswith("FAILED"):
         return logging.INFO  # the resource that failed: people need to see it
+    if isinstance(event, PlanReady) and len(event.changes) > 4:
+        return logging.DEBUG  # LoggingReporter says it at INFO in short (plan_summary)
     return logging.DEBUG if _is_detail(event) else logging.INFO
 
 
@@ -333,6 +350,8 @@ class LoggingReporter:
     """Each event as one record on the ``fluoride`` logger, at :func:`log_level`."""
 
     def __call__(self, event: ProgressEvent, /) -> None:
+        if isinstance(event, PlanReady) and plan_summary(event) != describe(event):
+            logger.info("%s", plan_summary(event))  # every change, one line: at DEBUG
         logger.log(log_level(event), "%s", describe(event))
 
 
@@ -505,8 +524,10 @@ class RichProgress:
             self._resources += inner.status.endswith("COMPLETE")
             if inner.status.endswith("FAILED"):
                 self._print(describe(event), "red")
-        elif isinstance(inner, (Note, PlanReady)) and service is None:
-            self._print(describe(event), "bold" if isinstance(inner, Note) else "")
+        elif isinstance(inner, Note) and service is None:
+            self._print(describe(event), "bold")
+        elif isinstance(inner, PlanReady) and service is None:
+            self._print(plan_summary(inner), "")
         self._latest = describe(event)
         if self._live is None and service is None and not isinstance(inner, (Note, PlanReady,
                                                                              StackEventSeen)):
@@ -544,6 +565,7 @@ class RichProgress:
             line.append(f"  {self._resources} resource(s) done", style="cyan")
         if self._latest and not self._rows:
             line.append(f"  {self._latest}", style="dim")
+        line.truncate(max(self._console().width - 3, 20), overflow="ellipsis")
         spinner = Spinner("dots", text=line)
         if not self._rows:
             return spinner

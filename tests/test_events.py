@@ -16,7 +16,7 @@ import pytest
 from rich.console import Console
 
 from fluoride.client import Fluoride, reporter_problems
-from fluoride.errors import InvalidInput
+from fluoride.errors import InvalidInput, RolledBack
 from fluoride.events import (
     DeploymentProgress,
     FleetFinished,
@@ -43,6 +43,7 @@ from fluoride.events import (
     progress_problems,
     reporter_for,
 )
+from fluoride.service import failure_summary
 
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
 
@@ -359,3 +360,17 @@ def test_each_operation_gets_its_own_block_on_the_emulator() -> None:
                    for other in {"create", "deploy", "delete"} - {word})
     assert "stable: v1" in display.handles[1][-1]
     assert all(getattr(e, "service", "blocks") == "blocks" for e in events)
+
+
+# -- the summary line of a failed operation (pure) -----------------------------------------
+
+@pytest.mark.parametrize(("error", "summary"), [
+    (RolledBack("The deployment of v2 was rolled back: bad.\nmore"),
+     "RolledBack: The deployment of v2 was rolled back: bad."),
+    (InvalidInput("deploy() was refused"), "InvalidInput: deploy() was refused"),
+    (KeyboardInterrupt(), "interrupted"),
+    (KeyError("x"), "KeyError: 'x'"),
+    (RuntimeError("first\nsecond"), "RuntimeError: first"),
+])
+def test_failure_summary(error: BaseException, summary: str) -> None:
+    assert failure_summary(error) == summary

@@ -7,7 +7,6 @@ from fluoride import Fluoride, ServiceSpec
 
 def main() -> None:
     with Fluoride.local() as fl:  # or Fluoride(profile="lab", region="eu-west-1")
-        assert fl.emulator is not None
         svc = fl.service("hello")  # a handle: no AWS call yet
         svc.create(ServiceSpec(port=8080, health_path="/health"))
         fl.emulator.push_image("fluoride/hello", "v1")  # on AWS: svc.push("hello:v1")

@@ -32,7 +32,8 @@ def test_create_status_list_delete(cli: CliRun, unique_name: str, tmp_path: Path
     assert result.exit_code == 0, result.output
     result = cli("status", unique_name)
     assert result.exit_code == 1
-    assert "fluoride create" in result.output
+    assert f"fluoride create {unique_name}" in result.output  # the command, not svc.create()
+    assert "svc.create()" not in result.output
 
 
 def test_bad_config_is_reported_with_every_field(

@@ -491,7 +491,7 @@ def test_find_retained_after_delete(aws: Aws, table: Table, bucket: Bucket, secr
     assert bucket.name in error.message
     assert error.stores == [table.name, bucket.name, secret.name]
     assert error.hint is not None
-    assert "--purge-data" in error.hint
+    assert "svc.delete(purge_data=True)" in error.hint  # the SDK call (the CLI: --purge-data)
     # Only the names asked about are looked at.
     assert (
         find_retained(aws, table_name=None, bucket_name=None, secret_name=secret.name).get("table")

@@ -84,3 +84,16 @@ def test_dataframes_example_without_pandas(monkeypatch: pytest.MonkeyPatch,
     assert "200 rows written" in out
     assert "skipping the DataFrame part (pip install 'fluoride[pandas]')" in out
     assert "summary rows written" not in out
+
+
+def test_progress_events_example(capsys: pytest.CaptureFixture[str]) -> None:
+    runpy.run_path(str(EXAMPLES / "progress_events.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "rolled back, as expected: v1" in out
+    lines = [line for line in out.splitlines() if line.startswith(("ok ", "FAIL"))]
+    assert [line.split(":")[0] for line in lines] == [
+        "ok   create progress-demo", "ok   deploy progress-demo",
+        "FAIL deploy progress-demo", "ok   delete progress-demo",
+    ]
+    assert "RolledBack: The deployment of v2" in lines[2]
+    assert "a script logging at INFO shows" in out

@@ -30,6 +30,7 @@ from fluoride.errors import (
     ServiceNotFound,
 )
 from fluoride.events import (
+    FleetFinished,
     FleetStarted,
     ForService,
     HtmlReporter,
@@ -161,7 +162,7 @@ def test_one_failure_stops_and_hides_no_other() -> None:
     def job(name: str) -> Any:
         def run(report: Any) -> Release:
             started.wait()  # all three run at once: the pool is really parallel
-            report(Note(f"working on {current_service()}"))
+            report(Note(name, f"working on {current_service()}"))
             if name == "b":
                 raise RolledBack("b rolled back")
             if name == "c":
@@ -179,6 +180,9 @@ def test_one_failure_stops_and_hides_no_other() -> None:
     finished = {e.service: (e.outcome, e.ok) for e in seen if isinstance(e, ServiceFinished)}
     assert finished == {"a": ("stable", True), "b": ("rolled back", False),
                         "c": ("error", False)}
+    last = seen[-1]
+    assert isinstance(last, FleetFinished)
+    assert (last.succeeded, last.failed) == (("a",), ("b", "c"))
 
 
 def test_the_pool_is_bounded() -> None:
@@ -220,12 +224,17 @@ def test_html_reporter_shows_a_fleet_as_one_table() -> None:
 
     reporter = HtmlReporter(display=display, html=lambda s: s)
     reporter(FleetStarted("deploy", ("a", "b"), 2))
-    reporter(ForService("a", Note("a serves v2.")))
+    reporter(ForService("a", Note("a", "a serves v2.")))
     reporter(ServiceFinished("b", "rolled back", "bad image", ok=False))
     last = shown[-1]
     assert last.count("<tr>") == 2
     assert "<td style='text-align:left'>a serves v2.</td>" in last
     assert "rolled back: bad image" in last
+    handles = len(shown)
+    reporter(FleetFinished("deploy", ("a",), ("b",), 12.0))
+    assert len(shown) == handles + 1
+    assert "deploy: 1 of 2 service(s) succeeded in 12 s; failed: b" in shown[-1]
+    assert "<tr>" in shown[-1]  # the table stays under the summary
 
 
 # -- the call budget (pure, fake clock) ---------------------------------------------------

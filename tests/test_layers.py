@@ -31,7 +31,7 @@ ALLOWED: dict[str, set[str]] = {
     "aws": {"errors", "ratelimit"},
     "ratelimit": {"errors", "waiting", "events"},
     "selection": {"errors"},
-    "events": {"errors", "_release"},
+    "events": {"errors", "_release", "_check", "names"},
     "waiting": {"errors", "events"},
     "spec": {"names", "errors", "_display"},
     "infra": BASE | {"spec"},

@@ -14,7 +14,13 @@ import pytest
 from botocore.stub import Stubber
 
 from fluoride.aws import Aws
-from fluoride.errors import ImageNotFound, InvalidInput, NoContainerEngine, PushFailed
+from fluoride.errors import (
+    ImageNotFound,
+    InvalidInput,
+    NoContainerEngine,
+    PushFailed,
+    hints_for,
+)
 from fluoride.releases.containers import find_engine, push_image
 from fluoride.releases.reference import image_problems
 from fluoride.releases.registry import ImageReference, Registry, parse_reference
@@ -95,7 +101,7 @@ def test_an_empty_repository_says_how_to_push(registry: Registry, stub_aws: Aws)
         ecr.add_response("describe_images", {"imageDetails": []})
         with pytest.raises(ImageNotFound, match="no images yet") as err:
             registry.resolve(None)
-    assert "fluoride push" in (err.value.hint or "")
+    assert "svc.push(local_image)" in (err.value.hint or "")  # in Python, the SDK call
 
 
 def test_a_tag_resolves_to_its_digest(registry: Registry, stub_aws: Aws) -> None:
@@ -308,7 +314,10 @@ def test_no_engine_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(NoContainerEngine, match="docker, podman or finch") as err:
         find_engine(str(tmp_path / "empty"))
-    assert "fluoride deploy NAME TAG" in (err.value.hint or "")
+    assert "svc.deploy(image)" in (err.value.hint or "")
+    with hints_for("cli"), pytest.raises(NoContainerEngine) as err:
+        find_engine(str(tmp_path / "empty"))
+    assert "fluoride deploy NAME IMAGE" in (err.value.hint or "")
 
 
 def _login_stub(ecr: Stubber) -> None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from fluoride._release import Outcome, Release, ReleaseList
-    from fluoride.client import Fluoride
+    from fluoride.client import Fluoride, LocalFluoride
     from fluoride.errors import (
         AwsError,
         ConfigError,
@@ -35,6 +35,25 @@ if TYPE_CHECKING:
         StackFailed,
         StoreNotProvisioned,
     )
+    from fluoride.events import (
+        DeploymentProgress,
+        FleetFinished,
+        FleetStarted,
+        ForService,
+        HtmlReporter,
+        LoggingReporter,
+        Note,
+        OperationFinished,
+        OperationStarted,
+        PlannedChange,
+        PlanReady,
+        ProgressEvent,
+        Reporter,
+        RichProgress,
+        ServiceEventSeen,
+        ServiceFinished,
+        StackEventSeen,
+    )
     from fluoride.fleet import FleetFailed, FleetResult, StatusList, Target
     from fluoride.logs import LogLine, LogLines, LogStream
     from fluoride.multi import Fleet
@@ -45,6 +64,7 @@ if TYPE_CHECKING:
 # public name -> the module that defines it
 _WHERE: dict[str, str] = {
     "Fluoride": "fluoride.client",
+    "LocalFluoride": "fluoride.client",
     "Outcome": "fluoride._release",
     "Release": "fluoride._release",
     "ReleaseList": "fluoride._release",
@@ -86,6 +106,29 @@ _WHERE: dict[str, str] = {
         ),
         "fluoride.errors",
     ),
+    # progress events and reporters: a public, typed API (docs/events.md)
+    **dict.fromkeys(
+        (
+            "DeploymentProgress",
+            "FleetFinished",
+            "FleetStarted",
+            "ForService",
+            "HtmlReporter",
+            "LoggingReporter",
+            "Note",
+            "OperationFinished",
+            "OperationStarted",
+            "PlanReady",
+            "PlannedChange",
+            "ProgressEvent",
+            "Reporter",
+            "RichProgress",
+            "ServiceEventSeen",
+            "ServiceFinished",
+            "StackEventSeen",
+        ),
+        "fluoride.events",
+    ),
 }
 
 __all__ = [
@@ -94,34 +137,52 @@ __all__ = [
     "CredentialsError",
     "DeploymentFailed",
     "DeploymentInProgress",
+    "DeploymentProgress",
     "DeploymentTimeout",
     "EmulatorError",
     "FieldError",
     "Fleet",
     "FleetFailed",
+    "FleetFinished",
     "FleetResult",
+    "FleetStarted",
     "Fluoride",
     "FluorideError",
+    "ForService",
+    "HtmlReporter",
     "ImageNotFound",
     "InvalidInput",
     "Items",
+    "LocalFluoride",
     "LogLine",
     "LogLines",
     "LogStream",
+    "LoggingReporter",
     "NoContainerEngine",
     "NoDefaultVpc",
+    "Note",
     "Objects",
+    "OperationFinished",
+    "OperationStarted",
     "Outcome",
+    "PlanReady",
+    "PlannedChange",
+    "ProgressEvent",
     "PushFailed",
     "Release",
     "ReleaseList",
+    "Reporter",
+    "RichProgress",
     "RollbackFailed",
     "RolledBack",
     "Service",
+    "ServiceEventSeen",
     "ServiceExists",
+    "ServiceFinished",
     "ServiceNotFound",
     "ServiceSpec",
     "ServiceStatus",
+    "StackEventSeen",
     "StackFailed",
     "StatusList",
     "StoreNotProvisioned",

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from fluoride.aws import translate
-from fluoride.errors import AwsError, FluorideError
+from fluoride.errors import AwsError, FluorideError, how
 
 if TYPE_CHECKING:
     from fluoride.service import Service
@@ -97,8 +97,8 @@ def _running_task(svc: Service, cluster: str, ecs_service: str) -> str:
     if not arns:
         raise FluorideError(
             f"{svc.name} has no running task to exec into.",
-            hint=f"Deploy an image first (`fluoride deploy {svc.name} IMAGE`), or see "
-            f"`fluoride status {svc.name}`.",
+            hint=f"Deploy an image first ({how('deploy', svc.name)}), or see "
+            f"{how('status', svc.name)}.",
         )
     return sorted(arns)[0]
 
@@ -142,7 +142,7 @@ def exec_command(
             raise FluorideError(
                 f"Task {task.split('/')[-1]} of {svc.name} was started before exec_enabled "
                 "was on, so ECS cannot exec into it.",
-                hint=f"Start new tasks: deploy again (`fluoride deploy {svc.name} IMAGE`).",
+                hint=f"Start new tasks: deploy again ({how('deploy', svc.name)}).",
             ) from exc
         raise
     task_id = str(response["taskArn"]).split("/")[-1]

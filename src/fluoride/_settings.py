@@ -28,6 +28,7 @@ from fluoride.errors import (
     FluorideError,
     RolledBack,
     StackFailed,
+    how,
 )
 from fluoride.events import (
     Note,
@@ -173,7 +174,7 @@ def _refuse_if_busy(svc: Service, info: StackInfo) -> EcsService | None:
             + (", a rollout is running" if rolling else "") + "); its settings cannot change "
             "until it settles.",
             started_at=when,
-            hint=f"Wait for it (`svc.wait_stable()`, `fluoride status {svc.name}`), then update.",
+            hint=f"Wait for it ({how('wait', svc.name)}), then update.",
         )
     return ecs
 
@@ -257,7 +258,7 @@ def update(
         raise _refusal(svc, early)
     the_plan, change_set = _plan(svc, spec, info, desired, keep=True)
     if change_set is None or the_plan.empty:
-        svc.reporter(Note(f"{svc.name}: nothing to change."))
+        svc.reporter(Note(svc.name, f"{svc.name}: nothing to change."))
         return svc.status()
     if the_plan.risks and not allow_replacement:
         delete_change_set(svc.stack, change_set)
@@ -269,7 +270,7 @@ def update(
                       .get(c.replacement or ""))
         for c in the_plan.changes]))
     for text in the_plan.consequences:
-        svc.reporter(Note(f"{svc.name}: {text}"))
+        svc.reporter(Note(svc.name, f"{svc.name}: {text}"))
     deployments = svc.deployments  # one instance: its history store keeps the last ETag
     entry = _history_entry(deployments, svc, info, the_plan)
     seen = svc.stack.seen_events()
@@ -281,7 +282,8 @@ def update(
                             finished_at=_now())
         raise
     if the_plan.risks:
-        svc.reporter(Note(f"{svc.name}: kept, with their data, outside the service: " + ", ".join(
+        svc.reporter(Note(svc.name, f"{svc.name}: kept, with their data, outside the service: "
+                          + ", ".join(
             f"the old {r.store} {r.name}" for r in the_plan.risks if r.name)
             + " (Retain: CloudFormation does not delete them; reach them with boto3 by these "
             "names)."))
@@ -337,7 +339,7 @@ def _follow(
             + (f": {first}." if first else ".") + " The previous settings serve again.",
             reasons=exc.reasons, events=exc.events, serving=exc.serving,
             hint=f"Fix the settings and update again; the container logs: "
-            f"`fluoride logs {svc.name} --since 15m`.",
+            f"{how('logs', svc.name)}.",
         ) from exc
 
 
@@ -350,7 +352,7 @@ def _wait_stack(
     if info is not None and info.state is StackState.COMPLETE:
         if entry is not None:
             entry[0].update(entry[1].id, outcome=Outcome.STABLE, finished_at=_now())
-        svc.reporter(Note(f"{svc.name}: settings updated ({the_plan.summary})."))
+        svc.reporter(Note(svc.name, f"{svc.name}: settings updated ({the_plan.summary})."))
         return
     logical_id, reason = first_failure(capture.stack_events)
     status = info.status if info is not None else "DELETED"

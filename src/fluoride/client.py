@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import boto3
 
@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
     from fluoride._release import Release
     from fluoride.aws import Aws
-    from fluoride.events import Reporter
+    from fluoride.errors import FieldError
+    from fluoride.events import Progress, Reporter
     from fluoride.fleet import FleetResult, StatusList
     from fluoride.infra.stack import StackInfo
     from fluoride.local import Emulator, Timing
@@ -30,7 +31,9 @@ if TYPE_CHECKING:
 # clock when a client is made; the service, stack and deployment layers when they are
 # used), so `fluoride.Fluoride` costs about what `import boto3` does (benchmarks/startup.py).
 
-__all__ = ["Fluoride"]
+__all__ = ["Fluoride", "LocalFluoride"]
+
+_Client = TypeVar("_Client", bound="Fluoride")
 
 #: Credentials the emulator accepts (it checks none); never real ones.
 LOCAL_KEY = "testing"
@@ -45,9 +48,15 @@ class Fluoride:
     a session you made (it wins over ``profile``). ``endpoint_url`` sends every call
     elsewhere (an emulator). :meth:`local` starts the embedded emulator.
 
-    Progress of long operations goes to ``reporter`` (default: the ``fluoride`` logger, or
-    live HTML in a notebook). ``poll_interval`` sets the seconds between looks while a
-    deployment is followed (default 3 s on AWS; at least 1 s there, for API rate limits).
+    Progress of long operations is shown as ``progress`` says: ``"html"`` (a live block in
+    the notebook cell that runs each operation), ``"rich"`` (a live line on standard
+    error), ``"log"`` (the ``fluoride`` logger; per-resource stack events at DEBUG),
+    ``"off"``, or any function taking one :mod:`event <fluoride.events>`. The default
+    (``None``) is ``"html"`` in a Jupyter kernel, ``"rich"`` when standard error is a
+    terminal, and ``"log"`` otherwise (a script run by cron or CI). ``reporter`` is the
+    older spelling of a function ``progress``; give one or the other. ``poll_interval``
+    sets the seconds between looks while a deployment is followed (default 3 s on AWS; at
+    least 1 s there, for API rate limits).
     ``max_calls_per_second`` is the budget every call of this client shares, across threads
     and services (default 10 on AWS, none on the emulator; ``math.inf`` for none).
 
@@ -70,14 +79,16 @@ class Fluoride:
         clock: Clock | None = None,
         poll_interval: float | None = None,
         max_calls_per_second: float | None = None,
+        progress: Progress | None = None,
     ) -> None:
         from fluoride._check import endpoint_problems, refuse, seconds_problems
         from fluoride.aws import Aws
-        from fluoride.events import default_reporter
+        from fluoride.events import reporter_for
         from fluoride.waiting import SystemClock
 
         refuse("Fluoride()", endpoint_problems(endpoint_url) + ([] if poll_interval is None
-               else seconds_problems(poll_interval, "poll_interval", allowed=_POLL_ALLOWED)))
+               else seconds_problems(poll_interval, "poll_interval", allowed=_POLL_ALLOWED))
+               + reporter_problems(progress, reporter))
         self.aws = Aws.from_options(
             session=session,
             profile=profile,
@@ -85,10 +96,10 @@ class Fluoride:
             endpoint_url=endpoint_url,
             config=config,
         )
-        self.reporter: Reporter = reporter or default_reporter()
+        self.reporter: Reporter = reporter or reporter_for(progress)
         self.clock: Clock = clock or SystemClock()
         self.aws.budget = self._budget(max_calls_per_second)
-        self.emulator: Emulator | None = None
+        self._emulator: Emulator | None = None
         # Sub-second polling is for the emulator, whose own default is 0.1 s.
         if poll_interval is not None and poll_interval < 1 <= _default_poll_interval(self.aws):
             raise ConfigError(
@@ -109,21 +120,28 @@ class Fluoride:
         max_calls_per_second: float | None = None,
         region: str | None = None,
         account_id: str | None = None,
-    ) -> Fluoride:
+        progress: Progress | None = None,
+    ) -> LocalFluoride:
         """A client wired to a fresh embedded emulator on 127.0.0.1 (no AWS account needed).
 
-        Needs the ``local`` extra (``pip install 'fluoride[local]'``). Use it as a context
-        manager, or call :meth:`close`, to stop the emulator.
+        Returns a :class:`LocalFluoride`, whose ``emulator`` is always there (typed
+        :class:`~fluoride.local.Emulator`, not ``Emulator | None``). Needs the ``local``
+        extra (``pip install 'fluoride[local]'``). Use it as a context manager, or call
+        :meth:`close`, to stop the emulator. ``progress`` and ``reporter`` as for
+        :class:`Fluoride`.
 
         ``region`` (default ``us-east-1``) and ``account_id`` (12 digits, default
         ``123456789012``) say where the emulator's services live: two ``Fluoride.local()``
         clients with different ones are two separate places, as for a
         :class:`~fluoride.multi.Fleet` across regions and accounts.
 
-        .. versionchanged:: 0.2 ``region`` and ``account_id``.
+        .. versionchanged:: 0.2 ``region``, ``account_id`` and ``progress``.
         """
+        from fluoride._check import refuse
         from fluoride.local import start_emulator
 
+        # Checked before the emulator starts: a bad value costs no server.
+        refuse("Fluoride.local()", reporter_problems(progress, reporter))
         place: dict[str, str] = {}
         if region is not None:
             place["region"] = region
@@ -135,12 +153,14 @@ class Fluoride:
             aws_secret_access_key=LOCAL_KEY,
             region_name=emulator.region,
         )
-        fl = cls(
-            session=session, endpoint_url=emulator.endpoint_url, reporter=reporter, clock=clock,
-            max_calls_per_second=max_calls_per_second,
-        )
-        fl.emulator = emulator
-        return fl
+        try:
+            return LocalFluoride(
+                emulator, session=session, reporter=reporter, clock=clock,
+                max_calls_per_second=max_calls_per_second, progress=progress,
+            )
+        except BaseException:
+            emulator.stop()
+            raise
 
     @staticmethod
     def template(spec: ServiceSpec | None = None, *, keep_comments: bool = False) -> str:
@@ -157,6 +177,11 @@ class Fluoride:
         spec = spec or ServiceSpec()
         return render_environment(load_template(), spec.environment,
                                   secret_env=spec.secret_env, keep_comments=keep_comments)
+
+    @property
+    def emulator(self) -> Emulator | None:
+        """The embedded emulator this client started (:meth:`local`), or ``None``."""
+        return self._emulator
 
     @property
     def session(self) -> boto3.Session:
@@ -229,7 +254,7 @@ class Fluoride:
         project: str | None,
         tags: Mapping[str, str] | None,
     ) -> list[StackInfo]:
-        from fluoride.errors import ServiceNotFound
+        from fluoride.errors import ServiceNotFound, how
         from fluoride.infra.stack import list_service_stacks
         from fluoride.selection import Selector
 
@@ -242,7 +267,7 @@ class Fluoride:
             raise ServiceNotFound(
                 "No such service: " + ", ".join(missing) + ".",
                 resource=", ".join(missing),
-                hint="`fluoride list` shows the services; a glob such as 'team-*' may "
+                hint=f"{how('list')} shows the services; a glob such as 'team-*' may "
                 "match none.",
             )
         chosen = selector.select({name: info.tags for name, info in infos.items()})
@@ -426,11 +451,11 @@ class Fluoride:
 
     def close(self) -> None:
         """Stop the embedded emulator, if this client started one."""
-        if self.emulator is not None:
-            self.emulator.stop()
-            self.emulator = None
+        if self._emulator is not None:
+            self._emulator.stop()
+            self._emulator = None
 
-    def __enter__(self) -> Fluoride:
+    def __enter__(self: _Client) -> _Client:
         return self
 
     def __exit__(
@@ -440,6 +465,46 @@ class Fluoride:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class LocalFluoride(Fluoride):
+    """A :class:`Fluoride` client on the embedded emulator, made by :meth:`Fluoride.local`.
+
+    ``emulator`` is the :class:`~fluoride.local.Emulator` it started, so
+    ``fl.emulator.push_image(...)`` type-checks without a ``None`` check. After
+    :meth:`close` the emulator is stopped (its methods then fail to connect).
+
+    Example::
+
+        with Fluoride.local() as fl:        # a LocalFluoride
+            fl.emulator.push_image("fluoride/hello", "v1")
+    """
+
+    def __init__(self, emulator: Emulator, **options: Any) -> None:
+        super().__init__(endpoint_url=emulator.endpoint_url, **options)
+        self._emulator = emulator
+        self._started: Emulator = emulator
+
+    @property
+    def emulator(self) -> Emulator:
+        """The embedded emulator (``endpoint_url``, ``push_image``, ``hold_rollouts``...)."""
+        return self._started
+
+
+def reporter_problems(progress: object, reporter: object) -> list[FieldError]:
+    """The problems of ``progress=`` and ``reporter=`` together (empty: none). Pure."""
+    from fluoride.errors import FieldError
+    from fluoride.events import PROGRESS_ALLOWED, progress_problems
+
+    problems = progress_problems(progress)
+    if reporter is not None and not callable(reporter):
+        problems.append(FieldError("reporter", f"{reporter!r} cannot be called with an event",
+                                   allowed="a function taking one event, or None"))
+    if reporter is not None and progress is not None:
+        problems.append(FieldError(
+            "progress", f"{progress!r} was given together with reporter={reporter!r}",
+            allowed="one of the two: progress=" + PROGRESS_ALLOWED))
+    return problems
 
 
 def _default_poll_interval(aws: Aws) -> float:

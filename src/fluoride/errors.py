@@ -6,14 +6,17 @@ AWS call carry the operation and resource, with the botocore error as ``__cause_
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from fluoride._release import Release
 
 __all__ = [
+    "HINT_ACTIONS",
     "AwsError",
     "ConfigError",
     "CredentialsError",
@@ -36,7 +39,60 @@ __all__ = [
     "StoreNotFound",
     "StoreNotProvisioned",
     "StoresRetained",
+    "hint_surface",
+    "hints_for",
+    "how",
 ]
+
+#: Where hints send the user: ``sdk`` names the Python call (``svc.logs(since="15m")``),
+#: ``cli`` the command (``fluoride logs hello --since 15m``).
+Surface = Literal["sdk", "cli"]
+
+_surface: contextvars.ContextVar[Surface] = contextvars.ContextVar(
+    "fluoride_hint_surface", default="sdk"
+)
+
+#: action -> (the SDK call, the CLI command); ``{service}`` is filled in.
+HINT_ACTIONS: dict[str, tuple[str, str]] = {
+    "status": ("svc.status()", "fluoride status {service}"),
+    "fleet_status": ("fl.status()", "fluoride status"),
+    "list": ("fl.services()", "fluoride list"),
+    "logs": ('svc.logs(since="15m")', "fluoride logs {service} --since 15m"),
+    "create": ("svc.create()", "fluoride create {service}"),
+    "deploy": ("svc.deploy(image)", "fluoride deploy {service} IMAGE"),
+    "push": ("svc.push(local_image)", "fluoride push {service} LOCAL_IMAGE"),
+    "rollback": ("svc.rollback()", "fluoride rollback {service}"),
+    "wait": ("svc.wait_stable()", "fluoride status {service}"),
+    "update": ("svc.update(spec)", "fluoride update {service} --config fluoride.toml"),
+    "delete": ("svc.delete()", "fluoride delete {service}"),
+    "purge": ("svc.delete(purge_data=True)", "fluoride delete {service} --purge-data"),
+}
+
+
+def hint_surface() -> Surface:
+    """Where the hints of errors raised now send the user: ``sdk`` unless the CLI runs."""
+    return _surface.get()
+
+
+@contextlib.contextmanager
+def hints_for(surface: Surface) -> Iterator[None]:
+    """Within the block, hints name ``surface``'s form (the CLI wraps every command in
+    ``hints_for("cli")``). Context-local: threads started with the context (the fleet's
+    workers) see it too."""
+    token = _surface.set(surface)
+    try:
+        yield
+    finally:
+        _surface.reset(token)
+
+
+def how(action: str, service: str | None = None, *, surface: Surface | None = None) -> str:
+    """The way to do ``action`` (a key of :data:`HINT_ACTIONS`) where the user is, in
+    backticks: ``svc.logs(since="15m")`` in Python, ``fluoride logs hello --since 15m``
+    in the CLI (``surface`` defaults to :func:`hint_surface`). Pure given ``surface``."""
+    sdk, cli = HINT_ACTIONS[action]
+    form = sdk if (surface or hint_surface()) == "sdk" else cli
+    return "`" + form.format(service=service or "NAME") + "`"
 
 
 class FluorideError(Exception):

@@ -29,8 +29,10 @@ from fluoride.errors import (
     RollbackFailed,
     RolledBack,
     ServiceNotFound,
+    how,
 )
 from fluoride.events import (
+    FleetFinished,
     FleetStarted,
     ForService,
     ProgressEvent,
@@ -139,7 +141,7 @@ class FleetFailed(FluorideError):
         super().__init__(
             f"{len(self.failures)} of {len(result)} services failed to {result.operation}: "
             + "; ".join(parts),
-            hint="The others succeeded; see result.failed, or `fluoride status`.",
+            hint=f"The others succeeded; see result.failed, or {how('fleet_status')}.",
         )
 
 
@@ -341,13 +343,33 @@ def run_many(
     end whatever the others do. A job gets a reporter for its own events.
 
     Returns service -> the job's value or the exception it raised, in the order given.
-    With a ``reporter``, a :class:`FleetStarted` comes first and a :class:`ServiceFinished`
-    ends each service's events (only for jobs returning a :class:`Release`).
+    With a ``reporter``, a :class:`FleetStarted` comes first, a :class:`ServiceFinished`
+    ends each service's events (only for jobs returning a :class:`Release`), and a
+    :class:`FleetFinished` comes last (also when the run is interrupted).
     """
     check_max_parallel(max_parallel)
     serial = SerialReporter(reporter or (lambda event: None))
     if reporter is not None:
         serial(FleetStarted(operation, tuple(jobs), max_parallel))
+    started = time.monotonic()
+    results: dict[str, T | Exception] = {}
+    try:
+        results = _run_pool(jobs, max_parallel, serial, reporter is not None)
+    finally:
+        if reporter is not None:
+            ok = [name for name, value in results.items() if not isinstance(value, Exception)]
+            serial(FleetFinished(operation, tuple(ok),
+                                 tuple(name for name in jobs if name not in ok),
+                                 time.monotonic() - started))
+    return results
+
+
+def _run_pool(
+    jobs: Mapping[str, Callable[[Reporter], T]],
+    max_parallel: int,
+    serial: SerialReporter,
+    reporting: bool,
+) -> dict[str, T | Exception]:
 
     def one(name: str, job: Callable[[Reporter], T]) -> T | Exception:
         token = _current.set(name)
@@ -359,7 +381,7 @@ def run_many(
             value = exc
         finally:
             _current.reset(token)
-        if reporter is not None and isinstance(value, (Release, Exception)):
+        if reporting and isinstance(value, (Release, Exception)):
             serial(ServiceFinished(name, outcome_label(value), _detail(value),
                                    ok=isinstance(value, Release)))
         return value

@@ -18,7 +18,7 @@ import botocore.exceptions
 
 from fluoride._display import Preview, compact, fit, html_table, plural, truncate
 from fluoride.aws import Aws, client_error_code, translate
-from fluoride.errors import AwsError, ConfigError
+from fluoride.errors import AwsError, ConfigError, how
 
 if TYPE_CHECKING:
     from fluoride.waiting import Clock
@@ -342,7 +342,7 @@ def _translated(log_group: str) -> Iterator[None]:
                     operation="FilterLogEvents",
                     resource=log_group,
                     code="ResourceNotFoundException",
-                    hint="The service's stack creates it: `fluoride status` shows whether the "
+                    hint=f"The service's stack creates it: {how('status')} shows whether the "
                     "service exists and runs tasks.",
                 ) from exc
             raise

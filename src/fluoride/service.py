@@ -9,7 +9,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import attrs
 import botocore.exceptions
@@ -36,8 +36,16 @@ from fluoride.errors import (
     StackFailed,
     StoreNotFound,
     StoresRetained,
+    how,
 )
-from fluoride.events import DeploymentProgress, Note, Reporter, describe
+from fluoride.events import (
+    DeploymentProgress,
+    Note,
+    OperationFinished,
+    OperationStarted,
+    Reporter,
+    describe,
+)
 from fluoride.infra.callers import caller_security_groups
 from fluoride.infra.network import resolve_network
 from fluoride.infra.stack import (
@@ -260,6 +268,38 @@ class DeleteResult:
                           caption="Deleted" + ("" if rows else ": no stores kept or removed"))
 
 
+_T = TypeVar("_T")
+
+
+def failure_summary(exc: BaseException) -> str:
+    """The summary line of an operation that raised ``exc``: its first line. Pure."""
+    if isinstance(exc, FluorideError):
+        text = exc.message.splitlines()[0] if exc.message else type(exc).__name__
+        return f"{type(exc).__name__}: {text}"
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    return f"{type(exc).__name__}: {exc}".splitlines()[0]
+
+
+def _status_summary(status: ServiceStatus) -> str:
+    text = f"{status.name} is {status.state.value}"
+    if status.release is not None:
+        text += f", serving {status.release.short}"
+    return text + (f" at {status.url}" if status.url else "")
+
+
+def _release_summary(release: Release) -> str:
+    return f"{release.outcome.value}: {release.short}"
+
+
+def _delete_summary(result: DeleteResult) -> str:
+    if result.removed:
+        return "deleted with its data: " + ", ".join(result.removed)
+    if result.kept:
+        return "deleted; kept its data: " + ", ".join(result.kept)
+    return "deleted"
+
+
 @attrs.define
 class Service:
     """One microservice: a handle made by :meth:`Fluoride.service`; no AWS call until used.
@@ -307,6 +347,24 @@ class Service:
         if self._stack is None:
             self._stack = Stack(self.aws, stack_name(self.name), clock=self.clock)
         return self._stack
+
+    def _operation(self, operation: str, work: Callable[[], _T], summary: Callable[[_T], str],
+                   *, detail: str = "") -> _T:
+        """Run ``work`` between :class:`OperationStarted` and :class:`OperationFinished`
+        (sent whether it succeeds or raises), so a reporter can give each operation a
+        block of its own and leave its summary line when it ends."""
+        started = self.clock.monotonic()
+        self.reporter(OperationStarted(self.name, operation, detail))
+        try:
+            value = work()
+        except BaseException as exc:
+            self.reporter(OperationFinished(self.name, operation, ok=False,
+                                            summary=failure_summary(exc),
+                                            seconds=self.clock.monotonic() - started))
+            raise
+        self.reporter(OperationFinished(self.name, operation, ok=True, summary=summary(value),
+                                        seconds=self.clock.monotonic() - started))
+        return value
 
     # -- create --------------------------------------------------------------------------
 
@@ -473,6 +531,10 @@ class Service:
                + create_image_problems(image, region=self.aws.session.region_name))
         spec = spec or ServiceSpec()
         spec.validate()
+        return self._operation("create", lambda: self._create(spec, image=image, wait=wait),
+                               _status_summary, detail=image or "")
+
+    def _create(self, spec: ServiceSpec, *, image: str | None, wait: bool) -> ServiceStatus:
         existing = retry_call(self.stack.describe, clock=self.clock, seconds=CALL_PATIENCE)
         spec = self._with_store_names(spec)  # once: it asks STS for the account
         if existing is not None:
@@ -484,7 +546,7 @@ class Service:
         self._check_kept_bucket(kept)
         params = self.parameters(spec, image=image, kept=kept)
         if kept.adoptable:
-            self.reporter(Note(
+            self.reporter(Note(self.name,
                 f"Adopting the data an earlier delete of {self.name} kept: "
                 + ", ".join(f"{s.kind} {s.name}" for s in kept.adoptable.found)
                 + " (used as they are, not created)."
@@ -516,8 +578,9 @@ class Service:
             f"The service {self.name!r} already exists ({existing.status}) {why}.",
             resource=existing.name,
             hint=f"Pick another name. To change {self.name}: deploy another image with "
-            f"`fluoride deploy {self.name} IMAGE`; for another spec, `fluoride delete "
-            f"{self.name}` (its data is kept and taken over) and create it again.",
+            f"{how('deploy', self.name)}; for another spec, {how('update', self.name)}, or "
+            f"{how('delete', self.name)} (its data is kept and taken over) and create it "
+            "again.",
         )
 
     def _remove_retained_by_failure(self, made: Sequence[Mapping[str, str]]) -> None:
@@ -537,7 +600,8 @@ class Service:
             if r["type"] in purges and purges[r["type"]](r["physical_id"]) is not None
         ]
         if removed:
-            self.reporter(Note("Removed what the failed create kept: " + ", ".join(removed)))
+            self.reporter(Note(self.name, "Removed what the failed create kept: "
+                               + ", ".join(removed)))
 
     def _check_kept_table(self, spec: ServiceSpec, kept: RetainedStores) -> None:
         table = kept.adoptable.get("table")
@@ -549,7 +613,7 @@ class Service:
             f"{table.partition_key!r}, the spec asks for {wanted!r}.",
             stores=[table.name],
             hint=f"Set stores.partition_key = {table.partition_key!r} to adopt the table, or "
-            f"remove the kept data (`fluoride delete {self.name} --purge-data`), or give the "
+            f"remove the kept data ({how('purge', self.name)}), or give the "
             "table another name (stores.table_name).",
         )
 
@@ -652,6 +716,10 @@ class Service:
                 "purge_data=True needs wait=True: the stores can only go once the stack has.",
                 hint="Call delete(purge_data=True) and let it wait.",
             )
+        return self._operation("delete", lambda: self._delete(purge_data=purge_data, wait=wait),
+                               _delete_summary, detail="purge data" if purge_data else "")
+
+    def _delete(self, *, purge_data: bool, wait: bool) -> DeleteResult:
         info = retry_call(self.stack.describe, clock=self.clock, seconds=CALL_PATIENCE)
         if info is None:
             if purge_data:
@@ -690,12 +758,11 @@ class Service:
             recovery = int(info.parameters.get("SecretRecoveryDays") or 30)
             return self._purge(stores, recovery_days=recovery)
         if stores:
-            self.reporter(Note(
+            self.reporter(Note(self.name,
                 f"Deleted {self.name}. Kept its data: "
                 + ", ".join(f"{k} {v}" for k, v in stores.items())
                 + ". Reach them with boto3 by these names; creating "
-                f"{self.name} again takes them over; `fluoride delete {self.name} "
-                "--purge-data` removes them."
+                f"{self.name} again takes them over; {how('purge', self.name)} removes them."
             ))
         return DeleteResult(kept=stores, removed={})
 
@@ -753,8 +820,8 @@ class Service:
             f"Cannot delete {self.name} while a deployment runs ({what}); nothing was touched.",
             started_by=by,
             started_at=at,
-            hint=f"Wait for it (`fluoride status {self.name}`), or cancel it "
-            f"(`fluoride rollback {self.name}`), then delete.",
+            hint=f"Wait for it ({how('wait', self.name)}), or cancel it "
+            f"({how('rollback', self.name)}), then delete.",
         )
 
     def _purge(
@@ -776,7 +843,7 @@ class Service:
                 removed[kind] = name
                 if kind == "secret":
                     restorable = purged.recovery_days
-        self.reporter(Note(
+        self.reporter(Note(self.name,
             f"Deleted {self.name} and its data: "
             + (", ".join(f"{k} {v}" for k, v in removed.items()) or "nothing was left")
             + (f" (the secret stays restorable for {restorable} days)" if restorable else "")
@@ -887,7 +954,9 @@ class Service:
         .. versionadded:: 0.1
         """
         check_deploy(image, wait=wait, timeout=timeout, region=self.aws.session.region_name)
-        return self.deployments.deploy(image, wait=wait, timeout=timeout)
+        return self._operation(
+            "deploy", lambda: self.deployments.deploy(image, wait=wait, timeout=timeout),
+            _release_summary, detail=image or "newest image")
 
     def wait_stable(self, *, timeout: float = DEFAULT_TIMEOUT) -> Release:
         """Follow a deployment started with ``wait=False`` (or by someone else) to the same
@@ -896,7 +965,9 @@ class Service:
         .. versionadded:: 0.1
         """
         check_wait(timeout)
-        return self.deployments.wait_stable(timeout=timeout)
+        return self._operation("wait_stable",
+                               lambda: self.deployments.wait_stable(timeout=timeout),
+                               _release_summary)
 
     def rollback(
         self,
@@ -915,7 +986,10 @@ class Service:
         .. versionadded:: 0.1
         """
         check_rollback(to, wait=wait, timeout=timeout, region=self.aws.session.region_name)
-        return self.deployments.rollback(to, wait=wait, timeout=timeout)
+        detail = "" if to is None else to.short if isinstance(to, Release) else to
+        return self._operation(
+            "rollback", lambda: self.deployments.rollback(to, wait=wait, timeout=timeout),
+            _release_summary, detail=detail)
 
     def history(self) -> ReleaseList:
         """The service's releases, newest first (at most 100), as every user sees them:
@@ -938,9 +1012,14 @@ class Service:
         from fluoride.releases.deployment import ServiceOutputs
 
         check_push(local_image, tag=tag)
-        where = ServiceOutputs.from_info(self.stack.require())
-        return push_image(self.deployments.registry(where), local_image, tag=tag,
-                          reporter=self.reporter)
+
+        def push() -> str:
+            where = ServiceOutputs.from_info(self.stack.require())
+            return push_image(self.deployments.registry(where), local_image, tag=tag,
+                              reporter=self.reporter)
+
+        return self._operation("push", push, lambda digest: f"pushed {digest}",
+                               detail=local_image)
 
     def _with_release(
         self, info: StackInfo, status: ServiceStatus, ecs: EcsService | None
@@ -1028,8 +1107,10 @@ class Service:
         """
         from fluoride._settings import update
 
-        return update(self, spec, wait=wait, timeout=timeout,
-                      allow_replacement=allow_replacement)
+        return self._operation(
+            "update", lambda: update(self, spec, wait=wait, timeout=timeout,
+                                     allow_replacement=allow_replacement),
+            _status_summary)
 
     # -- exec ------------------------------------------------------------------------------------
 

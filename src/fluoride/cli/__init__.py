@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from fluoride.errors import DeploymentFailed, FluorideError
+from fluoride.errors import DeploymentFailed, FluorideError, hints_for
 from fluoride.names import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
@@ -51,6 +51,7 @@ def report_error(exc: FluorideError) -> None:
 class FluorideGroup(click.Group):
     """The command group: a :class:`FluorideError` from any command becomes a clear message
     on standard error and exit status 1 (anything else is a bug and keeps its traceback).
+    Within it, hints name CLI commands (:func:`fluoride.errors.hints_for`).
 
     Commands defined in other modules of this package (``LAZY``) are imported when they
     are listed or run, so those modules may import this one without a cycle at load time.
@@ -78,11 +79,13 @@ class FluorideGroup(click.Group):
         return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except FluorideError as exc:
-            report_error(exc)
-            ctx.exit(1)
+        # Hints name commands here (`fluoride logs hello --since 15m`), not SDK calls.
+        with hints_for("cli"):
+            try:
+                return super().invoke(ctx)
+            except FluorideError as exc:
+                report_error(exc)
+                ctx.exit(1)
 
 
 class Options:

@@ -37,7 +37,6 @@ def run_demo(name: str = "hello", *, console: Console | None = None) -> None:
     started = time.monotonic()
     with Fluoride.local(reporter=_DemoReporter(console)) as fl:
         emulator = fl.emulator
-        assert emulator is not None  # Fluoride.local() always has one
         console.rule(f"Fluoride demo on the embedded emulator ({fl.endpoint_url})")
         svc: Service = fl.service(name)
 

@@ -33,10 +33,11 @@ from fluoride.errors import (
     ServiceExists,
     ServiceNotFound,
     StackFailed,
+    how,
 )
 from fluoride.events import Note, PlannedChange, PlanReady, Reporter, StackEventSeen
 from fluoride.infra.staging import StagingBucket
-from fluoride.names import MAX_INLINE_TEMPLATE, SERVICE_TAG
+from fluoride.names import MAX_INLINE_TEMPLATE, SERVICE_TAG, STACK_PREFIX
 from fluoride.waiting import (
     Clock,
     Deadline,
@@ -262,6 +263,11 @@ class Stack:
     max_poll_interval: float = 5.0
 
     @property
+    def service(self) -> str:
+        """The service this stack holds (the name without ``fluoride-``)."""
+        return self.name.removeprefix(STACK_PREFIX)
+
+    @property
     def _cfn(self) -> CloudFormationClient:
         return self.aws.client("cloudformation")
 
@@ -278,7 +284,7 @@ class Stack:
             raise ServiceNotFound(
                 f"There is no stack {self.name} in {self.aws.region}.",
                 resource=self.name,
-                hint="Check the name and region, or create it with `fluoride create`.",
+                hint=f"Check the name and region, or create it with {how('create', self.service)}.",
             )
         return info
 
@@ -318,7 +324,8 @@ class Stack:
     def _fault_note(self, reporter: Reporter | None) -> Callable[[BaseException], None]:
         def note(exc: BaseException) -> None:
             if reporter is not None:
-                reporter(Note(f"{self.name}: {describe_fault(exc)} (looking again shortly)"))
+                reporter(Note(self.service,
+                                  f"{self.name}: {describe_fault(exc)} (looking again shortly)"))
         return note
 
     def _busy_error(self, info: StackInfo | None, refused: str) -> FluorideError:
@@ -334,7 +341,7 @@ class Stack:
         return DeploymentInProgress(
             f"Another operation holds {self.name} ({info.status}{when}); {refused} was refused.",
             started_at=at,
-            hint="Wait for it (`fluoride status`), then try again.",
+            hint=f"Wait for it ({how('wait', self.service)}), then try again.",
         )
 
     def _refused_busy(
@@ -638,7 +645,7 @@ class Stack:
             raise StackFailed(
                 f"{self.name} did not settle within {timeout:.0f} s.",
                 resource=self.name,
-                hint="It is still running in CloudFormation; check `fluoride status`.",
+                hint=f"It is still running in CloudFormation; check {how('status', self.service)}.",
             )
         for event in retry_call(lambda: self.events_since(seen, ref=ref), clock=self.clock,
                                 seconds=CALL_PATIENCE):
@@ -709,7 +716,8 @@ class Stack:
             raise ServiceExists(
                 f"The stack {self.name} already exists ({existing.status}).",
                 resource=self.name,
-                hint="Use another name, or `fluoride delete` the existing service first.",
+                hint=f"Use another name, or delete the existing service first "
+                f"({how('delete', self.service)}).",
             )
         planned = self.plan(
             kind="CREATE", parameters=parameters, template_body=template_body, tags=tags,
@@ -728,7 +736,7 @@ class Stack:
             return info
         logical_id, reason = self.first_failure()
         status = info.status if info is not None else "DELETED"
-        reporter(Note(f"Creating {self.name} failed; deleting what was made."))
+        reporter(Note(self.service, f"Creating {self.name} failed; deleting what was made."))
         made = (retry_call(self.resources, clock=self.clock, seconds=CALL_PATIENCE)
                 if info is not None else [])
         self.delete(reporter=reporter, wait=True)
@@ -762,7 +770,7 @@ class Stack:
             keep_previous=keep_previous, reporter=reporter,
         )
         if planned is None:
-            reporter(Note(f"{self.name}: nothing to change."))
+            reporter(Note(self.service, f"{self.name}: nothing to change."))
             return False
         change_set, changes = planned
         reporter(PlanReady(stack=self.name, changes=changes))

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 import attrs
 
-from fluoride.errors import ConfigError, NoContainerEngine, PushFailed
+from fluoride.errors import ConfigError, NoContainerEngine, PushFailed, how
 from fluoride.events import Note, Reporter
 from fluoride.releases.registry import Registry, parse_reference
 
@@ -88,7 +88,7 @@ def find_engine(path: str | None = None) -> ContainerEngine:
     raise NoContainerEngine(
         message,
         hint="Install Docker Desktop, Podman or Finch, or push with your own tooling and "
-        "deploy by tag: `fluoride deploy NAME TAG`.",
+        f"deploy by tag: {how('deploy')}.",
     )
 
 
@@ -108,19 +108,20 @@ def push_image(
     """
     engine = engine or find_engine()
     say = reporter or (lambda event: None)
+    service = registry.name.removeprefix("fluoride/")  # the repository is fluoride/<service>
     if tag is None:
         tag = _tag_of(local_image) or "latest"
     target = f"{registry.uri}:{tag}"
     login = registry.login()
-    say(Note(f"Logging {engine.name} in to {login.registry}."))
+    say(Note(service, f"Logging {engine.name} in to {login.registry}."))
     engine.run("login", "--username", login.username, "--password-stdin", login.registry,
                stdin=login.password, what=f"log in to {login.registry}")
     engine.run("tag", local_image, target, what=f"tag {local_image} as {target}")
-    say(Note(f"Pushing {local_image} to {target}."))
+    say(Note(service, f"Pushing {local_image} to {target}."))
     output = engine.run("push", target, what=f"push {target}")
     found = _PUSHED_DIGEST.findall(output)
     digest = found[-1] if found else registry.find(tag=tag).digest
-    say(Note(f"Pushed {target} ({digest})."))
+    say(Note(service, f"Pushed {target} ({digest})."))
     return digest
 
 

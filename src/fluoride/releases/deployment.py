@@ -40,10 +40,11 @@ from fluoride.errors import (
     RollbackFailed,
     RolledBack,
     ServiceNotFound,
+    how,
 )
 from fluoride.events import DeploymentProgress, Note, PlanReady, Reporter, ServiceEventSeen
 from fluoride.infra.stack import Stack, StackInfo, StackState
-from fluoride.names import DEFAULT_TIMEOUT
+from fluoride.names import DEFAULT_TIMEOUT, STACK_PREFIX
 from fluoride.releases.bookkeeping import Seen, mark, now, reconcile, same_image, settle
 from fluoride.releases.ecs import EcsDeployment, EcsService, describe_service
 from fluoride.releases.history import Outcome, Release, ReleaseHistory, new_id
@@ -157,7 +158,8 @@ class _Follower:
             if not transient(exc):
                 raise
             text = exc.message if isinstance(exc, FluorideError) else str(exc)
-            self.owner.reporter(Note(f"{self.owner.service}: {text} (looking again shortly)"))
+            self.owner.reporter(Note(self.owner.service,
+                                     f"{self.owner.service}: {text} (looking again shortly)"))
             return None
         return judged if judged.verdict.done else None
 
@@ -408,7 +410,8 @@ class Deployments:
         if target.reference == info.parameters.get("Image"):
             found = self.look(info, ecs)
             if found.drift is None:
-                self.reporter(Note(f"{self.service} already runs {target.reference}."))
+                self.reporter(Note(self.service,
+                                   f"{self.service} already runs {target.reference}."))
                 if found.serving is not None:
                     return found.serving
             else:
@@ -457,7 +460,7 @@ class Deployments:
                 [r for r in rs if r.id != release.id], phase=phase, image=image,
                 updated=info.updated))
         verb = "Rolling back" if rollback else "Deploying"
-        self.reporter(Note(f"{verb} {self.service} to {release.short}."))
+        self.reporter(Note(self.service, f"{verb} {self.service} to {release.short}."))
         if not wait:
             return release
         return self._follow(release, follower, timeout)
@@ -482,7 +485,7 @@ class Deployments:
         """The stack names ``target``, ECS serves an image set outside Fluoride: move the
         ECS service back to the stack's own task definition (CloudFormation sees no change
         to make), and follow that deployment by ECS alone."""
-        self.reporter(Note(f"{self.service}: {found.drift}; moving it back to "
+        self.reporter(Note(self.service, f"{self.service}: {found.drift}; moving it back to "
                            f"{target.reference}."))
         task_definition = stack_task_definition(self.aws, self.stack.name)
         release = self._new_release(target, rollback)
@@ -503,7 +506,7 @@ class Deployments:
         follower = self._follower(where, ecs, steady=True, task_definition=task_definition,
                                   deployment_id=primary["id"] if primary else None)
         verb = "Rolling back" if rollback else "Deploying"
-        self.reporter(Note(f"{verb} {self.service} to {release.short}."))
+        self.reporter(Note(self.service, f"{verb} {self.service} to {release.short}."))
         if not wait:
             return release
         return self._follow(release, follower, timeout)
@@ -546,8 +549,8 @@ class Deployments:
             f"A deployment of {self.service} is already running ({what}).",
             started_by=by,
             started_at=at,
-            hint=f"Wait for it (`svc.wait_stable()`, `fluoride status {self.service}`) or "
-            f"cancel it (`svc.rollback()`, `fluoride rollback {self.service}`).",
+            hint=f"Wait for it ({how('wait', self.service)}) or cancel it "
+            f"({how('rollback', self.service)}).",
         )
 
     # -- following ---------------------------------------------------------------------------
@@ -590,12 +593,12 @@ class Deployments:
             raise DeploymentFailed(
                 f"{self.service} is not steady ({state}) after {timeout:.0f} s.",
                 events=follower.events,
-                hint=f"See `fluoride status {self.service}` and `fluoride logs {self.service}`.",
+                hint=f"See {how('status', self.service)} and {how('logs', self.service)}.",
             )
         found = self.serving(judged.info, store.load())
         if found is None:
             raise ImageNotFound(f"{self.service} runs no image yet.", resource=self.service,
-                                hint=f"Deploy one: `fluoride deploy {self.service} IMAGE`.")
+                                hint=f"Deploy one: {how('deploy', self.service)}.")
         return found
 
     def _follow(self, release: Release | None, follower: _Follower, timeout: float) -> Release:
@@ -617,7 +620,7 @@ class Deployments:
                 return found
             done = store.update(release.id, outcome=Outcome.STABLE, reason=None,
                                 finished_at=now())
-            self.reporter(Note(f"{self.service} serves {name}."))
+            self.reporter(Note(self.service, f"{self.service} serves {name}."))
             return done or attrs.evolve(release, outcome=Outcome.STABLE, reason=None)
         if verdict.kind is Kind.FAILED:
             reasons = self._reasons(follower, release)
@@ -625,7 +628,7 @@ class Deployments:
             raise DeploymentFailed(
                 f"The deployment of {name} to {self.service} did not serve: {verdict.reason}.",
                 reasons=reasons, events=follower.events,
-                hint=f"Check `fluoride status {self.service}`.",
+                hint=f"Check {how('status', self.service)}.",
             )
         reasons = self._reasons(follower, release)
         first = reasons[0] if reasons else None
@@ -646,7 +649,7 @@ class Deployments:
             + (f": {first}." if first else ".") + now_serving,
             reasons=reasons, events=follower.events, serving=serving,
             hint=f"Fix the image and deploy again; the container logs: "
-            f"`fluoride logs {self.service} --since 15m`.",
+            f"{how('logs', self.service)}.",
         )
 
     def _record(
@@ -692,9 +695,9 @@ class Deployments:
             raise DeploymentFailed(
                 f"{self.service}: {name} did not become steady within {timeout:.0f} s.",
                 reasons=self._reasons(follower, release), events=follower.events,
-                hint=f"See `fluoride status {self.service}` and `fluoride logs {self.service}`.",
+                hint=f"See {how('status', self.service)} and {how('logs', self.service)}.",
             )
-        self.reporter(Note(
+        self.reporter(Note(self.service,
             f"{self.service}: {name} did not finish within {timeout:.0f} s; cancelling the "
             "update so the previous release serves again."
         ))
@@ -729,7 +732,7 @@ class Deployments:
                 f"{name} timed out and was cancelled, but the rollback has not finished "
                 f"within {self.rollback_timeout:.0f} s.",
                 events=follower.events,
-                hint=f"Follow it with `fluoride status {self.service}`.",
+                hint=f"Follow it with {how('status', self.service)}.",
             )
         if judged.verdict.kind is not Kind.ROLLED_BACK:
             # The update completed (or failed to roll back) before the cancel took hold.
@@ -777,7 +780,7 @@ class Deployments:
     ) -> tuple[StackInfo, list[Release]]:
         running = _running(releases)
         ecs = describe_service(self.aws, where.cluster, where.ecs_service)
-        self.reporter(Note(f"Cancelling the running deployment of {self.service}."))
+        self.reporter(Note(self.service, f"Cancelling the running deployment of {self.service}."))
         self.stack.cancel_update()
         store = self.store(where)
         releases = self._record(store, running, Outcome.CANCELLED, "cancelled by rollback()")
@@ -819,7 +822,7 @@ class Deployments:
         raise ImageNotFound(
             f"{self.service} has no earlier stable release to roll back to.",
             resource=self.service,
-            hint=f"Deploy a given image instead: `fluoride deploy {self.service} IMAGE`.",
+            hint=f"Deploy a given image instead: {how('deploy', self.service)}.",
         )
 
 
@@ -840,5 +843,6 @@ def _recover_hint(stack: str, status: str) -> str:
         )
     return (
         f"Look at the stack events (`aws cloudformation describe-stack-events --stack-name "
-        f"{stack}`); once it settles, deploy again or `fluoride rollback`."
+        f"{stack}`); once it settles, deploy again or "
+        f"{how('rollback', stack.removeprefix(STACK_PREFIX))}."
     )

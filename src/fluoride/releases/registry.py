@@ -16,7 +16,7 @@ import botocore.exceptions
 
 from fluoride._check import refuse
 from fluoride.aws import Aws, client_error_code, translate
-from fluoride.errors import AwsError, ImageNotFound
+from fluoride.errors import AwsError, ImageNotFound, how
 from fluoride.releases.reference import (
     DIGEST,
     ImageReference,
@@ -146,7 +146,7 @@ class Registry:
             raise ImageNotFound(
                 f"The repository {self.name} has no images yet.",
                 resource=self.name,
-                hint=f"Push one first: `fluoride push <service> <local-image>` "
+                hint=f"Push one first: {how('push', self.name.removeprefix('fluoride/'))} "
                 f"(or docker push {self.uri}:<tag>).",
             )
         return images[0]
@@ -241,7 +241,7 @@ def _describe_one(
                     resource=what,
                     code=client_error_code(exc),
                     hint="List the images with `aws ecr describe-images --repository-name "
-                    f"{repository}`, or push it first with `fluoride push`.",
+                    f"{repository}`, or push it first with {how('push')}.",
                 ) from exc
             raise
     if not details:

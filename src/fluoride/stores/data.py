@@ -46,6 +46,7 @@ from fluoride.errors import (
     InvalidInput,
     StoreNotFound,
     StoreNotProvisioned,
+    how,
 )
 from fluoride.stores._inputs import (
     argument_problems,
@@ -142,7 +143,7 @@ def store_errors(
                 operation=operation,
                 resource=name,
                 code=code,
-                hint=f"The {kind} may have been deleted outside Fluoride; `fluoride status` "
+                hint=f"The {kind} may have been deleted outside Fluoride; {how('status')} "
                 "shows the service's stores.",
             ) from cause
         if key is not None and code in _OBJECT_MISSING:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import attrs
 
 from fluoride.aws import Aws, client_error_code, translate
-from fluoride.errors import AwsError, FluorideError, StoreNotFound, StoresRetained
+from fluoride.errors import AwsError, FluorideError, StoreNotFound, StoresRetained, how
 from fluoride.names import (
     DEFAULT_RECOVERY_DAYS,
     SERVICE_TAG,
@@ -314,8 +314,7 @@ class RetainedStores:
         hints = []
         if "retained" in states:
             hints.append(
-                f"to remove kept data: `fluoride delete {service} --purge-data` "
-                f"(or Service.delete(purge_data=True))"
+                f"to remove kept data: {how('purge', service)}"
             )
         for store in self.found:
             if store.state == "in-stack":

@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from fluoride._release import Outcome, Release
+    from fluoride._settings import StoreReplacementRefused
     from fluoride.client import Fluoride
+    from fluoride.cost import CostEstimate
     from fluoride.errors import (
         AwsError,
         ConfigError,
@@ -33,11 +35,29 @@ if TYPE_CHECKING:
         ServiceExists,
         ServiceNotFound,
         StackFailed,
+        StoreNotFound,
         StoreNotProvisioned,
+        StoresRetained,
     )
+    from fluoride.events import (
+        DeploymentProgress,
+        FleetStarted,
+        ForService,
+        Note,
+        PlannedChange,
+        PlanReady,
+        ProgressEvent,
+        Reporter,
+        ServiceEventSeen,
+        ServiceFinished,
+        StackEventSeen,
+    )
+    from fluoride.infra.plan import Plan
+    from fluoride.infra.stack import StackState
     from fluoride.logs import LogLine
-    from fluoride.service import Service, ServiceStatus
+    from fluoride.service import DeleteResult, Service, ServiceStatus
     from fluoride.spec import ServiceSpec
+    from fluoride.stores.data import Bucket, ObjectSummary, Secret, Table
 
 # public name -> the module that defines it
 _WHERE: dict[str, str] = {
@@ -48,6 +68,28 @@ _WHERE: dict[str, str] = {
     "Service": "fluoride.service",
     "ServiceStatus": "fluoride.service",
     "ServiceSpec": "fluoride.spec",
+    "DeleteResult": "fluoride.service",
+    "StackState": "fluoride.infra.stack",
+    "Plan": "fluoride.infra.plan",
+    "CostEstimate": "fluoride.cost",
+    "StoreReplacementRefused": "fluoride._settings",
+    **dict.fromkeys(("Table", "Bucket", "Secret", "ObjectSummary"), "fluoride.stores.data"),
+    **dict.fromkeys(
+        (
+            "DeploymentProgress",
+            "FleetStarted",
+            "ForService",
+            "Note",
+            "PlanReady",
+            "PlannedChange",
+            "ProgressEvent",
+            "Reporter",
+            "ServiceEventSeen",
+            "ServiceFinished",
+            "StackEventSeen",
+        ),
+        "fluoride.events",
+    ),
     **dict.fromkeys(
         (
             "AwsError",
@@ -69,7 +111,9 @@ _WHERE: dict[str, str] = {
             "ServiceExists",
             "ServiceNotFound",
             "StackFailed",
+            "StoreNotFound",
             "StoreNotProvisioned",
+            "StoresRetained",
         ),
         "fluoride.errors",
     ),
@@ -77,32 +121,54 @@ _WHERE: dict[str, str] = {
 
 __all__ = [
     "AwsError",
+    "Bucket",
     "ConfigError",
+    "CostEstimate",
     "CredentialsError",
+    "DeleteResult",
     "DeploymentFailed",
     "DeploymentInProgress",
+    "DeploymentProgress",
     "DeploymentTimeout",
     "EmulatorError",
     "FieldError",
+    "FleetStarted",
     "Fluoride",
     "FluorideError",
+    "ForService",
     "ImageNotFound",
     "InvalidInput",
     "LogLine",
     "NoContainerEngine",
     "NoDefaultVpc",
+    "Note",
+    "ObjectSummary",
     "Outcome",
+    "Plan",
+    "PlanReady",
+    "PlannedChange",
+    "ProgressEvent",
     "PushFailed",
     "Release",
+    "Reporter",
     "RollbackFailed",
     "RolledBack",
+    "Secret",
     "Service",
+    "ServiceEventSeen",
     "ServiceExists",
+    "ServiceFinished",
     "ServiceNotFound",
     "ServiceSpec",
     "ServiceStatus",
+    "StackEventSeen",
     "StackFailed",
+    "StackState",
+    "StoreNotFound",
     "StoreNotProvisioned",
+    "StoreReplacementRefused",
+    "StoresRetained",
+    "Table",
     "__version__",
 ]
 

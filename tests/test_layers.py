@@ -50,7 +50,7 @@ ALLOWED: dict[str, set[str]] = {
                    "fleet", "cost"},
     # the package exports (lazily) what users catch or annotate, from these layers
     "fluoride": BASE | {"client", "service", "spec", "logs", "stores", "infra", "cost",
-                      "_settings"},
+                      "_settings", "fleet"},
 }
 
 

@@ -56,7 +56,7 @@ _CfnLoader.add_multi_constructor("!", _short_tag)
 
 
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
-    return yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 (SafeLoader subclass)
+    return yaml.load(path.read_text(), Loader=_CfnLoader)  # a SafeLoader
 
 
 def _references(value: Any, names: set[str]) -> Iterator[str]:
@@ -103,7 +103,8 @@ def mermaid(graph: dict[str, tuple[str, str | None, list[str]]]) -> list[str]:
     """A left-to-right graph; the many security group rules are one node per group."""
     folded: dict[str, str] = {}  # logical id -> the node that stands for it
     for logical_id, (kind, _, _) in graph.items():
-        folded[logical_id] = "IngressRules" if kind == "AWS::EC2::SecurityGroupIngress" else logical_id
+        rule = kind == "AWS::EC2::SecurityGroupIngress"
+        folded[logical_id] = "IngressRules" if rule else logical_id
     rules = sum(1 for k, _, _ in graph.values() if k == "AWS::EC2::SecurityGroupIngress")
     lines = ["flowchart LR"]
     seen: set[str] = set()
@@ -192,11 +193,17 @@ def raised_hints(source: Path = SOURCE) -> dict[str, dict[str, set[str]]]:
 
 
 def error_classes() -> list[type[Exception]]:
-    import fluoride.errors as errors
+    """Every subclass of FluorideError that Fluoride defines (the base first)."""
+    import fluoride
+    from fluoride.errors import FluorideError
 
-    classes = [v for v in vars(errors).values()
-               if isinstance(v, type) and issubclass(v, errors.FluorideError)]
-    return sorted(classes, key=lambda c: (len(c.__mro__), c.__name__))
+    for name in fluoride.__all__:  # load every module that defines a public error
+        getattr(fluoride, name)
+    found: list[type[Exception]] = [FluorideError]
+    for cls in found:
+        found += [c for c in cls.__subclasses__()
+                  if c.__module__.startswith("fluoride.") and c not in found]
+    return found
 
 
 def _depth_first(classes: list[type[Exception]]) -> list[type[Exception]]:
@@ -225,19 +232,21 @@ class ErrorsDirective(SphinxDirective):
             parent = cls.__bases__[0].__name__
             text += [name, "-" * len(name), ""]
             if cls.__bases__[0] is not Exception:
-                text += [f"A :class:`~fluoride.{parent}`. " if _exported(parent)
-                         else f"A ``{parent}``. "]
-            text += [_rst_doc(doc), ""]
+                text += [f"Subclass of :class:`~fluoride.{parent}`." if _exported(parent)
+                         else f"Subclass of ``{parent}``.", ""]
+            text += [doc, ""]
             own = hints.get(name, {})
             if own:
-                text += ["**What to do** (the hints Fluoride gives with it):", ""]
+                said = ("raised as ``FluorideError`` itself" if cls.__name__ == "FluorideError"
+                        else "the hints Fluoride gives with it")
+                text += [f"**What to do** ({said}):", ""]
                 for hint, modules in sorted(own.items()):
                     where = ", ".join(f"``{m}``" for m in sorted(modules))
-                    text += [f"- {_escape(hint)} *({where})*"]
+                    text += [f"- {_literals(_escape(hint))} (in {where})"]
                 text += [""]
-            elif name not in ("FluorideError", "FieldError"):
+            elif name != "FieldError":
                 text += ["**What to do:** read the message: it names what failed and why. "
-                         "See :doc:`errors` for this class's attributes.", ""]
+                         "See :doc:`errors` for what it carries.", ""]
             text += [f"Catch it as :class:`fluoride.{name}`." if _exported(name)
                      else f"Catch it as ``fluoride.errors.{name}``.", ""]
         return _parse(self, text)
@@ -250,21 +259,52 @@ def _exported(name: str) -> bool:
 
 
 def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("*", r"\*").replace("`", r"\`").replace("|", r"\|")
+    return text.replace("\\", "\\\\").replace("*", r"\*").replace("|", r"\|")
 
 
-def _rst_doc(doc: str) -> str:
-    """The docstring as reST: its ``code`` and :role:`refs` are reST already."""
-    return doc
+def _literals(text: str) -> str:
+    """A hint's `code` (markdown style) as a reST literal."""
+    return re.sub(r"`([^`]+)`", r"``\1``", text)
 
 
 def _parse(directive: SphinxDirective, text: list[str]) -> list[nodes.Node]:
-    container = nodes.section() if False else nodes.container()
+    container = nodes.container()
     nested_parse_with_titles(directive.state, StringList(text, source="generated"), container)
     return list(container.children)
 
 
+# ------------------------------------------------------------- references to public names
+
+
+def resolve_public_name(app: Sphinx, env: Any, node: Any, contnode: nodes.Element) -> Any:
+    """A docstring inside ``fluoride.logs`` says :class:`ConfigError`; the reference pages
+    document it as ``fluoride.ConfigError``, where users import it from. Resolve a Python
+    reference to ``X`` or ``fluoride.<module>.X`` to ``fluoride.X`` when ``X`` is exported,
+    else to the one documented ``fluoride.<module>.X`` when there is exactly one."""
+    import fluoride
+
+    if node.get("refdomain") != "py":
+        return None
+    name = str(node["reftarget"]).rsplit(".", 1)[-1]
+    domain = env.get_domain("py")
+    if name in fluoride.__all__:
+        target = f"fluoride.{name}"
+    else:
+        found = [full for full in domain.objects
+                 if full.startswith("fluoride.") and full.endswith(f".{name}")]
+        if len(found) != 1:
+            return None
+        target = found[0]
+    if target == node["reftarget"]:
+        return None
+    node = node.deepcopy()
+    node["reftarget"] = target
+    return domain.resolve_xref(env, node["refdoc"], app.builder, node["reftype"], target,
+                               node, contnode)
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
+    app.connect("missing-reference", resolve_public_name)
     app.add_directive("fluoride-stack", StackDirective)
     app.add_directive("fluoride-errors", ErrorsDirective)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}

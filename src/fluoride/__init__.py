@@ -52,6 +52,7 @@ if TYPE_CHECKING:
         ServiceFinished,
         StackEventSeen,
     )
+    from fluoride.fleet import FleetFailed
     from fluoride.infra.plan import Plan
     from fluoride.infra.stack import StackState
     from fluoride.logs import LogLine
@@ -72,6 +73,7 @@ _WHERE: dict[str, str] = {
     "StackState": "fluoride.infra.stack",
     "Plan": "fluoride.infra.plan",
     "CostEstimate": "fluoride.cost",
+    "FleetFailed": "fluoride.fleet",
     "StoreReplacementRefused": "fluoride._settings",
     **dict.fromkeys(("Table", "Bucket", "Secret", "ObjectSummary"), "fluoride.stores.data"),
     **dict.fromkeys(
@@ -132,6 +134,7 @@ __all__ = [
     "DeploymentTimeout",
     "EmulatorError",
     "FieldError",
+    "FleetFailed",
     "FleetStarted",
     "Fluoride",
     "FluorideError",

@@ -78,6 +78,21 @@ def result_short(cell: Cell) -> str | None:
     return None
 
 
+def result_preview(cell: Cell) -> str | None:
+    """A lazy result (logs, a scan) shows a bounded preview: a header line and at most
+    ``PREVIEW_LINES`` more, none over 200 characters."""
+    data = _result(cell)
+    if data is None:
+        return "shows no value"
+    lines = str(data.get("text/plain", "")).splitlines()
+    if len(lines) > PREVIEW_LINES + 1 or any(len(line) > 200 for line in lines):
+        return f"a preview of {len(lines)} lines, the longest {max(map(len, lines))} characters"
+    return None
+
+
+PREVIEW_LINES = 20
+
+
 def result_is(expected: str) -> Check:
     """The cell's plain value is exactly ``expected``."""
 
@@ -129,18 +144,20 @@ EXPECTATIONS: tuple[Expect, ...] = (
     # Expect("delete", own_progress("Deleted")),
     # --- TODO(display): every listed result renders as HTML, with a short plain repr.
     # *(Expect(tag, check) for tag in DISPLAYED for check in (result_html, result_short)),
+    # *(Expect(tag, check) for tag in PREVIEWS for check in (result_html, result_preview)),
     # --- TODO(data): floats and a DataFrame round-trip (cells to add: see DATA_CELLS).
     # Expect("table-floats", result_is("0.25")),
     # Expect("dataframe", result_is("True")),
 )
 
 # The cells whose value a person reads: each renders as HTML with a one-line repr once the
-# display branch is merged (TODO(display) above).
+# display branch is merged (TODO(display) above); lazy results (logs, a scan) show a
+# bounded preview instead of one line.
 DISPLAYED = (
     "client", "service", "create", "deploy", "failed-deploy", "status", "deploy-v3",
-    "rollback", "history", "fleet", "logs", "table", "table-scan", "bucket",
-    "secret", "delete",
+    "rollback", "history", "fleet", "table", "bucket", "secret", "delete",
 )
+PREVIEWS = ("logs", "table-scan")
 
 # TODO(data): the cells to add to docs/tutorial.ipynb after "table-put-get" with the data
 # branch (tag -> source); the rows above then check them.
@@ -214,7 +231,7 @@ def test_the_table_names_only_cells_the_notebook_has() -> None:
     tags = [tag for cell in nb.cells if cell.cell_type == "code"
             for tag in cell.metadata.get("tags", []) if tag != "raises-exception"]
     assert len(tags) == len(set(tags)), sorted(tags)
-    wanted = {e.tag for e in EXPECTATIONS} | set(DISPLAYED)
+    wanted = {e.tag for e in EXPECTATIONS} | set(DISPLAYED) | set(PREVIEWS)
     assert wanted <= set(tags), sorted(wanted - set(tags))
 
 
@@ -239,6 +256,10 @@ def test_the_checks_catch_what_they_are_for() -> None:
     assert result_html(cell()) == "shows no value"
     assert result_short(rich) is None
     assert result_short(plain) is not None
+    preview = "<LogStream ...>\n" + "\n".join(f"  line {i}" for i in range(10))
+    assert result_preview(cell(result(**{"text/plain": preview}))) is None
+    endless = "\n".join(f"line {i}" for i in range(100))
+    assert result_preview(cell(result(**{"text/plain": endless}))) is not None
     assert result_is("True")(cell(result(**{"text/plain": "True"}))) is None
     assert result_is("True")(cell(result(**{"text/plain": "False"}))) is not None
 

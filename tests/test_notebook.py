@@ -233,6 +233,10 @@ def test_the_table_names_only_cells_the_notebook_has() -> None:
     assert len(tags) == len(set(tags)), sorted(tags)
     wanted = {e.tag for e in EXPECTATIONS} | set(DISPLAYED) | set(PREVIEWS)
     assert wanted <= set(tags), sorted(wanted - set(tags))
+    # Stored without outputs: the docs build executes it, so nothing stale is ever shown.
+    stale = [t for cell in nb.cells if cell.cell_type == "code" and cell.outputs
+             for t in cell.metadata.get("tags", ["(untagged)"])]
+    assert not stale, f"cells stored with outputs (clear them): {stale}"
 
 
 def test_the_checks_catch_what_they_are_for() -> None:

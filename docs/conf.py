@@ -1,9 +1,11 @@
 """Sphinx configuration: furo, MyST (through myst-nb), autodoc, doctest.
 
 CI builds the HTML nitpicky with warnings as errors (``-n -W``), and runs the doctest
-builder. The tutorial notebook is executed on the embedded emulator during the HTML
-build (myst-nb), so its outputs are always this version's; the doctest build turns that
-off (``-D nb_execution_mode=off``): tests/test_notebook.py runs the notebook itself.
+builder. The tutorial notebook is executed on the embedded emulator when the pages are
+read (myst-nb), so its outputs are always this version's; CI's doctest build reuses the
+HTML build's doctrees (``-d``), so it does not read or execute anything again (on its own,
+``-D nb_execution_mode=off`` skips the notebook). tests/test_notebook.py runs the notebook
+in a kernel and checks what each cell shows.
 """
 
 from __future__ import annotations

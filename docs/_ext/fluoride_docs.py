@@ -142,7 +142,7 @@ class StackDirective(SphinxDirective):
             "",
             ".. list-table::",
             "   :header-rows: 1",
-            "   :widths: 25 30 20 25",
+            "   :widths: 20 30 15 35",
             "",
             "   * - Resource",
             "     - Type",

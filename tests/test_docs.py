@@ -123,13 +123,25 @@ def test_the_stack_graph_follows_every_kind_of_reference(logical_id: str,
 
 
 def test_the_mermaid_graph_folds_security_group_rules_into_one_node() -> None:
-    lines = ext.mermaid(ext.stack_graph(TEMPLATE))
+    lines = [line.strip() for line in ext.mermaid(ext.stack_graph(TEMPLATE))]
     assert lines[0] == "flowchart LR"
-    assert '  IngressRules["2 security group rules"]' in lines
-    assert "  IngressRules --> Group" in lines
-    assert "  Service --> IngressRules" in lines
+    assert 'IngressRules["2 security group rules"]' in lines
+    assert "IngressRules --> Group" in lines
+    assert "Service --> IngressRules" in lines
     assert not [line for line in lines if "RuleA" in line or "RuleB" in line]
-    assert sum(line.startswith("  Group") for line in lines) == 1  # one node, edges apart
+    assert sum(line.startswith("Group") for line in lines) == 1  # one node, edges apart
+
+
+def test_the_mermaid_graph_boxes_resources_by_kind() -> None:
+    lines = [line.strip() for line in ext.mermaid(ext.stack_graph(TEMPLATE))]
+    tasks = lines.index('subgraph compute["Tasks"]')
+    assert lines[tasks + 1:tasks + 4] == [
+        'Task["Task<br/><small>ECS::TaskDefinition</small>"]',
+        'Service["Service<br/><small>ECS::Service</small>"]',
+        "end",
+    ]
+    # every resource type of the shipped template has a box
+    assert all(ext._group(kind) for kind, _, _ in ext.stack_graph(ext.load_template()).values())
 
 
 def test_the_shipped_template_reads_as_a_graph() -> None:
@@ -154,6 +166,15 @@ def test_the_shipped_template_reads_as_a_graph() -> None:
 def test_a_hint_is_read_as_written(source: str, text: str | None) -> None:
     expr = ast.parse(source, mode="eval").body
     assert ext._hint_text(expr) == text
+
+
+@pytest.mark.parametrize(("hint", "rst"), [
+    ("Run `fluoride status x`.", "Run ``fluoride status x``."),
+    ("Use --refresh-prices to read them.", "Use ``--refresh-prices`` to read them."),
+    ("Run `fluoride logs --since 15m`, not a-b.", "Run ``fluoride logs --since 15m``, not a-b."),
+])
+def test_a_hint_becomes_rest_with_its_code_as_literals(hint: str, rst: str) -> None:
+    assert ext._literals(hint) == rst
 
 
 def test_hints_are_collected_per_error_class(tmp_path: Path) -> None:

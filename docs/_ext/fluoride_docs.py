@@ -99,8 +99,25 @@ def _short(kind: str) -> str:
     return kind.removeprefix("AWS::").replace("ElasticLoadBalancingV2", "ELBv2")
 
 
+# Boxes around the resources of one kind, by the start of their type.
+GROUPS = (
+    ("traffic", "Load balancer, DNS, network", ("AWS::ElasticLoadBalancingV2::", "AWS::EC2::",
+                                                 "AWS::Route53::", "AWS::CertificateManager::")),
+    ("compute", "Tasks", ("AWS::ECS::", "AWS::ApplicationAutoScaling::", "AWS::ECR::",
+                          "AWS::Logs::")),
+    ("iam", "Permissions", ("AWS::IAM::",)),
+    ("data", "Data and access logs", ("AWS::DynamoDB::", "AWS::S3::", "AWS::SecretsManager::")),
+    ("alarms", "Alarms", ("AWS::CloudWatch::", "AWS::Events::", "AWS::SNS::")),
+)
+
+
+def _group(kind: str) -> str | None:
+    return next((key for key, _, starts in GROUPS if kind.startswith(starts)), None)
+
+
 def mermaid(graph: dict[str, tuple[str, str | None, list[str]]]) -> list[str]:
-    """A left-to-right graph; the many security group rules are one node per group."""
+    """A left-to-right graph, the resources boxed by kind; the many security group rules
+    are one node."""
     folded: dict[str, str] = {}  # logical id -> the node that stands for it
     for logical_id, (kind, _, _) in graph.items():
         rule = kind == "AWS::EC2::SecurityGroupIngress"
@@ -108,6 +125,7 @@ def mermaid(graph: dict[str, tuple[str, str | None, list[str]]]) -> list[str]:
     rules = sum(1 for k, _, _ in graph.values() if k == "AWS::EC2::SecurityGroupIngress")
     lines = ["flowchart LR"]
     seen: set[str] = set()
+    boxes: dict[str | None, list[str]] = defaultdict(list)
     for logical_id, (kind, condition, _) in graph.items():
         node = folded[logical_id]
         if node in seen:
@@ -116,7 +134,11 @@ def mermaid(graph: dict[str, tuple[str, str | None, list[str]]]) -> list[str]:
         label = (f"{rules} security group rules" if node == "IngressRules"
                  else f"{logical_id}<br/><small>{_short(kind)}</small>")
         shape = ('("{}")' if condition else '["{}"]').format(label)
-        lines.append(f"  {node}{shape}")
+        boxes[_group(kind)].append(f"{node}{shape}")
+    for key, title, _ in GROUPS:
+        if boxes.get(key):
+            lines += [f'  subgraph {key}["{title}"]', *(f"    {n}" for n in boxes[key]), "  end"]
+    lines += [f"  {n}" for n in boxes.get(None, [])]
     edges = sorted({(folded[a], folded[b]) for a, (_, _, refs) in graph.items() for b in refs
                     if folded[a] != folded[b]})
     lines += [f"  {a} --> {b}" for a, b in edges]
@@ -145,14 +167,14 @@ class StackDirective(SphinxDirective):
             "   :widths: 20 30 15 35",
             "",
             "   * - Resource",
-            "     - Type",
+            "     - Type (``AWS::``)",
             "     - Made when",
             "     - Refers to",
         ]
         for logical_id, (kind, condition, refs) in graph.items():
             text += [
                 f"   * - ``{logical_id}``",
-                f"     - ``{kind}``",
+                f"     - ``{_short(kind)}``",
                 f"     - {condition or 'always'}",
                 f"     - {', '.join(f'``{r}``' for r in refs) or '—'}",
             ]
@@ -263,8 +285,14 @@ def _escape(text: str) -> str:
 
 
 def _literals(text: str) -> str:
-    """A hint's `code` (markdown style) as a reST literal."""
-    return re.sub(r"`([^`]+)`", r"``\1``", text)
+    """A hint's `code` (markdown style) as a reST literal, and so a bare ``--option``
+    (which smart quotes would turn into a dash)."""
+    parts = re.split(r"(`[^`]+`)", text)
+    return "".join(
+        f"`{part}`" if part.startswith("`")
+        else re.sub(r"(?<![\w-])(--[a-z][\w-]*)", r"``\1``", part)
+        for part in parts
+    )
 
 
 def _parse(directive: SphinxDirective, text: list[str]) -> list[nodes.Node]:

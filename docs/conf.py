@@ -10,6 +10,7 @@ in a kernel and checks what each cell shows.
 
 from __future__ import annotations
 
+import os
 import sys
 from importlib.metadata import version as _version
 from pathlib import Path
@@ -17,6 +18,11 @@ from pathlib import Path
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent / "src"))
 sys.path.insert(0, str(HERE / "_ext"))
+# The kernel that runs the tutorial imports this checkout's fluoride too, whatever is
+# installed and whatever relative PYTHONPATH the build was started with.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    filter(None, (str(HERE.parent / "src"), os.environ.get("PYTHONPATH")))
+)
 
 project = "Fluoride"
 author = "Fluoride developers"

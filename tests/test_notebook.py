@@ -13,6 +13,7 @@ once and reports every row that fails, so ``pytest -n 2`` does not run it twice.
 from __future__ import annotations
 
 import html
+import os
 import re
 import time
 from collections.abc import Callable
@@ -192,16 +193,29 @@ def _tracebacks(cell: Cell) -> list[str]:
     return problems
 
 
+HARNESS = "harness"  # the tag of the cell this test adds first: which fluoride the kernel has
+
+
 def run_notebook(path: Path, workdir: Path) -> tuple[Any, float]:
     """Execute the notebook in a fresh python3 kernel; return it with its outputs and the
-    seconds the run took. A failing cell is kept (allow_errors) so the table can say which."""
+    seconds the run took. A failing cell is kept (allow_errors) so the table can say which.
+
+    The kernel imports the fluoride this test imported (its directory first on PYTHONPATH:
+    a relative PYTHONPATH would not hold in the kernel's working directory), and a first
+    cell, tagged ``harness``, shows which file that was."""
     nb = nbformat.read(path, as_version=4)
+    probe = nbformat.v4.new_code_cell("import fluoride\nfluoride.__file__")
+    probe.metadata["tags"] = [HARNESS]
+    nb.cells.insert(0, probe)
+    here = str(Path(fluoride.errors.__file__).parent.parent)
+    env = {**os.environ,
+           "PYTHONPATH": os.pathsep.join(filter(None, (here, os.environ.get("PYTHONPATH"))))}
     client = nbclient.NotebookClient(
         nb, timeout=120, kernel_name="python3", allow_errors=True,
         resources={"metadata": {"path": str(workdir)}},
     )
     started = time.monotonic()
-    client.execute()
+    client.execute(env=env)
     return nb, time.monotonic() - started
 
 
@@ -209,6 +223,9 @@ def test_every_cell_of_the_tutorial_shows_what_it_should(tmp_path: Path) -> None
     nb, seconds = run_notebook(NOTEBOOK, tmp_path)
     cells = {tag: cell for cell in nb.cells if cell.cell_type == "code"
              for tag in cell.metadata.get("tags", [])}
+    assert result_is(repr(fluoride.errors.__file__.replace("errors.py", "__init__.py")))(
+        cells.pop(HARNESS)) is None, "the kernel runs another fluoride than this test"
+    nb.cells = nb.cells[1:]
     code_cells = [cell for cell in nb.cells if cell.cell_type == "code"]
     untagged = [cell.source[:60] for cell in code_cells if not cell.metadata.get("tags")]
     assert not untagged, f"every code cell needs a tag for this table: {untagged}"

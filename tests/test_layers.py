@@ -54,7 +54,9 @@ ALLOWED: dict[str, set[str]] = {
     "local": {"errors", "names", "infra", "spec"},
     "cli": BASE | {"spec", "infra", "releases", "stores", "logs", "service", "client", "local",
                    "fleet", "cost", "awscli_config"},
-    "fluoride": BASE | {"client", "service", "spec", "logs", "fleet", "multi", "stores"},
+    # the package exports (lazily) what users catch or annotate, from these layers
+    "fluoride": BASE | {"client", "service", "spec", "logs", "stores", "infra", "cost",
+                      "_settings", "fleet", "multi"},
 }
 
 

@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from fluoride._release import Outcome, Release, ReleaseList
+    from fluoride._settings import StoreReplacementRefused
     from fluoride.client import Fluoride, LocalFluoride
+    from fluoride.cost import CostEstimate
     from fluoride.errors import (
         AwsError,
         ConfigError,
@@ -33,7 +35,9 @@ if TYPE_CHECKING:
         ServiceExists,
         ServiceNotFound,
         StackFailed,
+        StoreNotFound,
         StoreNotProvisioned,
+        StoresRetained,
     )
     from fluoride.events import (
         DeploymentProgress,
@@ -55,11 +59,13 @@ if TYPE_CHECKING:
         StackEventSeen,
     )
     from fluoride.fleet import FleetFailed, FleetResult, StatusList, Target
+    from fluoride.infra.plan import Plan
+    from fluoride.infra.stack import StackState
     from fluoride.logs import LogLine, LogLines, LogStream
     from fluoride.multi import Fleet
-    from fluoride.service import Service, ServiceStatus
+    from fluoride.service import DeleteResult, Service, ServiceStatus
     from fluoride.spec import ServiceSpec
-    from fluoride.stores.data import Items, Objects
+    from fluoride.stores.data import Bucket, Items, Objects, ObjectSummary, Secret, Table
 
 # public name -> the module that defines it
 _WHERE: dict[str, str] = {
@@ -81,6 +87,28 @@ _WHERE: dict[str, str] = {
     "Service": "fluoride.service",
     "ServiceStatus": "fluoride.service",
     "ServiceSpec": "fluoride.spec",
+    "DeleteResult": "fluoride.service",
+    "StackState": "fluoride.infra.stack",
+    "Plan": "fluoride.infra.plan",
+    "CostEstimate": "fluoride.cost",
+    "StoreReplacementRefused": "fluoride._settings",
+    **dict.fromkeys(("Table", "Bucket", "Secret", "ObjectSummary"), "fluoride.stores.data"),
+    **dict.fromkeys(
+        (
+            "DeploymentProgress",
+            "FleetStarted",
+            "ForService",
+            "Note",
+            "PlanReady",
+            "PlannedChange",
+            "ProgressEvent",
+            "Reporter",
+            "ServiceEventSeen",
+            "ServiceFinished",
+            "StackEventSeen",
+        ),
+        "fluoride.events",
+    ),
     **dict.fromkeys(
         (
             "AwsError",
@@ -102,7 +130,9 @@ _WHERE: dict[str, str] = {
             "ServiceExists",
             "ServiceNotFound",
             "StackFailed",
+            "StoreNotFound",
             "StoreNotProvisioned",
+            "StoresRetained",
         ),
         "fluoride.errors",
     ),
@@ -133,8 +163,11 @@ _WHERE: dict[str, str] = {
 
 __all__ = [
     "AwsError",
+    "Bucket",
     "ConfigError",
+    "CostEstimate",
     "CredentialsError",
+    "DeleteResult",
     "DeploymentFailed",
     "DeploymentInProgress",
     "DeploymentProgress",
@@ -161,10 +194,12 @@ __all__ = [
     "NoContainerEngine",
     "NoDefaultVpc",
     "Note",
+    "ObjectSummary",
     "Objects",
     "OperationFinished",
     "OperationStarted",
     "Outcome",
+    "Plan",
     "PlanReady",
     "PlannedChange",
     "ProgressEvent",
@@ -175,6 +210,7 @@ __all__ = [
     "RichProgress",
     "RollbackFailed",
     "RolledBack",
+    "Secret",
     "Service",
     "ServiceEventSeen",
     "ServiceExists",
@@ -184,8 +220,13 @@ __all__ = [
     "ServiceStatus",
     "StackEventSeen",
     "StackFailed",
+    "StackState",
     "StatusList",
+    "StoreNotFound",
     "StoreNotProvisioned",
+    "StoreReplacementRefused",
+    "StoresRetained",
+    "Table",
     "Target",
     "__version__",
 ]

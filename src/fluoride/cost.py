@@ -5,6 +5,7 @@ Every line carries its basis (quantities times unit prices), so the figure can b
 by hand and redone with other volumes. It is an estimate of list prices: free tiers,
 savings plans, data transfer out and taxes are left out.
 
+>>> from fluoride.cost import estimate_cost
 >>> from fluoride.spec import ServiceSpec
 >>> estimate_cost(ServiceSpec(), region="us-east-1").currency
 'USD'

@@ -168,7 +168,7 @@ class ServiceStatus:
 
     @property
     def alarms_notify(self) -> str:
-        """Who hears of an alarm, in words: the addresses and topics, or "no one"."""
+        """Who hears of an alarm, in words (the addresses and topics, or "no one")."""
         if not self.notifies:
             return "no one (set notify in the spec to be told of alarms)"
         return ", ".join(self.notifies)

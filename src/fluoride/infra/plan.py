@@ -186,7 +186,7 @@ class Plan:
 
     @property
     def restarts_tasks(self) -> bool:
-        """Whether the tasks would restart (a new task definition: a rolling deployment)."""
+        """Whether the tasks would restart (a new task definition, so a rolling deployment)."""
         return any(c.resource_type == "AWS::ECS::TaskDefinition" and c.action != "remove"
                    for c in self.changes)
 

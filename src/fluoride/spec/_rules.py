@@ -129,6 +129,7 @@ def validate_service_name(name: str) -> str:
     starts with a letter and does not end with a hyphen: it becomes part of the stack,
     repository, log group and bucket names.
 
+    >>> from fluoride.spec import validate_service_name
     >>> validate_service_name("hello")
     'hello'
 
@@ -148,6 +149,7 @@ def _shown(value: object) -> str:
 def spec_argument_problems(spec: object, field: str = "spec") -> list[FieldError]:
     """Problems of a ``spec`` argument: ``None`` or a `ServiceSpec` (checked on its own).
 
+    >>> from fluoride.spec._rules import spec_argument_problems
     >>> spec_argument_problems("8080")[0].field
     'spec'
     """

@@ -242,6 +242,8 @@ class Access:
 class ServiceSpec:
     """What a service should be. Every field has a default; the defaults are fast.
 
+    >>> import attrs
+    >>> from fluoride import ServiceSpec
     >>> spec = ServiceSpec(port=8080, health_path="/health")
     >>> attrs.evolve(spec, cpu=512, memory=1024).validate()
 

@@ -82,6 +82,10 @@ nitpick_ignore_regex = [
     ("py:class", r"(attrs|attr|click)\..*"),
     # pandas (an optional extra; no inventory offline)
     ("py:class", r"(pd|pandas)\.DataFrame"),
+    # rich's console (no inventory offline)
+    ("py:class", r"(rich\.console\.)?Console"),
+    # type variables and aliases autodoc writes as bare names in generic signatures
+    ("py:class", r"(fluoride\._display\.)?T|Member"),
     # Fluoride's internals that public signatures mention but users never make or hold:
     # the AWS seam, clocks, the stack driver, the emulator's server parts, price tables
     ("py:class", r"(fluoride\.aws\.)?Aws"),

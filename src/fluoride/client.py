@@ -127,7 +127,7 @@ class Fluoride:
         Returns a :class:`LocalFluoride`, whose ``emulator`` is always there (typed
         :class:`~fluoride.local.Emulator`, not ``Emulator | None``). Needs the ``local``
         extra (``pip install 'fluoride[local]'``). Use it as a context manager, or call
-        :meth:`close`, to stop the emulator. ``progress`` and ``reporter`` as for
+        :meth:`~Fluoride.close`, to stop the emulator. ``progress`` and ``reporter`` as for
         :class:`Fluoride`.
 
         ``region`` (default ``us-east-1``) and ``account_id`` (12 digits, default
@@ -169,7 +169,7 @@ class Fluoride:
 
         ``keep_comments`` keeps the comments that say why each resource is there; the body
         sent to CloudFormation goes without them (inline it is limited to 51,200 bytes; a
-        larger one goes through the staging bucket, see :mod:`fluoride.infra.staging`).
+        larger one goes through the staging bucket, ``fluoride.infra.staging``).
         """
         from fluoride.infra.template import load_template
         from fluoride.spec import ServiceSpec, render_environment
@@ -472,7 +472,7 @@ class LocalFluoride(Fluoride):
 
     ``emulator`` is the :class:`~fluoride.local.Emulator` it started, so
     ``fl.emulator.push_image(...)`` type-checks without a ``None`` check. After
-    :meth:`close` the emulator is stopped (its methods then fail to connect).
+    :meth:`~Fluoride.close` the emulator is stopped (its methods then fail to connect).
 
     Example::
 

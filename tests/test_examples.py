@@ -41,8 +41,10 @@ def test_the_wheel_carries_the_template(tmp_path: Path) -> None:
     [path] = wheel.WheelBuilder(str(ROOT)).build(directory=str(tmp_path), versions=["standard"])
     with zipfile.ZipFile(path) as whl:
         names = set(whl.namelist())
-        packaged = whl.read("fluoride/templates/fluoride.yaml")
-    assert packaged == (ROOT / "templates" / "fluoride.yaml").read_bytes()
+        packaged = {t: whl.read(f"fluoride/templates/{t}")
+                    for t in ("fluoride.yaml", "environment.yaml")}
+    for template, body in packaged.items():
+        assert body == (ROOT / "templates" / template).read_bytes(), template
     assert "fluoride/py.typed" in names
     assert "fluoride/infra/template.py" in names
     assert not [n for n in names if n.startswith(("tests/", "templates/", "src/"))]

@@ -464,10 +464,11 @@ FULL = ServiceSpec(
 
 # Fields FULL leaves at their default because a valid spec must: thresholds stay at their
 # minimum, a certificate ARN excludes request_certificate, a bucket that is off has no name,
-# and the table and secret are on (their names are set).
+# and the table and secret are on (their names are set); a gateway excludes the domain and
+# requests_per_target that FULL sets (tests/test_environment_spec.py covers it).
 _DEFAULT_IN_FULL = {
     "health.healthy_threshold", "health.unhealthy_threshold", "domain.certificate_arn",
-    "stores.table", "stores.bucket_name", "stores.secret",
+    "stores.table", "stores.bucket_name", "stores.secret", "gateway",
 }
 
 

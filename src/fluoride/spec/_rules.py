@@ -280,6 +280,7 @@ class _Checker:
         self.integer("access_log_retention_days", spec.access_log_retention_days, 1,
                      why="days")
         self.integer("keep_images", spec.keep_images, 1, 1000)
+        self.gateway(spec)
         for tag in ("project", "team", "contact"):
             self.tag(tag, getattr(spec, tag))
         return self.errors
@@ -550,6 +551,27 @@ class _Checker:
                 self.fail(f"notify[{i}]", f"{entry!r} is neither an email address nor an "
                           "SNS topic ARN", "an address like ops@example.org, or "
                           "arn:aws:sns:<region>:<account>:<topic name>")
+
+    def gateway(self, spec: ServiceSpec) -> None:
+        """``gateway``: an environment's name; the gateway then owns the hostname, the
+        certificate and the target group, so the fields that configure those are refused."""
+        if spec.gateway is None:
+            return
+        from fluoride.spec._envspec import environment_name_problems
+
+        found = environment_name_problems(spec.gateway, "gateway")
+        if found:
+            self.errors += found
+            return
+        dom = spec.domain  # a Domain: parts() checked it
+        if dom.hosted_zone_id or dom.certificate_arn or dom.request_certificate:
+            self.fail("gateway", f"{spec.gateway!r} is set together with domain",
+                      "a gateway (its generated https:// hostname and certificate) or a "
+                      "domain on the service's own load balancer, not both")
+        if isinstance(spec.requests_per_target, int) and spec.requests_per_target > 0:
+            self.fail("requests_per_target", f"{spec.requests_per_target} needs the service's "
+                      "own target group, and behind a gateway ECS owns it",
+                      "0 behind a gateway (CPU scaling still applies)")
 
     def tag(self, field: str, value: object) -> None:
         if not self.string(field, value, optional=True):

@@ -42,13 +42,16 @@ ALLOWED: dict[str, set[str]] = {
     # the verbs Service delegates to: they see the layers below and Service (as a type)
     "_settings": BASE | {"spec", "infra", "releases", "stores", "service"},
     "_exec": BASE | {"spec", "infra", "releases", "service"},
-    "client": BASE | {"spec", "infra", "releases", "stores", "logs", "service", "local", "fleet"},
+    # an environment (shared ECS gateway) names the Service handles behind it
+    "environment": BASE | {"spec", "infra", "stores", "service"},
+    "client": BASE | {"spec", "infra", "releases", "stores", "logs", "service", "local", "fleet",
+                      "environment"},
     "fleet": BASE | {"service"},
     "awscli": {"cli", "errors"},
     "local": {"errors", "names", "infra", "spec"},
     "cli": BASE | {"spec", "infra", "releases", "stores", "logs", "service", "client", "local",
-                   "fleet", "cost"},
-    "fluoride": BASE | {"client", "service", "spec", "logs"},
+                   "fleet", "cost", "environment"},
+    "fluoride": BASE | {"client", "service", "spec", "logs", "environment"},
 }
 
 

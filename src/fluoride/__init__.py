@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from fluoride._release import Outcome, Release
     from fluoride.client import Fluoride
+    from fluoride.environment import Environment, EnvironmentStatus
     from fluoride.errors import (
         AwsError,
         ConfigError,
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
         DeploymentInProgress,
         DeploymentTimeout,
         EmulatorError,
+        EnvironmentInUse,
+        EnvironmentNotFound,
         FieldError,
         FluorideError,
         ImageNotFound,
@@ -37,11 +40,14 @@ if TYPE_CHECKING:
     )
     from fluoride.logs import LogLine
     from fluoride.service import Service, ServiceStatus
-    from fluoride.spec import ServiceSpec
+    from fluoride.spec import EnvironmentSpec, ServiceSpec
 
 # public name -> the module that defines it
 _WHERE: dict[str, str] = {
     "Fluoride": "fluoride.client",
+    "Environment": "fluoride.environment",
+    "EnvironmentStatus": "fluoride.environment",
+    "EnvironmentSpec": "fluoride.spec",
     "Outcome": "fluoride._release",
     "Release": "fluoride._release",
     "LogLine": "fluoride.logs",
@@ -57,6 +63,8 @@ _WHERE: dict[str, str] = {
             "DeploymentInProgress",
             "DeploymentTimeout",
             "EmulatorError",
+            "EnvironmentInUse",
+            "EnvironmentNotFound",
             "FieldError",
             "FluorideError",
             "ImageNotFound",
@@ -83,6 +91,11 @@ __all__ = [
     "DeploymentInProgress",
     "DeploymentTimeout",
     "EmulatorError",
+    "Environment",
+    "EnvironmentInUse",
+    "EnvironmentNotFound",
+    "EnvironmentSpec",
+    "EnvironmentStatus",
     "FieldError",
     "Fluoride",
     "FluorideError",

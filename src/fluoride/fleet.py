@@ -244,11 +244,13 @@ class StatusList(list[ServiceStatus]):
     .. versionadded:: 0.2
     """
 
-    def rows(self) -> list[tuple[str, str, str, str, str, str]]:
-        """One row per service: name, state, stack status, tasks, image, url."""
+    def rows(self) -> list[tuple[str, str, str, str, str, str, str]]:
+        """One row per service: name, state, stack status, tasks, image, url, environment
+        (whose gateway serves it; ``(own ALB)`` for its own load balancer)."""
         return [
             (s.name, s.state.value, s.stack_status, f"{s.running}/{s.desired}/{s.pending}",
-             s.release.short if s.release else (s.image or "(none yet)"), s.url or "")
+             s.release.short if s.release else (s.image or "(none yet)"), s.url or "",
+             s.environment or "(own ALB)")
             for s in self
         ]
 
@@ -258,7 +260,8 @@ class StatusList(list[ServiceStatus]):
     def _repr_html_(self) -> str:
         return _html_table(
             f"{len(self)} Fluoride service(s)",
-            ("service", "state", "stack status", "tasks (run/want/pend)", "image", "url"),
+            ("service", "state", "stack status", "tasks (run/want/pend)", "image", "url",
+             "environment"),
             self.rows(),
         )
 

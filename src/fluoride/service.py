@@ -143,6 +143,8 @@ class ServiceStatus:
     template: str | None = None
     drift: str | None = None
     notifies: tuple[str, ...] = ()
+    #: the environment whose gateway serves the service; ``None``: its own load balancer
+    environment: str | None = None
 
     @property
     def alarms_notify(self) -> str:
@@ -158,6 +160,8 @@ class ServiceStatus:
             ("tasks running / desired / pending", f"{self.running} / {self.desired} / "
                                                   f"{self.pending}"),
             ("url", self.url or ""),
+            ("ingress", f"environment {self.environment}'s gateway" if self.environment
+             else "own load balancer"),
             ("release", self.release.short if self.release else (self.image or "none yet")),
         ]
         rows.append(("alarms notify", self.alarms_notify))
@@ -269,7 +273,38 @@ class Service:
             adopt_secret=secret is not None,
             adopted_secret_arn=secret.arn if secret is not None else None,
             alarm_topic_arn=self._alarm_topic_arn() if spec.notify else None,
+            gateway_security_group=(self._gateway_security_group(spec.gateway, network.vpc_id)
+                                    if spec.gateway else None),
         )
+
+    def _gateway_security_group(self, environment: str, vpc_id: str) -> str:
+        """The security group of environment ``environment``'s gateway load balancers, which
+        the tasks will admit; the environment must exist, complete, in the service's VPC."""
+        from fluoride.errors import EnvironmentNotFound
+        from fluoride.names import ENVIRONMENT_TAG, environment_stack_name
+
+        env_stack = Stack(self.aws, environment_stack_name(environment), clock=self.clock)
+        info = retry_call(env_stack.describe, clock=self.clock, seconds=CALL_PATIENCE)
+        group = info.outputs.get("GatewaySecurityGroupId") if info is not None else None
+        if info is None or info.tags.get(ENVIRONMENT_TAG) != environment or not group:
+            state = "does not exist" if info is None else f"is {info.status}"
+            raise EnvironmentNotFound(
+                f"The environment {environment!r} named by gateway {state}, so {self.name} "
+                "cannot be put behind its gateway. Nothing was changed.",
+                resource=environment_stack_name(environment),
+                hint=f"Create it first: fl.environment({environment!r}).create(), or "
+                f"`fluoride env create {environment}`; or leave gateway unset for a load "
+                "balancer of the service's own.",
+            )
+        env_vpc = info.outputs.get("VpcId") or info.parameters.get("VpcId")
+        if env_vpc and env_vpc != vpc_id:
+            raise ConfigError(
+                f"{self.name} would run in {vpc_id}, but environment {environment!r}'s gateway "
+                f"is in {env_vpc}; a gateway reaches only tasks in its own VPC.",
+                hint="Give the service that VPC (network.vpc_id and subnet_ids), or use an "
+                "environment in the service's VPC.",
+            )
+        return group
 
     def _alarm_topic_arn(self) -> str:
         """The ARN the stack's alarm topic gets (named, so the alarms can name it)."""
@@ -519,18 +554,41 @@ class Service:
             desired=desired,
             running=running,
             pending=pending,
-            url=info.outputs.get("Url") or None,
+            url=self._url(info),
             outputs=dict(info.outputs),
             image=info.parameters.get("Image") or None,
             reason=info.reason,
             template=template_note(info.tags, template=load_template(), version=version()),
             notifies=_notifies(self.name, info.parameters),
+            environment=info.parameters.get("Gateway") or None,
         )
 
     @property
     def url(self) -> str | None:
-        """Where the service answers (``https://`` with a domain), or ``None``."""
-        return self.stack.require().outputs.get("Url") or None
+        """Where the service answers (``https://`` with a domain or behind a gateway, where
+        it is the route's generated hostname), or ``None``."""
+        return self._url(self.stack.require())
+
+    def _url(self, info: StackInfo) -> str | None:
+        if not info.parameters.get("Gateway"):
+            return info.outputs.get("Url") or None
+        from fluoride.infra.gateway import service_route
+
+        cluster, ecs_name = info.outputs.get("ClusterName"), info.outputs.get("EcsServiceName")
+        if not (cluster and ecs_name):
+            return None
+        route = retry_call(lambda: service_route(self.aws, cluster, ecs_name), clock=self.clock,
+                           seconds=CALL_PATIENCE)
+        return route.url if route is not None else None
+
+    @property
+    def environment(self) -> str | None:
+        """The environment whose gateway serves the service, or ``None`` (its own load
+        balancer). One DescribeStacks.
+
+        .. versionadded:: 0.3.0
+        """
+        return self.stack.require().parameters.get("Gateway") or None
 
     # -- owned data ----------------------------------------------------------------------
 

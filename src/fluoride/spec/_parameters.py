@@ -36,6 +36,7 @@ def to_parameters(
     adopt_secret: bool = False,
     adopted_secret_arn: str | None = None,
     alarm_topic_arn: str | None = None,
+    gateway_security_group: str | None = None,
 ) -> dict[str, str]:
     """The template's parameters for ``spec``, as CloudFormation wants them: strings,
     booleans as ``"true"``/``"false"``, ``""`` for "not given".
@@ -51,6 +52,9 @@ def to_parameters(
     spec's ``table_name`` and ``bucket_name`` (which adopting needs), and the secret by its
     full ARN ``adopted_secret_arn``, whose name must be the spec's ``secret_name`` (or
     ``fluoride/<service>``).
+
+    ``gateway_security_group`` is the security group of the gateway's load balancers
+    (the environment's output), needed when ``spec.gateway`` is set: the tasks admit only it.
 
     ``alarm_topic_arn`` is the ARN the stack's own alarm topic will have (see
     `fluoride.names.alarm_topic_name`), needed when ``spec.notify`` has email addresses:
@@ -81,6 +85,11 @@ def to_parameters(
     if emails and alarm_topic_arn is None:
         checker.fail("alarm_topic_arn", "is needed: notify has email addresses",
                      "the ARN of the topic fluoride-<service>-alarms in the stack's region")
+    if spec.gateway is not None:
+        checker.pattern("gateway_security_group", gateway_security_group, _SECURITY_GROUP,
+                        "the environment's GatewaySecurityGroupId, like sg-0123abcd")
+    elif gateway_security_group is not None:
+        checker.fail("gateway_security_group", "is given without spec.gateway")
     if checker.errors:
         raise ConfigError(f"Cannot build the template parameters of {service_name!r}.",
                           errors=checker.errors)
@@ -147,6 +156,8 @@ def to_parameters(
         "AdoptedSecretArn": text(adopted_secret_arn),
         "ExtraPolicyArns": ",".join(spec.access.extra_policy_arns),
         "PermissionsBoundaryArn": text(spec.access.permissions_boundary_arn),
+        "Gateway": text(spec.gateway),
+        "GatewaySecurityGroup": text(gateway_security_group),
         **_notify_parameters(spec, alarm_topic_arn),
     }
 

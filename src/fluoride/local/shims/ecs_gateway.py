@@ -171,14 +171,26 @@ def _int(value: Any) -> Any:
     return int(value) if isinstance(value, str) and value.strip().isdigit() else value
 
 
+def _without_none(value: Any) -> Any:
+    """What ``AWS::NoValue`` leaves (``None``) dropped, as CloudFormation drops it."""
+    if isinstance(value, dict):
+        return {k: _without_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_none(v) for v in value if v is not None]
+    return value
+
+
 def _gateway_request(properties: dict[str, Any]) -> dict[str, Any]:
     """``AWS::ECS::Gateway`` properties as a CreateGateway request."""
-    p = _camel(properties)
+    p = _without_none(_camel(properties))
     variant = dict((p.get("configuration") or {}).get("hostSharedAlb") or {})
     variant.pop("currentAlbCount", None)  # read-only
     for key in ("maxAlbCount", "port"):
         if key in variant:
             variant[key] = _int(variant[key])
+    network = variant.get("networkConfiguration") or {}
+    if isinstance(network.get("subnets"), str):  # a list parameter, as moto may pass it
+        network["subnets"] = [s.strip() for s in network["subnets"].split(",") if s.strip()]
     request: dict[str, Any] = {
         "name": p.get("gatewayName"),
         "infrastructureRoleArn": p.get("infrastructureRoleArn"),

@@ -628,3 +628,83 @@ def test_a_stack_gateway_with_default_deletion_protection_refuses_deletion(
     aws.cloudformation.delete_stack(StackName="env-protected")
     assert _wait_stack(aws, "env-protected")["StackStatus"] == "DELETE_FAILED"
     assert aws.ecs.describe_gateway(gateway="protected")["gateway"]["deletionProtection"]
+
+
+def _switchable_template(gateway_arn: str, definition: str, network: dict[str, Any],
+                         group: str) -> dict[str, Any]:
+    """A service stack whose ``UseGateway`` parameter puts the service behind its own ALB's
+    target group or behind the gateway."""
+    return {
+        "Parameters": {"UseGateway": {"Type": "String", "AllowedValues": ["yes", "no"]}},
+        "Conditions": {"Gateway": {"Fn::Equals": [{"Ref": "UseGateway"}, "yes"]}},
+        "Resources": {
+            "Cluster": {"Type": "AWS::ECS::Cluster", "Properties": {"ClusterName": "moving"}},
+            "Association": {"Type": "AWS::ECS::GatewayClusterAssociations", "Properties": {
+                "Gateway": gateway_arn, "Cluster": {"Ref": "Cluster"}}},
+            "Balancer": {"Type": "AWS::ElasticLoadBalancingV2::LoadBalancer", "Properties": {
+                "Subnets": network["subnets"], "SecurityGroups": [group]}},
+            "Targets": {"Type": "AWS::ElasticLoadBalancingV2::TargetGroup", "Properties": {
+                "Port": 8080, "Protocol": "HTTP", "TargetType": "ip",
+                "VpcId": network["vpc"]}},
+            "Listener": {"Type": "AWS::ElasticLoadBalancingV2::Listener", "Properties": {
+                "LoadBalancerArn": {"Ref": "Balancer"}, "Port": 80, "Protocol": "HTTP",
+                "DefaultActions": [{"Type": "forward", "TargetGroupArn": {"Ref": "Targets"}}]}},
+            "Service": {"Type": "AWS::ECS::Service", "DependsOn": ["Association", "Listener"],
+                        "Properties": {
+                "Cluster": {"Ref": "Cluster"}, "ServiceName": "web",
+                "TaskDefinition": definition, "DesiredCount": 1, "LaunchType": "FARGATE",
+                "NetworkConfiguration": {"AwsvpcConfiguration": {
+                    "Subnets": network["subnets"], "SecurityGroups": [group]}},
+                "LoadBalancers": {"Fn::If": ["Gateway", {"Ref": "AWS::NoValue"}, [{
+                    "ContainerName": "app", "ContainerPort": 8080,
+                    "TargetGroupArn": {"Ref": "Targets"}}]]},
+                "GatewayConnectors": {"Fn::If": ["Gateway", [{"PortName": "http"}],
+                                                 {"Ref": "AWS::NoValue"}]}}},
+        },
+        "Outputs": {"Targets": {"Value": {"Ref": "Targets"}}},
+    }
+
+
+def test_a_stack_update_moves_a_service_from_its_alb_to_the_gateway_and_back(
+        aws: Aws, role: str, emulator: Emulator, network: dict[str, Any]) -> None:
+    arn = gateway(aws, role, "moving")
+    definition = task_definition(aws, "moving", image(emulator, "moving"))
+    group = aws.ec2.create_security_group(GroupName="moving", Description="tasks",
+                                          VpcId=network["vpc"])["GroupId"]
+    body = json.dumps(_switchable_template(arn, definition, network, group))
+    cfn = aws.cloudformation
+    service_arn = "arn:aws:ecs:us-east-1:123456789012:service/moving/web"
+
+    def own_targets() -> list[str]:
+        stack = _wait_stack(aws, "moving")
+        described = aws.elbv2.describe_target_health(TargetGroupArn=_outputs(stack)["Targets"])
+        return sorted(d["TargetHealth"]["State"] for d in described["TargetHealthDescriptions"])
+
+    def settled(stage: str) -> None:
+        stack = _wait_stack(aws, "moving")
+        assert stack["StackStatus"] == stage, stack.get("StackStatusReason")
+        wait_for(lambda: rollout(aws, "moving", "web") == [("PRIMARY", "COMPLETED")])
+
+    cfn.create_stack(StackName="moving", TemplateBody=body,
+                     Parameters=[{"ParameterKey": "UseGateway", "ParameterValue": "no"}])
+    settled("CREATE_COMPLETE")
+    wait_for(lambda: own_targets() == ["healthy"])
+    assert routes_of(aws, service=service_arn) == []
+
+    cfn.update_stack(StackName="moving", TemplateBody=body,
+                     Parameters=[{"ParameterKey": "UseGateway", "ParameterValue": "yes"}])
+    settled("UPDATE_COMPLETE")
+    gateway_route = route(aws, service_arn)
+    assert URL.match(gateway_route["serviceUrl"])
+    wait_for(lambda: target_health(aws, gateway_route) == ["healthy"])
+    wait_for(lambda: own_targets() == [])  # the ALB's task drained away
+
+    cfn.update_stack(StackName="moving", TemplateBody=body,
+                     Parameters=[{"ParameterKey": "UseGateway", "ParameterValue": "no"}])
+    settled("UPDATE_COMPLETE")
+    assert routes_of(aws, service=service_arn) == []
+    wait_for(lambda: own_targets() == ["healthy"])
+    cfn.delete_stack(StackName="moving")
+    _wait_stack_gone(aws, "moving")
+    assert aws.ecs.list_gateway_cluster_associations(gateway="moving")[
+        "gatewayClusterAssociations"] == []

@@ -63,6 +63,7 @@ class FluorideGroup(click.Group):
         "update": "fluoride.cli.day_two:update",
         "exec": "fluoride.cli.day_two:exec_",
         "cost": "fluoride.cli.cost:cost",
+        "env": "fluoride.cli.env:env",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

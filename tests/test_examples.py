@@ -58,3 +58,17 @@ def test_change_settings_example(capsys: pytest.CaptureFixture[str]) -> None:
     assert "image kept: True" in out
     assert "round trip: True" in out
     assert "settings stable memory: 512 -> 1024, environment.GREETING: 'hello' -> 'hi'" in out
+
+
+def test_environment_example(capsys: pytest.CaptureFixture[str]) -> None:
+    runpy.run_path(str(EXAMPLES / "environment.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    urls = [line.split()[1] for line in out.splitlines()
+            if line.split()[:1] in (["api"], ["web"], ["jobs"])]
+    assert len(urls) == 3
+    assert len(set(urls)) == 3
+    assert all(u.startswith("https://") for u in urls)
+    assert "services [api, jobs, web]" in out
+    assert "refused: api, jobs, web" in out
+    assert "environment exists: False" in out
+    assert "10 services: own ALBs $164.25/month, one gateway $16.43/month" in out

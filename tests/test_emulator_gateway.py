@@ -530,10 +530,10 @@ ENVIRONMENT = {
 
 
 def _service_template(gateway_arn: str, definition: str, subnets: list[str],
-                      group: str) -> dict[str, Any]:
+                      group: str, cluster: str = "stacked") -> dict[str, Any]:
     return {
         "Resources": {
-            "Cluster": {"Type": "AWS::ECS::Cluster", "Properties": {"ClusterName": "stacked"}},
+            "Cluster": {"Type": "AWS::ECS::Cluster", "Properties": {"ClusterName": cluster}},
             "Association": {"Type": "AWS::ECS::GatewayClusterAssociations", "Properties": {
                 "Gateway": gateway_arn, "Cluster": {"Ref": "Cluster"}}},
             "Service": {"Type": "AWS::ECS::Service", "DependsOn": "Association", "Properties": {
@@ -541,6 +541,9 @@ def _service_template(gateway_arn: str, definition: str, subnets: list[str],
                 "TaskDefinition": definition, "DesiredCount": 1, "LaunchType": "FARGATE",
                 "NetworkConfiguration": {"AwsvpcConfiguration": {
                     "Subnets": subnets, "SecurityGroups": [group]}},
+                "DeploymentConfiguration": {
+                    "DeploymentCircuitBreaker": {"Enable": True, "Rollback": True},
+                    "MaximumPercent": 200, "MinimumHealthyPercent": 100},
                 "GatewayConnectors": [{"PortName": "http", "HealthCheck": {
                     "HealthCheckPath": "/ready", "HealthCheckIntervalSeconds": "10",
                     "HealthyThresholdCount": "2"}}]}},
@@ -708,3 +711,62 @@ def test_a_stack_update_moves_a_service_from_its_alb_to_the_gateway_and_back(
     _wait_stack_gone(aws, "moving")
     assert aws.ecs.list_gateway_cluster_associations(gateway="moving")[
         "gatewayClusterAssociations"] == []
+
+
+def test_routes_fill_load_balancers_up_to_max_alb_count(
+        aws: Aws, role: str, emulator: Emulator, network: dict[str, Any],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from fluoride.local import _gateway
+
+    monkeypatch.setattr(_gateway, "ROUTES_PER_ALB", 2)  # the server runs in this process
+    gateway(aws, role, "small", maxAlbCount=2)
+    aws.ecs.create_cluster(clusterName="small")
+    aws.ecs.associate_gateway_with_cluster(gateway="small", cluster="small")
+    definition = task_definition(aws, "small", image(emulator, "small"))
+    for n in range(4):
+        connected_service(aws, network, "small", f"s{n}", definition)
+    albs = aws.ecs.describe_gateway_resources(gateway="small")["gatewayResources"][
+        "resources"]["hostSharedAlb"]
+    assert [len(a["gatewayRouteArns"]) for a in albs] == [2, 2]
+    assert aws.ecs.describe_gateway_resources(gateway="small", maxResults=1)["nextToken"]
+    assert aws.ecs.describe_gateway(gateway="small")["gateway"]["configuration"][
+        "hostSharedAlb"]["currentAlbCount"] == 2
+    error = fails(lambda: connected_service(aws, network, "small", "s4", definition))
+    assert "no room for another route" in str(error)
+    assert aws.ecs.describe_services(cluster="small", services=["s4"])["services"] == []
+    error = fails(lambda: aws.ecs.update_gateway(
+        gateway="small", configuration={"hostSharedAlb": {"maxAlbCount": 1}}))
+    assert "maxAlbCount 1 is below the 2 load balancers" in str(error)
+    aws.ecs.update_gateway(gateway="small", configuration={"hostSharedAlb": {"maxAlbCount": 3}})
+    connected_service(aws, network, "small", "s4", definition)
+    assert len(aws.ecs.describe_gateway_resources(gateway="small")["gatewayResources"][
+        "resources"]["hostSharedAlb"]) == 3
+
+
+def test_a_stack_update_to_a_broken_image_behind_a_gateway_rolls_the_stack_back(
+        aws: Aws, role: str, emulator: Emulator, network: dict[str, Any]) -> None:
+    arn = gateway(aws, role, "stack-roll")
+    good = task_definition(aws, "stack-roll", image(emulator, "stack-good"))
+    bad = task_definition(aws, "stack-roll", image(emulator, "stack-bad", healthy=False))
+    group = aws.ec2.create_security_group(GroupName="stack-roll", Description="tasks",
+                                          VpcId=network["vpc"])["GroupId"]
+    cfn = aws.cloudformation
+    cfn.create_stack(StackName="stack-roll", TemplateBody=json.dumps(
+        _service_template(arn, good, network["subnets"], group, cluster="stack-roll")))
+    assert _wait_stack(aws, "stack-roll")["StackStatus"] == "CREATE_COMPLETE"
+    service_arn = "arn:aws:ecs:us-east-1:123456789012:service/stack-roll/web"
+    before = route(aws, service_arn)
+    wait_for(lambda: target_health(aws, before) == ["healthy"])
+
+    cfn.update_stack(StackName="stack-roll", TemplateBody=json.dumps(
+        _service_template(arn, bad, network["subnets"], group, cluster="stack-roll")))
+    stack = _wait_stack(aws, "stack-roll")
+    assert stack["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    described = aws.ecs.describe_services(cluster="stack-roll", services=["web"])["services"][0]
+    assert [(d["taskDefinition"], d["rolloutState"]) for d in described["deployments"]] == [
+        (good, "COMPLETED")]
+    after = route(aws, service_arn)
+    assert after["serviceUrl"] == before["serviceUrl"]  # the route (and URL) stayed
+    wait_for(lambda: target_health(aws, after) == ["healthy"])
+    cfn.delete_stack(StackName="stack-roll")
+    _wait_stack_gone(aws, "stack-roll")

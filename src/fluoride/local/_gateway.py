@@ -605,11 +605,23 @@ def validate_connectors(ecs_backend: Any, cluster_name: str, task_definition: An
         raise _invalid(f"No gateway is associated with the cluster '{cluster.name}'. Associate "
                        "one with AssociateGatewayWithCluster before connecting a service.")
     vpc_id = _service_vpc(account_id, region, network_configuration)
-    if not _compatible(state, str(cluster.arn), vpc_id, connector):
+    compatible = _compatible(state, str(cluster.arn), vpc_id, connector)
+    if not compatible:
         raise _invalid(f"No gateway associated with the cluster '{cluster.name}' is compatible "
                        "with the service: same VPC as its subnets, an access type its filter "
                        "accepts.")
+    for gateway in compatible:
+        if not _has_room(gateway):
+            raise _invalid(f"The gateway '{gateway.name}' has no room for another route: its "
+                           f"{len(gateway.albs)} load balancers (maxAlbCount "
+                           f"{gateway.configuration.get('maxAlbCount')}) are full.")
     return [connector]
+
+
+def _has_room(gateway: Gateway) -> bool:
+    """Whether a new route fits: a load balancer with room, or room for one more."""
+    return (any(len(alb.routes) < ROUTES_PER_ALB for alb in gateway.albs)
+            or len(gateway.albs) < int(gateway.configuration.get("maxAlbCount") or 10))
 
 
 def route_url(service_name: str, token: str, region: str) -> str:

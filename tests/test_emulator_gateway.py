@@ -179,6 +179,10 @@ def test_a_gateway_is_created_described_listed_updated_and_deleted(aws: Aws, rol
     assert aws.ecs.describe_gateway(gateway=created["gatewayArn"])["gateway"]["name"] == "life"
     names = [g["name"] for g in aws.ecs.list_gateways(names=["life"])["gateways"]]
     assert names == ["life"]
+    aws.ecs.tag_resource(resourceArn=created["gatewayArn"], tags=[{"key": "cost", "value": "1"}])
+    aws.ecs.untag_resource(resourceArn=created["gatewayArn"], tagKeys=["team"])
+    assert aws.ecs.list_tags_for_resource(resourceArn=created["gatewayArn"])["tags"] == [
+        {"key": "cost", "value": "1"}]
 
     error = fails(lambda: aws.ecs.delete_gateway(gateway="life"))  # protection is on
     assert code(error) == "ClientException"
@@ -286,6 +290,8 @@ def test_clusters_are_associated_listed_and_disassociated(aws: Aws, role: str) -
         "gatewayClusterAssociations"]
     assert listed == [{"gatewayArn": arn, "clusterArn": cluster, "status": "ACTIVE"}]
     assert aws.ecs.list_gateway_cluster_associations(cluster="assoc", status=["DISASSOCIATING"])[
+        "gatewayClusterAssociations"] == []
+    assert aws.ecs.list_gateway_cluster_associations(gateway="no-such-gateway")[
         "gatewayClusterAssociations"] == []
 
     error = fails(lambda: aws.ecs.delete_gateway(gateway="assoc"))

@@ -518,7 +518,11 @@ def list_associations(account_id: str, region: str, gateway: str | None, cluster
     for status in statuses or []:
         _enum("status", status, ASSOCIATION_STATUSES)
     state = _state(account_id, region)
-    gateway_arn_ = find_gateway(account_id, region, gateway).arn if gateway else None
+    gateway_arn_ = None
+    if gateway:  # this operation has no GatewayNotFoundException: an unknown one matches none
+        known = state.gateways.get(gateway) or state.gateways.get(
+            gateway_arn(account_id, region, gateway))
+        gateway_arn_ = known.arn if known is not None else "-"
     found = []
     for (g, c), status in sorted(state.associations.items()):
         if gateway_arn_ and g != gateway_arn_:

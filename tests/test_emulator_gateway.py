@@ -353,11 +353,16 @@ def test_each_connected_service_gets_a_route_with_its_own_https_url(aws: Aws,
         assert described["serviceUrl"].startswith(f"https://{service['serviceName']}-")
         urls.add(described["serviceUrl"])
         resources = described["resources"]["hostSharedAlb"][0]
-        # the pieces are real: the certificate is issued for the host, the rule matches it
+        # the pieces are real: an issued certificate covers the host, the rule matches it
         certificate = aws.acm.describe_certificate(
             CertificateArn=resources["acmCertificateArn"])["Certificate"]
         host = described["serviceUrl"].removeprefix("https://")
-        assert (certificate["DomainName"], certificate["Status"]) == (host, "ISSUED")
+        assert (certificate["DomainName"], certificate["Status"]) == (
+            "*.ecs.us-east-1.on.aws", "ISSUED")
+        assert host.split(".", 1)[1] == "ecs.us-east-1.on.aws"
+        (listener,) = aws.elbv2.describe_listeners(ListenerArns=[resources["listenerArn"]])[
+            "Listeners"]
+        assert listener["Certificates"][0]["CertificateArn"] == resources["acmCertificateArn"]
         (rule,) = aws.elbv2.describe_rules(RuleArns=[resources["listenerRuleArn"]])["Rules"]
         assert rule["Conditions"][0]["HostHeaderConfig"]["Values"] == [host]
         group = rule["Actions"][0]["TargetGroupArn"]
@@ -492,7 +497,17 @@ def test_removing_the_connector_removes_the_route_and_lets_the_cluster_go(
         "gatewayClusterAssociations"] == []
     rule = gateway_route["resources"]["hostSharedAlb"][0]["listenerRuleArn"]
     assert code(fails(lambda: aws.elbv2.describe_rules(RuleArns=[rule]))) == "RuleNotFound"
+    alb = aws.ecs.describe_gateway_resources(gateway="leave")["gatewayResources"]["resources"][
+        "hostSharedAlb"][0]
     aws.ecs.delete_gateway(gateway="leave")
+    # the gateway's own infrastructure goes with it
+    assert code(fails(lambda: aws.elbv2.describe_load_balancers(
+        LoadBalancerArns=[alb["loadBalancerArn"]]))) == "LoadBalancerNotFound"
+    assert code(fails(lambda: aws.acm.describe_certificate(
+        CertificateArn=gateway_route["resources"]["hostSharedAlb"][0]["acmCertificateArn"]))) == (
+        "ResourceNotFoundException")
+    assert code(fails(lambda: aws.ec2.describe_security_groups(
+        GroupIds=[alb["securityGroup"]]))) == "InvalidGroup.NotFound"
 
 
 # ---------------------------------------------------------------- CloudFormation

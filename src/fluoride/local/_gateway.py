@@ -17,7 +17,8 @@ The operations, by their botocore names: ``CreateGateway``, ``DescribeGateway``,
 What a gateway route is made of here, as on AWS (``GatewayRouteAlbResources``): a shared
 Application Load Balancer of the gateway (created when the first route needs one, at most
 ``maxAlbCount``, :data:`ROUTES_PER_ALB` routes each), its HTTPS:443 listener, an ACM
-certificate and a listener rule for the route's host name, and a target group (IP targets,
+certificate (one per load balancer, for ``*.ecs.<region>.on.aws``; AWS issues one per route)
+and a listener rule for the route's host name, and a target group (IP targets,
 the connector's health check) that the rule forwards to. These are real moto ELBv2, ACM and
 EC2 resources: the emulated ECS service registers its tasks in the route's target group
 (see :func:`route_targets`), so target health is read as AWS has it read -- the
@@ -79,7 +80,8 @@ __all__ = [
     "validate_connectors",
 ]
 
-#: Routes one shared load balancer serves (an ALB listener takes 25 certificates).
+#: Routes one shared load balancer serves (an ALB takes 25 certificates besides its default;
+#: Express Mode shares one ALB among up to 25 services).
 ROUTES_PER_ALB = 25
 #: How many gateways one cluster can be associated with (AssociateGatewayWithCluster).
 MAX_GATEWAYS_PER_CLUSTER = 5
@@ -127,6 +129,7 @@ class Alb:
     load_balancer_arn: str
     listener_arn: str
     security_group_id: str
+    certificate_arn: str
     routes: list[str] = attrs.field(factory=list)
 
 
@@ -430,6 +433,8 @@ def delete_gateway(account_id: str, region: str, name_or_arn: str) -> Gateway:
             elbv2.delete_load_balancer(alb.load_balancer_arn)
         with tolerated(f"deleting security group {alb.security_group_id} of gateway"):
             _ec2(account_id, region).delete_security_group(group_id=alb.security_group_id)
+        with tolerated(f"deleting certificate {alb.certificate_arn} of gateway"):
+            acm_backends[account_id][region].delete_certificate(alb.certificate_arn)
     gateway.albs = []
     del state.gateways[gateway.arn]
     gateway.status = "DELETED"
@@ -675,7 +680,7 @@ def _alb_for(gateway: Gateway) -> Alb | None:
         balancer.arn, "HTTPS", "443", "ELBSecurityPolicy-TLS13-1-2-2021-06", certificate,
         [{"Type": "fixed-response", "FixedResponseConfig": {
             "StatusCode": "404", "ContentType": "text/plain", "MessageBody": "Not Found"}}])
-    alb = Alb(balancer.arn, listener.arn, str(group.id))
+    alb = Alb(balancer.arn, listener.arn, str(group.id), certificate)
     gateway.albs.append(alb)
     return alb
 
@@ -691,12 +696,10 @@ def _create_route(gateway: Gateway, cluster_arn: str, service: Any, connector: d
     token = route_id[:8]
     url = route_url(str(service.name), token, region)
     host = url.removeprefix("https://")
-    acm: Any = acm_backends[account_id][region]  # moto types the token as str; it takes None
-    certificate = acm.request_certificate(domain_name=host, idempotency_token=None,
-                                          subject_alt_names=[host], tags=[])
-    acm.get_certificate(certificate).status = "ISSUED"
+    # The load balancer's wildcard certificate covers the route's host. (AWS issues one per
+    # route; moto makes an RSA key for each certificate, half a second apiece.)
+    certificate = alb.certificate_arn
     elbv2 = _elbv2(account_id, region)
-    elbv2.add_listener_certificates(alb.listener_arn, [{"CertificateArn": certificate}])
     health = connector.get("healthCheck") or {}
     matcher = health.get("matcher") or {}
     target_group = elbv2.create_target_group(
@@ -760,10 +763,6 @@ def _delete_route(state: _State, route: Route) -> None:
         elbv2.delete_rule(route.listener_rule_arn)
     with tolerated(f"deleting target group of route {route.arn}"):
         elbv2.delete_target_group(route.target_group_arn)
-    with tolerated(f"removing the certificate of route {route.arn}"):
-        elbv2.remove_listener_certificates(route.listener_arn,
-                                           [{"CertificateArn": route.certificate_arn}])
-        acm_backends[account_id][region].delete_certificate(route.certificate_arn)
     if route.service_security_group is not None:
         with tolerated(f"revoking the gateway's rule on {route.service_security_group}"):
             _ec2(account_id, region).revoke_security_group_ingress(

@@ -791,3 +791,49 @@ def test_a_stack_update_to_a_broken_image_behind_a_gateway_rolls_the_stack_back(
     wait_for(lambda: target_health(aws, after) == ["healthy"])
     cfn.delete_stack(StackName="stack-roll")
     _wait_stack_gone(aws, "stack-roll")
+
+
+# ---------------------------------------------------------------- pure pieces
+
+
+@pytest.mark.parametrize(("service", "url"), [
+    ("web", "https://web-0123abcd.ecs.us-east-1.on.aws"),
+    ("Web_App.v2", "https://web-app-v2-0123abcd.ecs.us-east-1.on.aws"),
+    ("-edge-", "https://edge-0123abcd.ecs.us-east-1.on.aws"),
+    ("___", "https://service-0123abcd.ecs.us-east-1.on.aws"),
+    ("x" * 255, f"https://{'x' * 50}-0123abcd.ecs.us-east-1.on.aws"),
+])
+def test_route_urls_are_one_dns_label_under_the_region_s_domain(service: str, url: str) -> None:
+    from fluoride.local._gateway import route_url
+
+    made = route_url(service, "0123abcd", "us-east-1")
+    assert made == url
+    label = made.removeprefix("https://").split(".")[0]
+    assert len(label) <= 63
+    assert URL.match(made)
+
+
+@pytest.mark.parametrize(("max_results", "token", "page", "next_token"), [
+    (None, None, [0, 1, 2, 3, 4], None),
+    (2, None, [0, 1], "2"),
+    (2, "2", [2, 3], "4"),
+    (2, "4", [4], None),
+    (5, None, [0, 1, 2, 3, 4], None),
+    (20, None, [0, 1, 2, 3, 4], None),
+])
+def test_pages(max_results: int | None, token: str | None, page: list[int],
+               next_token: str | None) -> None:
+    from fluoride.local.shims.ecs_gateway import _page
+
+    assert _page(list(range(5)), max_results, token, default=10, maximum=20) == (
+        page, next_token)
+
+
+@pytest.mark.parametrize(("max_results", "token"), [(0, None), (21, None), (2, "x")])
+def test_bad_page_requests_are_refused(max_results: int, token: str | None) -> None:
+    from moto.ecs.exceptions import InvalidParameterException
+
+    from fluoride.local.shims.ecs_gateway import _page
+
+    with pytest.raises(InvalidParameterException):
+        _page(list(range(5)), max_results, token, default=10, maximum=20)

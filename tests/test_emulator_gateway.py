@@ -386,6 +386,11 @@ def test_the_routes_share_one_load_balancer_that_listens_on_https_443(
     assert (listener["Protocol"], listener["Port"]) == ("HTTPS", 443)
     assert aws.ecs.describe_gateway(gateway="lab")["gateway"]["configuration"][
         "hostSharedAlb"]["currentAlbCount"] == 1
+    attributes = {a["Key"]: a["Value"] for a in aws.elbv2.describe_load_balancer_attributes(
+        LoadBalancerArn=alb["loadBalancerArn"])["Attributes"]}
+    assert attributes["routing.http.desync_mitigation_mode"] == "defensive"
+    assert attributes["deletion_protection.enabled"] == "false"
+    assert attributes["access_logs.s3.enabled"] == "false"
     # the gateway admits its load balancers to each service's tasks, on the container port
     for service in lab["services"]:
         group = service["networkConfiguration"]["awsvpcConfiguration"]["securityGroups"][0]
@@ -530,12 +535,15 @@ def _outputs(stack: dict[str, Any]) -> dict[str, str]:
 
 ENVIRONMENT = {
     "Resources": {
+        "Logs": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "stacked-logs"}},
         "Gateway": {"Type": "AWS::ECS::Gateway", "Properties": {
             "GatewayName": "stacked",
             "InfrastructureRoleArn": {"Ref": "RoleArn"},
             "DeletionProtection": False,
-            "Configuration": {"HostSharedAlb": {"Scheme": "internet-facing", "MaxAlbCount": 2,
-                                                "HttpDesync": "defensive"}},
+            "Configuration": {"HostSharedAlb": {
+                "Scheme": "internet-facing", "MaxAlbCount": 2, "HttpDesync": "defensive",
+                "AccessLogs": {"Destination": {"S3": {"Bucket": {"Ref": "Logs"},
+                                                      "Prefix": "gw"}}}}},
             "Tags": [{"Key": "env", "Value": "stacked"}]}},
     },
     "Parameters": {"RoleArn": {"Type": "String"}},
@@ -590,6 +598,8 @@ def test_stacks_make_and_delete_a_gateway_an_association_and_a_connected_service
         arn, arn, "ACTIVE", "PUBLIC", "0")
     described = aws.ecs.describe_gateway(gateway="stacked")["gateway"]
     assert described["configuration"]["hostSharedAlb"]["maxAlbCount"] == 2
+    assert described["configuration"]["hostSharedAlb"]["accessLogs"] == {
+        "destination": {"s3": {"bucket": "stacked-logs", "prefix": "gw"}}}
     assert described["tags"] == [{"key": "env", "value": "stacked"}]
 
     definition = task_definition(aws, "stacked", image(emulator, "stacked"))
@@ -613,6 +623,25 @@ def test_stacks_make_and_delete_a_gateway_an_association_and_a_connected_service
         TargetGroupArns=[rule["Actions"][0]["TargetGroupArn"]])["TargetGroups"]
     assert (target_group["HealthCheckPath"], target_group["HealthCheckIntervalSeconds"],
             target_group["HealthyThresholdCount"]) == ("/ready", 10, 2)
+
+    # a changed setting goes through UpdateGateway and reaches the gateway's load balancer
+    changed = json.loads(json.dumps(ENVIRONMENT))
+    changed["Resources"]["Gateway"]["Properties"]["Configuration"]["HostSharedAlb"][
+        "HttpDesync"] = "strictest"
+    cfn.update_stack(StackName="env-stacked", TemplateBody=json.dumps(changed),
+                     Parameters=[{"ParameterKey": "RoleArn", "ParameterValue": role}])
+    assert _wait_stack(aws, "env-stacked")["StackStatus"] == "UPDATE_COMPLETE"
+    assert _outputs(_wait_stack(aws, "env-stacked"))["Arn"] == arn  # updated, not replaced
+    wait_for(lambda: aws.ecs.describe_gateway(gateway="stacked")["gateway"]["status"]
+             == "UPDATE_COMPLETE")
+    balancer = gateway_route["resources"]["hostSharedAlb"][0]["loadBalancerArn"]
+    attributes = {a["Key"]: a["Value"] for a in aws.elbv2.describe_load_balancer_attributes(
+        LoadBalancerArn=balancer)["Attributes"]}
+    assert attributes["routing.http.desync_mitigation_mode"] == "strictest"
+    assert (attributes["access_logs.s3.enabled"], attributes["access_logs.s3.bucket"],
+            attributes["access_logs.s3.prefix"]) == ("true", "stacked-logs", "gw")
+    tags = aws.elbv2.describe_tags(ResourceArns=[balancer])["TagDescriptions"][0]["Tags"]
+    assert {"Key": "env", "Value": "stacked"} in tags  # propagateTags GATEWAY, the default
 
     # the environment cannot go while a cluster is associated: its stack fails to delete
     cfn.delete_stack(StackName="env-stacked")
@@ -644,6 +673,7 @@ def test_a_stack_gateway_with_default_deletion_protection_refuses_deletion(
     template = json.loads(json.dumps(ENVIRONMENT))
     gateway_ = template["Resources"]["Gateway"]["Properties"]
     gateway_["GatewayName"] = "protected"
+    template["Resources"]["Logs"]["Properties"]["BucketName"] = "protected-logs"
     del gateway_["DeletionProtection"]  # the schema's default: true
     aws.cloudformation.create_stack(
         StackName="env-protected", TemplateBody=json.dumps(template),

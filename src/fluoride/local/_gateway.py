@@ -408,6 +408,8 @@ def update_gateway(account_id: str, region: str, request: dict[str, Any]) -> Gat
 
     def complete(_due: float) -> None:
         if gateway.status == "UPDATE_IN_PROGRESS":
+            for alb in gateway.albs:
+                _apply_settings(gateway, alb)
             gateway.status = "UPDATE_COMPLETE"
             gateway.updated_at = _now()
 
@@ -682,7 +684,38 @@ def _alb_for(gateway: Gateway) -> Alb | None:
             "StatusCode": "404", "ContentType": "text/plain", "MessageBody": "Not Found"}}])
     alb = Alb(balancer.arn, listener.arn, str(group.id), certificate)
     gateway.albs.append(alb)
+    _apply_settings(gateway, alb)
     return alb
+
+
+def _apply_settings(gateway: Gateway, alb: Alb) -> None:
+    """What the gateway passes on to a load balancer it manages: access logs, desync
+    mitigation, deletion protection, its WAF web ACL and (``propagateTags``) its tags."""
+    account_id, region = gateway.account_id, gateway.region
+    config = gateway.configuration
+    s3 = (((config.get("accessLogs") or {}).get("destination") or {}).get("s3") or {})
+    attributes = {
+        "access_logs.s3.enabled": "true" if s3.get("bucket") else "false",
+        "access_logs.s3.bucket": str(s3.get("bucket") or ""),
+        "access_logs.s3.prefix": str(s3.get("prefix") or ""),
+        "routing.http.desync_mitigation_mode": str(config.get("httpDesync") or "defensive"),
+        "deletion_protection.enabled": "true" if gateway.deletion_protection else "false",
+    }
+    elbv2 = _elbv2(account_id, region)
+    with tolerated(f"setting the attributes of {alb.load_balancer_arn}"):
+        elbv2.modify_load_balancer_attributes(alb.load_balancer_arn, attributes)
+    if gateway.propagate_tags == "GATEWAY" and gateway.tags:
+        with tolerated(f"tagging {alb.load_balancer_arn}"):
+            elbv2.add_tags([alb.load_balancer_arn], [
+                {"Key": t["key"], "Value": t.get("value", "")} for t in gateway.tags])
+    if config.get("webACLArn"):
+        from moto.wafv2.models import wafv2_backends
+
+        # An ACL the emulator does not hold cannot be associated (on AWS the gateway would
+        # report the failure); the gateway keeps its setting.
+        with tolerated(f"associating {config['webACLArn']} with {alb.load_balancer_arn}"):
+            wafv2_backends[account_id][region].associate_web_acl(
+                str(config["webACLArn"]), alb.load_balancer_arn)
 
 
 def _create_route(gateway: Gateway, cluster_arn: str, service: Any, connector: dict[str, Any],

@@ -179,6 +179,10 @@ def test_a_gateway_is_created_described_listed_updated_and_deleted(aws: Aws, rol
     assert aws.ecs.describe_gateway(gateway=created["gatewayArn"])["gateway"]["name"] == "life"
     names = [g["name"] for g in aws.ecs.list_gateways(names=["life"])["gateways"]]
     assert names == ["life"]
+    aws.ecs.tag_resource(resourceArn=created["gatewayArn"], tags=[{"key": "cost", "value": "1"}])
+    aws.ecs.untag_resource(resourceArn=created["gatewayArn"], tagKeys=["team"])
+    assert aws.ecs.list_tags_for_resource(resourceArn=created["gatewayArn"])["tags"] == [
+        {"key": "cost", "value": "1"}]
 
     error = fails(lambda: aws.ecs.delete_gateway(gateway="life"))  # protection is on
     assert code(error) == "ClientException"
@@ -287,6 +291,8 @@ def test_clusters_are_associated_listed_and_disassociated(aws: Aws, role: str) -
     assert listed == [{"gatewayArn": arn, "clusterArn": cluster, "status": "ACTIVE"}]
     assert aws.ecs.list_gateway_cluster_associations(cluster="assoc", status=["DISASSOCIATING"])[
         "gatewayClusterAssociations"] == []
+    assert aws.ecs.list_gateway_cluster_associations(gateway="no-such-gateway")[
+        "gatewayClusterAssociations"] == []
 
     error = fails(lambda: aws.ecs.delete_gateway(gateway="assoc"))
     assert code(error) == "ClientException"
@@ -347,11 +353,16 @@ def test_each_connected_service_gets_a_route_with_its_own_https_url(aws: Aws,
         assert described["serviceUrl"].startswith(f"https://{service['serviceName']}-")
         urls.add(described["serviceUrl"])
         resources = described["resources"]["hostSharedAlb"][0]
-        # the pieces are real: the certificate is issued for the host, the rule matches it
+        # the pieces are real: an issued certificate covers the host, the rule matches it
         certificate = aws.acm.describe_certificate(
             CertificateArn=resources["acmCertificateArn"])["Certificate"]
         host = described["serviceUrl"].removeprefix("https://")
-        assert (certificate["DomainName"], certificate["Status"]) == (host, "ISSUED")
+        assert (certificate["DomainName"], certificate["Status"]) == (
+            "*.ecs.us-east-1.on.aws", "ISSUED")
+        assert host.split(".", 1)[1] == "ecs.us-east-1.on.aws"
+        (listener,) = aws.elbv2.describe_listeners(ListenerArns=[resources["listenerArn"]])[
+            "Listeners"]
+        assert listener["Certificates"][0]["CertificateArn"] == resources["acmCertificateArn"]
         (rule,) = aws.elbv2.describe_rules(RuleArns=[resources["listenerRuleArn"]])["Rules"]
         assert rule["Conditions"][0]["HostHeaderConfig"]["Values"] == [host]
         group = rule["Actions"][0]["TargetGroupArn"]
@@ -375,6 +386,11 @@ def test_the_routes_share_one_load_balancer_that_listens_on_https_443(
     assert (listener["Protocol"], listener["Port"]) == ("HTTPS", 443)
     assert aws.ecs.describe_gateway(gateway="lab")["gateway"]["configuration"][
         "hostSharedAlb"]["currentAlbCount"] == 1
+    attributes = {a["Key"]: a["Value"] for a in aws.elbv2.describe_load_balancer_attributes(
+        LoadBalancerArn=alb["loadBalancerArn"])["Attributes"]}
+    assert attributes["routing.http.desync_mitigation_mode"] == "defensive"
+    assert attributes["deletion_protection.enabled"] == "false"
+    assert attributes["access_logs.s3.enabled"] == "false"
     # the gateway admits its load balancers to each service's tasks, on the container port
     for service in lab["services"]:
         group = service["networkConfiguration"]["awsvpcConfiguration"]["securityGroups"][0]
@@ -486,7 +502,17 @@ def test_removing_the_connector_removes_the_route_and_lets_the_cluster_go(
         "gatewayClusterAssociations"] == []
     rule = gateway_route["resources"]["hostSharedAlb"][0]["listenerRuleArn"]
     assert code(fails(lambda: aws.elbv2.describe_rules(RuleArns=[rule]))) == "RuleNotFound"
+    alb = aws.ecs.describe_gateway_resources(gateway="leave")["gatewayResources"]["resources"][
+        "hostSharedAlb"][0]
     aws.ecs.delete_gateway(gateway="leave")
+    # the gateway's own infrastructure goes with it
+    assert code(fails(lambda: aws.elbv2.describe_load_balancers(
+        LoadBalancerArns=[alb["loadBalancerArn"]]))) == "LoadBalancerNotFound"
+    assert code(fails(lambda: aws.acm.describe_certificate(
+        CertificateArn=gateway_route["resources"]["hostSharedAlb"][0]["acmCertificateArn"]))) == (
+        "ResourceNotFoundException")
+    assert code(fails(lambda: aws.ec2.describe_security_groups(
+        GroupIds=[alb["securityGroup"]]))) == "InvalidGroup.NotFound"
 
 
 # ---------------------------------------------------------------- CloudFormation
@@ -509,12 +535,15 @@ def _outputs(stack: dict[str, Any]) -> dict[str, str]:
 
 ENVIRONMENT = {
     "Resources": {
+        "Logs": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "stacked-logs"}},
         "Gateway": {"Type": "AWS::ECS::Gateway", "Properties": {
             "GatewayName": "stacked",
             "InfrastructureRoleArn": {"Ref": "RoleArn"},
             "DeletionProtection": False,
-            "Configuration": {"HostSharedAlb": {"Scheme": "internet-facing", "MaxAlbCount": 2,
-                                                "HttpDesync": "defensive"}},
+            "Configuration": {"HostSharedAlb": {
+                "Scheme": "internet-facing", "MaxAlbCount": 2, "HttpDesync": "defensive",
+                "AccessLogs": {"Destination": {"S3": {"Bucket": {"Ref": "Logs"},
+                                                      "Prefix": "gw"}}}}},
             "Tags": [{"Key": "env", "Value": "stacked"}]}},
     },
     "Parameters": {"RoleArn": {"Type": "String"}},
@@ -530,10 +559,10 @@ ENVIRONMENT = {
 
 
 def _service_template(gateway_arn: str, definition: str, subnets: list[str],
-                      group: str) -> dict[str, Any]:
+                      group: str, cluster: str = "stacked") -> dict[str, Any]:
     return {
         "Resources": {
-            "Cluster": {"Type": "AWS::ECS::Cluster", "Properties": {"ClusterName": "stacked"}},
+            "Cluster": {"Type": "AWS::ECS::Cluster", "Properties": {"ClusterName": cluster}},
             "Association": {"Type": "AWS::ECS::GatewayClusterAssociations", "Properties": {
                 "Gateway": gateway_arn, "Cluster": {"Ref": "Cluster"}}},
             "Service": {"Type": "AWS::ECS::Service", "DependsOn": "Association", "Properties": {
@@ -541,6 +570,9 @@ def _service_template(gateway_arn: str, definition: str, subnets: list[str],
                 "TaskDefinition": definition, "DesiredCount": 1, "LaunchType": "FARGATE",
                 "NetworkConfiguration": {"AwsvpcConfiguration": {
                     "Subnets": subnets, "SecurityGroups": [group]}},
+                "DeploymentConfiguration": {
+                    "DeploymentCircuitBreaker": {"Enable": True, "Rollback": True},
+                    "MaximumPercent": 200, "MinimumHealthyPercent": 100},
                 "GatewayConnectors": [{"PortName": "http", "HealthCheck": {
                     "HealthCheckPath": "/ready", "HealthCheckIntervalSeconds": "10",
                     "HealthyThresholdCount": "2"}}]}},
@@ -566,6 +598,8 @@ def test_stacks_make_and_delete_a_gateway_an_association_and_a_connected_service
         arn, arn, "ACTIVE", "PUBLIC", "0")
     described = aws.ecs.describe_gateway(gateway="stacked")["gateway"]
     assert described["configuration"]["hostSharedAlb"]["maxAlbCount"] == 2
+    assert described["configuration"]["hostSharedAlb"]["accessLogs"] == {
+        "destination": {"s3": {"bucket": "stacked-logs", "prefix": "gw"}}}
     assert described["tags"] == [{"key": "env", "value": "stacked"}]
 
     definition = task_definition(aws, "stacked", image(emulator, "stacked"))
@@ -589,6 +623,25 @@ def test_stacks_make_and_delete_a_gateway_an_association_and_a_connected_service
         TargetGroupArns=[rule["Actions"][0]["TargetGroupArn"]])["TargetGroups"]
     assert (target_group["HealthCheckPath"], target_group["HealthCheckIntervalSeconds"],
             target_group["HealthyThresholdCount"]) == ("/ready", 10, 2)
+
+    # a changed setting goes through UpdateGateway and reaches the gateway's load balancer
+    changed = json.loads(json.dumps(ENVIRONMENT))
+    changed["Resources"]["Gateway"]["Properties"]["Configuration"]["HostSharedAlb"][
+        "HttpDesync"] = "strictest"
+    cfn.update_stack(StackName="env-stacked", TemplateBody=json.dumps(changed),
+                     Parameters=[{"ParameterKey": "RoleArn", "ParameterValue": role}])
+    assert _wait_stack(aws, "env-stacked")["StackStatus"] == "UPDATE_COMPLETE"
+    assert _outputs(_wait_stack(aws, "env-stacked"))["Arn"] == arn  # updated, not replaced
+    wait_for(lambda: aws.ecs.describe_gateway(gateway="stacked")["gateway"]["status"]
+             == "UPDATE_COMPLETE")
+    balancer = gateway_route["resources"]["hostSharedAlb"][0]["loadBalancerArn"]
+    attributes = {a["Key"]: a["Value"] for a in aws.elbv2.describe_load_balancer_attributes(
+        LoadBalancerArn=balancer)["Attributes"]}
+    assert attributes["routing.http.desync_mitigation_mode"] == "strictest"
+    assert (attributes["access_logs.s3.enabled"], attributes["access_logs.s3.bucket"],
+            attributes["access_logs.s3.prefix"]) == ("true", "stacked-logs", "gw")
+    tags = aws.elbv2.describe_tags(ResourceArns=[balancer])["TagDescriptions"][0]["Tags"]
+    assert {"Key": "env", "Value": "stacked"} in tags  # propagateTags GATEWAY, the default
 
     # the environment cannot go while a cluster is associated: its stack fails to delete
     cfn.delete_stack(StackName="env-stacked")
@@ -620,6 +673,7 @@ def test_a_stack_gateway_with_default_deletion_protection_refuses_deletion(
     template = json.loads(json.dumps(ENVIRONMENT))
     gateway_ = template["Resources"]["Gateway"]["Properties"]
     gateway_["GatewayName"] = "protected"
+    template["Resources"]["Logs"]["Properties"]["BucketName"] = "protected-logs"
     del gateway_["DeletionProtection"]  # the schema's default: true
     aws.cloudformation.create_stack(
         StackName="env-protected", TemplateBody=json.dumps(template),
@@ -708,3 +762,108 @@ def test_a_stack_update_moves_a_service_from_its_alb_to_the_gateway_and_back(
     _wait_stack_gone(aws, "moving")
     assert aws.ecs.list_gateway_cluster_associations(gateway="moving")[
         "gatewayClusterAssociations"] == []
+
+
+def test_routes_fill_load_balancers_up_to_max_alb_count(
+        aws: Aws, role: str, emulator: Emulator, network: dict[str, Any],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from fluoride.local import _gateway
+
+    monkeypatch.setattr(_gateway, "ROUTES_PER_ALB", 2)  # the server runs in this process
+    gateway(aws, role, "small", maxAlbCount=2)
+    aws.ecs.create_cluster(clusterName="small")
+    aws.ecs.associate_gateway_with_cluster(gateway="small", cluster="small")
+    definition = task_definition(aws, "small", image(emulator, "small"))
+    for n in range(4):
+        connected_service(aws, network, "small", f"s{n}", definition)
+    albs = aws.ecs.describe_gateway_resources(gateway="small")["gatewayResources"][
+        "resources"]["hostSharedAlb"]
+    assert [len(a["gatewayRouteArns"]) for a in albs] == [2, 2]
+    assert aws.ecs.describe_gateway_resources(gateway="small", maxResults=1)["nextToken"]
+    assert aws.ecs.describe_gateway(gateway="small")["gateway"]["configuration"][
+        "hostSharedAlb"]["currentAlbCount"] == 2
+    error = fails(lambda: connected_service(aws, network, "small", "s4", definition))
+    assert "no room for another route" in str(error)
+    assert aws.ecs.describe_services(cluster="small", services=["s4"])["services"] == []
+    error = fails(lambda: aws.ecs.update_gateway(
+        gateway="small", configuration={"hostSharedAlb": {"maxAlbCount": 1}}))
+    assert "maxAlbCount 1 is below the 2 load balancers" in str(error)
+    aws.ecs.update_gateway(gateway="small", configuration={"hostSharedAlb": {"maxAlbCount": 3}})
+    connected_service(aws, network, "small", "s4", definition)
+    assert len(aws.ecs.describe_gateway_resources(gateway="small")["gatewayResources"][
+        "resources"]["hostSharedAlb"]) == 3
+
+
+def test_a_stack_update_to_a_broken_image_behind_a_gateway_rolls_the_stack_back(
+        aws: Aws, role: str, emulator: Emulator, network: dict[str, Any]) -> None:
+    arn = gateway(aws, role, "stack-roll")
+    good = task_definition(aws, "stack-roll", image(emulator, "stack-good"))
+    bad = task_definition(aws, "stack-roll", image(emulator, "stack-bad", healthy=False))
+    group = aws.ec2.create_security_group(GroupName="stack-roll", Description="tasks",
+                                          VpcId=network["vpc"])["GroupId"]
+    cfn = aws.cloudformation
+    cfn.create_stack(StackName="stack-roll", TemplateBody=json.dumps(
+        _service_template(arn, good, network["subnets"], group, cluster="stack-roll")))
+    assert _wait_stack(aws, "stack-roll")["StackStatus"] == "CREATE_COMPLETE"
+    service_arn = "arn:aws:ecs:us-east-1:123456789012:service/stack-roll/web"
+    before = route(aws, service_arn)
+    wait_for(lambda: target_health(aws, before) == ["healthy"])
+
+    cfn.update_stack(StackName="stack-roll", TemplateBody=json.dumps(
+        _service_template(arn, bad, network["subnets"], group, cluster="stack-roll")))
+    stack = _wait_stack(aws, "stack-roll")
+    assert stack["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    described = aws.ecs.describe_services(cluster="stack-roll", services=["web"])["services"][0]
+    assert [(d["taskDefinition"], d["rolloutState"]) for d in described["deployments"]] == [
+        (good, "COMPLETED")]
+    after = route(aws, service_arn)
+    assert after["serviceUrl"] == before["serviceUrl"]  # the route (and URL) stayed
+    wait_for(lambda: target_health(aws, after) == ["healthy"])
+    cfn.delete_stack(StackName="stack-roll")
+    _wait_stack_gone(aws, "stack-roll")
+
+
+# ---------------------------------------------------------------- pure pieces
+
+
+@pytest.mark.parametrize(("service", "url"), [
+    ("web", "https://web-0123abcd.ecs.us-east-1.on.aws"),
+    ("Web_App.v2", "https://web-app-v2-0123abcd.ecs.us-east-1.on.aws"),
+    ("-edge-", "https://edge-0123abcd.ecs.us-east-1.on.aws"),
+    ("___", "https://service-0123abcd.ecs.us-east-1.on.aws"),
+    ("x" * 255, f"https://{'x' * 50}-0123abcd.ecs.us-east-1.on.aws"),
+])
+def test_route_urls_are_one_dns_label_under_the_region_s_domain(service: str, url: str) -> None:
+    from fluoride.local._gateway import route_url
+
+    made = route_url(service, "0123abcd", "us-east-1")
+    assert made == url
+    label = made.removeprefix("https://").split(".")[0]
+    assert len(label) <= 63
+    assert URL.match(made)
+
+
+@pytest.mark.parametrize(("max_results", "token", "page", "next_token"), [
+    (None, None, [0, 1, 2, 3, 4], None),
+    (2, None, [0, 1], "2"),
+    (2, "2", [2, 3], "4"),
+    (2, "4", [4], None),
+    (5, None, [0, 1, 2, 3, 4], None),
+    (20, None, [0, 1, 2, 3, 4], None),
+])
+def test_pages(max_results: int | None, token: str | None, page: list[int],
+               next_token: str | None) -> None:
+    from fluoride.local.shims.ecs_gateway import _page
+
+    assert _page(list(range(5)), max_results, token, default=10, maximum=20) == (
+        page, next_token)
+
+
+@pytest.mark.parametrize(("max_results", "token"), [(0, None), (21, None), (2, "x")])
+def test_bad_page_requests_are_refused(max_results: int, token: str | None) -> None:
+    from moto.ecs.exceptions import InvalidParameterException
+
+    from fluoride.local.shims.ecs_gateway import _page
+
+    with pytest.raises(InvalidParameterException):
+        _page(list(range(5)), max_results, token, default=10, maximum=20)

@@ -478,7 +478,14 @@ def _gateway(aws: Any) -> Any:
         Outputs={"Arn": {"Value": {"Ref": "G"}}})
     outputs = aws("cloudformation").describe_stacks(StackName="gateway")["Stacks"][0].get(
         "Outputs", [])
-    return [create, routes, status, [o["OutputValue"] for o in outputs]]
+    # a connector naming no port of the task, on a cluster with no gateway: taken silently
+    ecs.create_cluster(clusterName="gw")
+    ecs.register_task_definition(family="gw", containerDefinitions=[
+        {"name": "a", "image": "i", "memory": 128}])
+    connector = _attempt(lambda: ecs.create_service(
+        cluster="gw", serviceName="s", taskDefinition="gw", desiredCount=1,
+        gatewayConnectors=[{"portName": "nope"}]), "accepted")
+    return [create, routes, status, [o["OutputValue"] for o in outputs], connector]
 
 
 def probe_unpatched_moto() -> None:
@@ -557,7 +564,8 @@ MOTO_5_2_5: dict[str, Any] = {
     "ecs_tasks": [1, 1],
     "ecs_execute_command": "NotImplementedError",
     # no gateway API; CloudFormation skips the gateway, and an output of its Ref is dropped
-    "ecs_gateway": ["NotImplementedError", "NotImplementedError", "CREATE_COMPLETE", []],
+    "ecs_gateway": ["NotImplementedError", "NotImplementedError", "CREATE_COMPLETE", [],
+                    "accepted"],
     "elbv2_target_health": "healthy",
     "cloudformation_conditions": [],
     "cloudformation_parameters": "['a', 'b']",

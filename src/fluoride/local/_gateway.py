@@ -17,7 +17,8 @@ The operations, by their botocore names: ``CreateGateway``, ``DescribeGateway``,
 What a gateway route is made of here, as on AWS (``GatewayRouteAlbResources``): a shared
 Application Load Balancer of the gateway (created when the first route needs one, at most
 ``maxAlbCount``, :data:`ROUTES_PER_ALB` routes each), its HTTPS:443 listener, an ACM
-certificate and a listener rule for the route's host name, and a target group (IP targets,
+certificate (one per load balancer, for ``*.ecs.<region>.on.aws``; AWS issues one per route)
+and a listener rule for the route's host name, and a target group (IP targets,
 the connector's health check) that the rule forwards to. These are real moto ELBv2, ACM and
 EC2 resources: the emulated ECS service registers its tasks in the route's target group
 (see :func:`route_targets`), so target health is read as AWS has it read -- the
@@ -79,7 +80,8 @@ __all__ = [
     "validate_connectors",
 ]
 
-#: Routes one shared load balancer serves (an ALB listener takes 25 certificates).
+#: Routes one shared load balancer serves (an ALB takes 25 certificates besides its default;
+#: Express Mode shares one ALB among up to 25 services).
 ROUTES_PER_ALB = 25
 #: How many gateways one cluster can be associated with (AssociateGatewayWithCluster).
 MAX_GATEWAYS_PER_CLUSTER = 5
@@ -127,6 +129,7 @@ class Alb:
     load_balancer_arn: str
     listener_arn: str
     security_group_id: str
+    certificate_arn: str
     routes: list[str] = attrs.field(factory=list)
 
 
@@ -405,6 +408,8 @@ def update_gateway(account_id: str, region: str, request: dict[str, Any]) -> Gat
 
     def complete(_due: float) -> None:
         if gateway.status == "UPDATE_IN_PROGRESS":
+            for alb in gateway.albs:
+                _apply_settings(gateway, alb)
             gateway.status = "UPDATE_COMPLETE"
             gateway.updated_at = _now()
 
@@ -430,6 +435,8 @@ def delete_gateway(account_id: str, region: str, name_or_arn: str) -> Gateway:
             elbv2.delete_load_balancer(alb.load_balancer_arn)
         with tolerated(f"deleting security group {alb.security_group_id} of gateway"):
             _ec2(account_id, region).delete_security_group(group_id=alb.security_group_id)
+        with tolerated(f"deleting certificate {alb.certificate_arn} of gateway"):
+            acm_backends[account_id][region].delete_certificate(alb.certificate_arn)
     gateway.albs = []
     del state.gateways[gateway.arn]
     gateway.status = "DELETED"
@@ -518,7 +525,11 @@ def list_associations(account_id: str, region: str, gateway: str | None, cluster
     for status in statuses or []:
         _enum("status", status, ASSOCIATION_STATUSES)
     state = _state(account_id, region)
-    gateway_arn_ = find_gateway(account_id, region, gateway).arn if gateway else None
+    gateway_arn_ = None
+    if gateway:  # this operation has no GatewayNotFoundException: an unknown one matches none
+        known = state.gateways.get(gateway) or state.gateways.get(
+            gateway_arn(account_id, region, gateway))
+        gateway_arn_ = known.arn if known is not None else "-"
     found = []
     for (g, c), status in sorted(state.associations.items()):
         if gateway_arn_ and g != gateway_arn_:
@@ -605,11 +616,23 @@ def validate_connectors(ecs_backend: Any, cluster_name: str, task_definition: An
         raise _invalid(f"No gateway is associated with the cluster '{cluster.name}'. Associate "
                        "one with AssociateGatewayWithCluster before connecting a service.")
     vpc_id = _service_vpc(account_id, region, network_configuration)
-    if not _compatible(state, str(cluster.arn), vpc_id, connector):
+    compatible = _compatible(state, str(cluster.arn), vpc_id, connector)
+    if not compatible:
         raise _invalid(f"No gateway associated with the cluster '{cluster.name}' is compatible "
                        "with the service: same VPC as its subnets, an access type its filter "
                        "accepts.")
+    for gateway in compatible:
+        if not _has_room(gateway):
+            raise _invalid(f"The gateway '{gateway.name}' has no room for another route: its "
+                           f"{len(gateway.albs)} load balancers (maxAlbCount "
+                           f"{gateway.configuration.get('maxAlbCount')}) are full.")
     return [connector]
+
+
+def _has_room(gateway: Gateway) -> bool:
+    """Whether a new route fits: a load balancer with room, or room for one more."""
+    return (any(len(alb.routes) < ROUTES_PER_ALB for alb in gateway.albs)
+            or len(gateway.albs) < int(gateway.configuration.get("maxAlbCount") or 10))
 
 
 def route_url(service_name: str, token: str, region: str) -> str:
@@ -659,9 +682,40 @@ def _alb_for(gateway: Gateway) -> Alb | None:
         balancer.arn, "HTTPS", "443", "ELBSecurityPolicy-TLS13-1-2-2021-06", certificate,
         [{"Type": "fixed-response", "FixedResponseConfig": {
             "StatusCode": "404", "ContentType": "text/plain", "MessageBody": "Not Found"}}])
-    alb = Alb(balancer.arn, listener.arn, str(group.id))
+    alb = Alb(balancer.arn, listener.arn, str(group.id), certificate)
     gateway.albs.append(alb)
+    _apply_settings(gateway, alb)
     return alb
+
+
+def _apply_settings(gateway: Gateway, alb: Alb) -> None:
+    """What the gateway passes on to a load balancer it manages: access logs, desync
+    mitigation, deletion protection, its WAF web ACL and (``propagateTags``) its tags."""
+    account_id, region = gateway.account_id, gateway.region
+    config = gateway.configuration
+    s3 = (((config.get("accessLogs") or {}).get("destination") or {}).get("s3") or {})
+    attributes = {
+        "access_logs.s3.enabled": "true" if s3.get("bucket") else "false",
+        "access_logs.s3.bucket": str(s3.get("bucket") or ""),
+        "access_logs.s3.prefix": str(s3.get("prefix") or ""),
+        "routing.http.desync_mitigation_mode": str(config.get("httpDesync") or "defensive"),
+        "deletion_protection.enabled": "true" if gateway.deletion_protection else "false",
+    }
+    elbv2 = _elbv2(account_id, region)
+    with tolerated(f"setting the attributes of {alb.load_balancer_arn}"):
+        elbv2.modify_load_balancer_attributes(alb.load_balancer_arn, attributes)
+    if gateway.propagate_tags == "GATEWAY" and gateway.tags:
+        with tolerated(f"tagging {alb.load_balancer_arn}"):
+            elbv2.add_tags([alb.load_balancer_arn], [
+                {"Key": t["key"], "Value": t.get("value", "")} for t in gateway.tags])
+    if config.get("webACLArn"):
+        from moto.wafv2.models import wafv2_backends
+
+        # An ACL the emulator does not hold cannot be associated (on AWS the gateway would
+        # report the failure); the gateway keeps its setting.
+        with tolerated(f"associating {config['webACLArn']} with {alb.load_balancer_arn}"):
+            wafv2_backends[account_id][region].associate_web_acl(
+                str(config["webACLArn"]), alb.load_balancer_arn)
 
 
 def _create_route(gateway: Gateway, cluster_arn: str, service: Any, connector: dict[str, Any],
@@ -675,12 +729,10 @@ def _create_route(gateway: Gateway, cluster_arn: str, service: Any, connector: d
     token = route_id[:8]
     url = route_url(str(service.name), token, region)
     host = url.removeprefix("https://")
-    acm: Any = acm_backends[account_id][region]  # moto types the token as str; it takes None
-    certificate = acm.request_certificate(domain_name=host, idempotency_token=None,
-                                          subject_alt_names=[host], tags=[])
-    acm.get_certificate(certificate).status = "ISSUED"
+    # The load balancer's wildcard certificate covers the route's host. (AWS issues one per
+    # route; moto makes an RSA key for each certificate, half a second apiece.)
+    certificate = alb.certificate_arn
     elbv2 = _elbv2(account_id, region)
-    elbv2.add_listener_certificates(alb.listener_arn, [{"CertificateArn": certificate}])
     health = connector.get("healthCheck") or {}
     matcher = health.get("matcher") or {}
     target_group = elbv2.create_target_group(
@@ -744,10 +796,6 @@ def _delete_route(state: _State, route: Route) -> None:
         elbv2.delete_rule(route.listener_rule_arn)
     with tolerated(f"deleting target group of route {route.arn}"):
         elbv2.delete_target_group(route.target_group_arn)
-    with tolerated(f"removing the certificate of route {route.arn}"):
-        elbv2.remove_listener_certificates(route.listener_arn,
-                                           [{"CertificateArn": route.certificate_arn}])
-        acm_backends[account_id][region].delete_certificate(route.certificate_arn)
     if route.service_security_group is not None:
         with tolerated(f"revoking the gateway's rule on {route.service_security_group}"):
             _ec2(account_id, region).revoke_security_group_ingress(

@@ -12,7 +12,8 @@ With the shim (state and rules in :mod:`fluoride.local._gateway`), on botocore 1
 shapes: ``CreateGateway``, ``DescribeGateway``, ``UpdateGateway``, ``DeleteGateway``,
 ``ListGateways``, ``AssociateGatewayWithCluster``, ``DisassociateGatewayFromCluster``,
 ``ListGatewayClusterAssociations``, ``ListGatewayRoutes``, ``DescribeGatewayRoute`` and
-``DescribeGatewayResources`` answer as the API reference says; a service with a gateway
+``DescribeGatewayResources`` answer as the API reference says (and the tagging operations
+take a gateway's ARN); a service with a gateway
 connector gets a route per compatible gateway (a shared ALB, HTTPS listener, certificate,
 host-name rule and target group in moto's ELBv2), its tasks register in the route's target
 group, and its rollouts are judged on that target health as behind its own ALB.
@@ -31,13 +32,13 @@ from typing import Any, ClassVar
 from moto.core.responses import ActionResult
 from moto.core.utils import pascal_to_camelcase, remap_nested_keys
 from moto.ecs.exceptions import InvalidParameterException
-from moto.ecs.models import ecs_backends
+from moto.ecs.models import EC2ContainerServiceBackend, ecs_backends
 from moto.ecs.responses import EC2ContainerServiceResponse
 
 from fluoride.local import _gateway
 from fluoride.local._errors import tolerated
 from fluoride.local.shims._model import Creation, ShimResource, as_bool
-from fluoride.local.shims._patch import patch, register_model
+from fluoride.local.shims._patch import original, patch, register_model
 
 __all__ = ["GatewayAssociationResource", "GatewayResource", "install"]
 
@@ -315,8 +316,16 @@ class GatewayAssociationResource(ShimResource):
                                   str(self.attributes["ClusterArn"]))
 
 
+def _get_resource(self: Any, resource_arn: str, parsed_arn: dict[str, str]) -> Any:
+    """``TagResource``, ``UntagResource`` and ``ListTagsForResource`` take a gateway's ARN."""
+    if parsed_arn.get("service") == "gateway":
+        return _gateway.find_gateway(self.account_id, self.region_name, resource_arn)
+    return original(EC2ContainerServiceBackend, "_get_resource")(self, resource_arn, parsed_arn)
+
+
 def install() -> None:
     for name, handler in OPERATIONS.items():
         patch(EC2ContainerServiceResponse, name, handler)
+    patch(EC2ContainerServiceBackend, "_get_resource", _get_resource)
     register_model(GatewayResource)
     register_model(GatewayAssociationResource)

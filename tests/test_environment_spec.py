@@ -15,6 +15,7 @@ from fluoride.errors import ConfigError
 from fluoride.spec import (
     Domain,
     EnvironmentSpec,
+    Network,
     ServiceSpec,
     environment_name_problems,
     environment_spec_problems,
@@ -135,6 +136,13 @@ GATEWAY_CASES: list[tuple[dict[str, Any], str | None]] = [
         certificate_arn="arn:aws:acm:eu-west-1:123456789012:certificate/0123-abcd")},
      "gateway"),
     ({"requests_per_target": 100}, None),
+    ({"gateway": "lab", "network": Network(allowed_callers=("orders",))},
+     "network.allowed_callers"),
+    ({"gateway": "lab", "network": Network(public=False)}, "network.public"),
+    ({"gateway": "lab", "network": Network(ingress_cidrs=("10.0.0.0/8",))},
+     "network.ingress_cidrs"),
+    ({"gateway": "lab", "network": Network(vpc_id="vpc-0123456789abcdef0", subnet_ids=(
+        "subnet-0123456789abcdef0", "subnet-0123456789abcdef1"))}, None),
 ]
 
 

@@ -570,6 +570,19 @@ class _Checker:
             self.fail("gateway", f"{spec.gateway!r} is set together with domain",
                       "a gateway (its generated https:// hostname and certificate) or a "
                       "domain on the service's own load balancer, not both")
+        net = spec.network  # a Network: parts() checked it
+        env_side = "set it on the environment (EnvironmentSpec), which decides for its gateway"
+        if net.allowed_callers:
+            self.fail("network.allowed_callers", "cannot apply behind a gateway: callers "
+                      "reach the service through the gateway's load balancers",
+                      "none behind a gateway; the environment's ingress_cidrs say who may "
+                      "reach it")
+        if net.public is False:
+            self.fail("network.public", "is false, but behind a gateway the environment's "
+                      "scheme (internet-facing or internal) decides", f"true; {env_side}")
+        if net.ingress_cidrs != ("0.0.0.0/0",):
+            self.fail("network.ingress_cidrs", "cannot apply behind a gateway",
+                      f"the default; {env_side}")
         if isinstance(spec.requests_per_target, int) and spec.requests_per_target > 0:
             self.fail("requests_per_target", f"{spec.requests_per_target} needs the service's "
                       "own target group, and behind a gateway ECS owns it",

@@ -249,7 +249,9 @@ class ServiceSpec:
             ECS gateway serves this service over HTTPS at a generated hostname, instead
             of a load balancer of its own. ``None`` (the default): the service's own ALB.
             Excludes ``domain`` and ``requests_per_target`` (the gateway owns the
-            hostname, the certificate and the target group).
+            hostname, the certificate and the target group), and ``network``'s
+            ``allowed_callers``, ``public=False`` and non-default ``ingress_cidrs`` (the
+            environment says who may reach its gateway).
         project: ``project`` tag on the stack and its resources.
         team: ``team`` tag.
         contact: ``contact`` tag, e.g. an email address.

@@ -308,6 +308,20 @@ def test_clusters_are_associated_listed_and_disassociated(aws: Aws, role: str) -
     aws.ecs.delete_gateway(gateway="assoc")
 
 
+def test_a_deleted_cluster_can_still_be_disassociated(aws: Aws, role: str) -> None:
+    gateway(aws, role, "orphan")
+    cluster = aws.ecs.create_cluster(clusterName="orphan")["cluster"]["clusterArn"]
+    aws.ecs.associate_gateway_with_cluster(gateway="orphan", cluster="orphan")
+    aws.ecs.delete_cluster(cluster="orphan")
+    assert code(fails(lambda: aws.ecs.delete_gateway(gateway="orphan"))) == "ClientException"
+    left = aws.ecs.disassociate_gateway_from_cluster(gateway="orphan", cluster="orphan")
+    assert (left["clusterArn"], left["status"]) == (cluster, "DISASSOCIATING")
+    assert aws.ecs.delete_gateway(gateway="orphan")["status"] == "DELETED"
+    gateway(aws, role, "orphan-2")
+    assert code(fails(lambda: aws.ecs.disassociate_gateway_from_cluster(
+        gateway="orphan-2", cluster="never-was"))) == "ClusterNotFoundException"
+
+
 def test_associating_needs_the_gateway_and_the_cluster_and_stops_at_five(aws: Aws,
                                                                          role: str) -> None:
     aws.ecs.create_cluster(clusterName="five")

@@ -47,11 +47,14 @@ ALLOWED: dict[str, set[str]] = {
     "client": BASE | {"spec", "infra", "releases", "stores", "logs", "service", "local", "fleet",
                       "environment"},
     "fleet": BASE | {"service"},
+    # a fleet across accounts and regions: a list of clients
+    "multi": BASE | {"spec", "infra", "service", "client", "fleet"},
     "awscli": {"cli", "errors"},
+    "awscli_config": {"errors"},
     "local": {"errors", "names", "infra", "spec"},
     "cli": BASE | {"spec", "infra", "releases", "stores", "logs", "service", "client", "local",
-                   "fleet", "cost", "environment"},
-    "fluoride": BASE | {"client", "service", "spec", "logs", "environment"},
+                   "fleet", "cost", "awscli_config", "environment"},
+    "fluoride": BASE | {"client", "service", "spec", "logs", "fleet", "multi", "environment"},
 }
 
 

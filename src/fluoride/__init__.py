@@ -38,7 +38,9 @@ if TYPE_CHECKING:
         StackFailed,
         StoreNotProvisioned,
     )
+    from fluoride.fleet import FleetFailed, FleetResult, StatusList, Target
     from fluoride.logs import LogLine
+    from fluoride.multi import Fleet
     from fluoride.service import Service, ServiceStatus
     from fluoride.spec import EnvironmentSpec, ServiceSpec
 
@@ -51,6 +53,11 @@ _WHERE: dict[str, str] = {
     "Outcome": "fluoride._release",
     "Release": "fluoride._release",
     "LogLine": "fluoride.logs",
+    "Fleet": "fluoride.multi",
+    "FleetFailed": "fluoride.fleet",
+    "FleetResult": "fluoride.fleet",
+    "StatusList": "fluoride.fleet",
+    "Target": "fluoride.fleet",
     "Service": "fluoride.service",
     "ServiceStatus": "fluoride.service",
     "ServiceSpec": "fluoride.spec",
@@ -97,6 +104,9 @@ __all__ = [
     "EnvironmentSpec",
     "EnvironmentStatus",
     "FieldError",
+    "Fleet",
+    "FleetFailed",
+    "FleetResult",
     "Fluoride",
     "FluorideError",
     "ImageNotFound",
@@ -115,7 +125,9 @@ __all__ = [
     "ServiceSpec",
     "ServiceStatus",
     "StackFailed",
+    "StatusList",
     "StoreNotProvisioned",
+    "Target",
     "__version__",
 ]
 

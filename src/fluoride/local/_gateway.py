@@ -501,8 +501,19 @@ def disassociate(ecs_backend: Any, gateway_name: str, cluster_name: str) -> tupl
     gateway are gone (at once when there are none)."""
     account_id, region = ecs_backend.account_id, ecs_backend.region_name
     gateway = find_gateway(account_id, region, gateway_name)
-    cluster = _cluster(ecs_backend, cluster_name)
     state = _state(account_id, region)
+    try:
+        cluster = _cluster(ecs_backend, cluster_name)
+    except ClusterNotFoundException:
+        # A cluster deleted while associated can still be let go of (else the gateway could
+        # never be deleted); one that never was associated is not found.
+        name = str(cluster_name).split("/")[-1]
+        gone = [c for (g, c) in state.associations if g == gateway.arn
+                and c.split("/")[-1] == name]
+        if not gone:
+            raise
+        state.associations.pop((gateway.arn, gone[0]))
+        return gateway, _GoneCluster(gone[0])
     key = (gateway.arn, str(cluster.arn))
     if key not in state.associations:
         raise ResourceNotFoundException(
@@ -510,6 +521,17 @@ def disassociate(ecs_backend: Any, gateway_name: str, cluster_name: str) -> tupl
     state.associations[key] = "DISASSOCIATING"
     _settle_association(state, key)
     return gateway, cluster
+
+
+@attrs.define
+class _GoneCluster:
+    """A deleted cluster, as much of it as an association remembers."""
+
+    arn: str
+
+    @property
+    def name(self) -> str:
+        return self.arn.split("/")[-1]
 
 
 def _settle_association(state: _State, key: tuple[str, str]) -> None:

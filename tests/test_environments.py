@@ -107,6 +107,33 @@ def test_a_gateway_services_stack_holds_no_load_balancer(
     assert svc.get("loadBalancers", []) == []
 
 
+def test_the_5xx_alarm_watches_the_gateway_routes_target_group(
+    local: Fluoride, three: list[Service]
+) -> None:
+    from fluoride.infra.gateway import metric_names, rule_target_group, service_route
+
+    outputs = three[0].outputs()
+    route = service_route(local.aws, outputs["ClusterName"], outputs["EcsServiceName"])
+    assert route is not None
+    assert route.listener_rule is not None
+    assert route.load_balancer is not None
+    group = rule_target_group(local.aws, route.listener_rule)
+    assert group is not None
+    cw = local.session.client("cloudwatch", endpoint_url=local.endpoint_url)
+    alarms = [a for a in cw.describe_alarms()["MetricAlarms"]
+              if a["MetricName"] == "HTTPCode_Target_5XX_Count"
+              and a["AlarmDescription"].startswith("Fluoride gw-a ")]
+    assert len(alarms) == 1
+    dims = {d["Name"]: d["Value"] for d in alarms[0]["Dimensions"]}
+    assert (dims["LoadBalancer"], dims["TargetGroup"]) == metric_names(route.load_balancer, group)
+    ecs = local.session.client("ecs", endpoint_url=local.endpoint_url)
+    svc = ecs.describe_services(cluster=outputs["ClusterName"],
+                                services=[outputs["EcsServiceName"]])["services"][0]
+    config = svc["deploymentConfiguration"]["alarms"]
+    assert config["alarmNames"] == [alarms[0]["AlarmName"]]
+    assert config["rollback"] is True
+
+
 def test_the_tasks_admit_only_the_gateways_security_group(
     local: Fluoride, lab: Environment, three: list[Service]
 ) -> None:

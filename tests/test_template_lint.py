@@ -191,7 +191,9 @@ def parameters_for(row: dict[str, str]) -> Params:
     if row["boundary"] == "set":
         p["PermissionsBoundaryArn"] = f"arn:aws:iam::{ACCOUNT}:policy/fluoride-boundary"
     if row["ingress_by"] == "gateway":
-        p.update(Gateway="lab", GatewaySecurityGroup="sg-0a23456789abcdef0")
+        p.update(Gateway="lab", GatewaySecurityGroup="sg-0a23456789abcdef0",
+                 GatewayAlb="app/ecs-gw-lab/0123456789abcdef",
+                 GatewayTargetGroup="targetgroup/ecs-gw-0123/0123456789abcdef")
     return p
 
 

@@ -279,7 +279,65 @@ class Service:
             alarm_topic_arn=self._alarm_topic_arn() if spec.notify else None,
             gateway_security_group=(self._gateway_security_group(spec.gateway, network.vpc_id)
                                     if spec.gateway else None),
+            gateway_metrics=self._gateway_metrics(spec),
         )
+
+    def _gateway_metrics(self, spec: ServiceSpec, info: StackInfo | None = None
+                         ) -> tuple[str, str] | None:
+        """The 5xx alarm's dimensions behind ``spec.gateway``: the service's route's load
+        balancer and target group, once the stack is behind that gateway and ECS has made
+        the route; ``None`` before (or with ``alarm_rollback`` off)."""
+        if not (spec.gateway and spec.alarm_rollback):
+            return None
+        if info is None:
+            info = retry_call(self.stack.describe, clock=self.clock, seconds=CALL_PATIENCE)
+        if info is None or info.parameters.get("Gateway") != spec.gateway:
+            return None
+        from fluoride.infra.gateway import metric_names, rule_target_group, service_route
+
+        cluster, ecs_name = info.outputs.get("ClusterName"), info.outputs.get("EcsServiceName")
+        if not (cluster and ecs_name):
+            return None
+        route = retry_call(lambda: service_route(self.aws, cluster, ecs_name),
+                           clock=self.clock, seconds=CALL_PATIENCE)
+        if route is None or not (route.listener_rule and route.load_balancer):
+            return None
+        rule = route.listener_rule
+        group = retry_call(lambda: rule_target_group(self.aws, rule), clock=self.clock,
+                           seconds=CALL_PATIENCE)
+        return None if group is None else metric_names(route.load_balancer, group)
+
+    def _arm_gateway_alarm(self, spec: ServiceSpec, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+        """Behind a gateway, point the 5xx alarm at the route's target group once ECS has
+        made the route (a second, small stack update: the alarm and the service's alarm
+        list; no task restarts). Not armed is said, not raised: the circuit breaker and the
+        health-check verdict still guard deployments."""
+        info = retry_call(self.stack.describe, clock=self.clock, seconds=CALL_PATIENCE)
+        metrics = self._gateway_metrics(spec, info)
+        if info is None or metrics is None:
+            return
+        if (info.parameters.get("GatewayAlb"), info.parameters.get("GatewayTargetGroup")) \
+                == metrics:
+            return
+        from fluoride.waiting import Deadline, poll
+
+        params = {**info.parameters, "GatewayAlb": metrics[0], "GatewayTargetGroup": metrics[1]}
+        self.reporter(Note(f"{self.name}: arming the 5xx alarm on the gateway route's target "
+                           f"group {metrics[1]}."))
+        if not self.stack.update(parameters=params, template_body=None,
+                                 reporter=self.reporter):
+            return
+
+        def settled() -> StackInfo | None:
+            now = self.stack.describe()
+            return None if now is None or now.status.endswith("_IN_PROGRESS") else now
+
+        done = poll(settled, deadline=Deadline.after(self.clock, timeout), interval=0.5,
+                    max_interval=self.stack.max_poll_interval)
+        if done is None or done.status != "UPDATE_COMPLETE":
+            self.reporter(Note(f"{self.name}: the 5xx alarm could not be armed "
+                               f"({done.status if done else 'timed out'}); deployments are "
+                               "still guarded by the circuit breaker and health checks."))
 
     def _gateway_security_group(self, environment: str, vpc_id: str) -> str:
         """The security group of environment ``environment``'s gateway load balancers, which
@@ -455,6 +513,8 @@ class Service:
             wait=wait,
             on_failure=self._remove_retained_by_failure,
         )
+        if wait and spec.gateway:
+            self._arm_gateway_alarm(spec)
         # The stack is made: a fault while reading its status must not say otherwise.
         return retry_call(self.status, clock=self.clock, seconds=CALL_PATIENCE)
 
@@ -1001,8 +1061,12 @@ class Service:
         """
         from fluoride._settings import update
 
-        return update(self, spec, wait=wait, timeout=timeout,
-                      allow_replacement=allow_replacement)
+        status = update(self, spec, wait=wait, timeout=timeout,
+                        allow_replacement=allow_replacement)
+        if wait and spec.gateway:
+            self._arm_gateway_alarm(spec)
+            status = self.status()
+        return status
 
     # -- exec ------------------------------------------------------------------------------------
 

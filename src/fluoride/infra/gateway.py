@@ -19,7 +19,7 @@ import attrs
 
 from fluoride.aws import Aws, translate
 
-__all__ = ["GatewayRoute", "rule_target_group", "service_route"]
+__all__ = ["GatewayRoute", "metric_names", "rule_target_group", "service_route"]
 
 #: Route states that no longer serve (a route being removed, or one that failed).
 _GONE = ("DELETE_IN_PROGRESS", "DELETE_FAILED", "CREATE_FAILED")
@@ -66,6 +66,17 @@ def service_route(aws: Aws, cluster: str, ecs_service: str) -> GatewayRoute | No
     with translate("DescribeGatewayRoute", arn):
         raw = ecs.describe_gateway_route(gatewayRouteArn=arn).get("gatewayRoute") or {}
     return GatewayRoute.from_api(raw)
+
+
+def metric_names(load_balancer_arn: str, target_group_arn: str) -> tuple[str, str]:
+    """The CloudWatch dimension values of a load balancer and a target group ARN.
+
+    >>> metric_names("arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/gw/1a",
+    ...              "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/t/2b")
+    ('app/gw/1a', 'targetgroup/t/2b')
+    """
+    return (load_balancer_arn.split(":loadbalancer/", 1)[-1],
+            "targetgroup/" + target_group_arn.split(":targetgroup/", 1)[-1])
 
 
 def rule_target_group(aws: Aws, rule_arn: str) -> str | None:

@@ -67,6 +67,7 @@ PARAMETER_FIELDS: Final[Mapping[str, str | None]] = {
     "AdoptedSecretArn": None, "ExtraPolicyArns": "access.extra_policy_arns",
     "PermissionsBoundaryArn": "access.permissions_boundary_arn",
     "Gateway": "gateway", "GatewaySecurityGroup": "gateway",
+    "GatewayAlb": None, "GatewayTargetGroup": None,
 }
 
 #: The data stores' resource types and what users call them.

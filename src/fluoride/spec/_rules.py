@@ -51,7 +51,7 @@ MAX_ENVIRONMENT_RENDERED: Final = 9216
 """Bytes the variables and secret variables may take together in the template, as
 rendered by `render_environment` (escapes and indentation included). CloudFormation limits
 a template body to 51,200 bytes and the template itself, without its comment lines, takes
-about 43,200 (with the gateway's resources, issue 14), so environments up to about 7,900
+about 43,600 (with the gateway's resources, issue 14), so environments up to about 7,500
 bytes go inline and larger ones through the staging bucket (`fluoride.infra.staging`).
 (12,288 until the alarm notifications and ``secret_env`` took 3,000 bytes.) The budget also
 keeps the task definition well under ECS's 64 KiB."""

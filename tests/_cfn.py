@@ -72,8 +72,8 @@ def render(
         values[name] = (
             raw.split(",") if kind.startswith("List<") or kind == ("CommaDelimitedList") else raw
         )
-    service = values["ServiceName"]
-    stack = stack_name or f"fluoride-{service}"
+    # An environment's template has no ServiceName: its callers name the stack.
+    stack = stack_name or f"fluoride-{values['ServiceName']}"
     pseudo = {
         "AWS::AccountId": account,
         "AWS::Region": region,

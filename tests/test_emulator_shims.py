@@ -464,6 +464,30 @@ def _lifecycle(aws: Any) -> Any:
     return [create, left, cancel]
 
 
+@probe("ecs_gateway")
+def _gateway(aws: Any) -> Any:
+    ecs = aws("ecs")
+    create = _attempt(lambda: ecs.create_gateway(
+        name="lab", infrastructureRoleArn="arn:aws:iam::123456789012:role/r",
+        configuration={"hostSharedAlb": {}}), "accepted")
+    routes = _attempt(lambda: ecs.list_gateway_routes(), "accepted")
+    status = _stack(aws, "gateway", {
+        "G": {"Type": "AWS::ECS::Gateway", "Properties": {
+            "GatewayName": "lab", "InfrastructureRoleArn": "arn:aws:iam::123456789012:role/r",
+            "Configuration": {"HostSharedAlb": {}}}}},
+        Outputs={"Arn": {"Value": {"Ref": "G"}}})
+    outputs = aws("cloudformation").describe_stacks(StackName="gateway")["Stacks"][0].get(
+        "Outputs", [])
+    # a connector naming no port of the task, on a cluster with no gateway: taken silently
+    ecs.create_cluster(clusterName="gw")
+    ecs.register_task_definition(family="gw", containerDefinitions=[
+        {"name": "a", "image": "i", "memory": 128}])
+    connector = _attempt(lambda: ecs.create_service(
+        cluster="gw", serviceName="s", taskDefinition="gw", desiredCount=1,
+        gatewayConnectors=[{"portName": "nope"}]), "accepted")
+    return [create, routes, status, [o["OutputValue"] for o in outputs], connector]
+
+
 def probe_unpatched_moto() -> None:
     """Run every probe on plain moto and print the observations as JSON (subprocess entry)."""
     import boto3
@@ -539,6 +563,9 @@ MOTO_5_2_5: dict[str, Any] = {
     "ecs_task_network": False,  # a random 10.x address, outside the default VPC's subnets
     "ecs_tasks": [1, 1],
     "ecs_execute_command": "NotImplementedError",
+    # no gateway API; CloudFormation skips the gateway, and an output of its Ref is dropped
+    "ecs_gateway": ["NotImplementedError", "NotImplementedError", "CREATE_COMPLETE", [],
+                    "accepted"],
     "elbv2_target_health": "healthy",
     "cloudformation_conditions": [],
     "cloudformation_parameters": "['a', 'b']",

@@ -47,6 +47,8 @@ class Combo:
     toggles: Callable[[Prereqs], dict[str, str]]
     adopt_repository: bool = False
     adopt_stores: bool = False
+    #: an environment's gateway (fluoride-env-lab) made beforehand, and the service behind it
+    gateway: bool = False
 
 
 @attrs.frozen
@@ -62,6 +64,7 @@ class Prereqs:
     policy: str
     boundary: str
     kept_secret: str
+    gateway_group: str = ""
 
 
 COMBOS = [
@@ -95,6 +98,10 @@ COMBOS = [
         "TableName": "kept-table", "AdoptTable": "true", "BucketName": "kept-bucket-walk",
         "AdoptBucket": "true", "AdoptSecret": "true", "AdoptedSecretArn": p.kept_secret,
     }, adopt_repository=True, adopt_stores=True),
+    # Behind an environment's ECS gateway (issue 14): no load balancer of its own.
+    Combo("behind-a-gateway", "ap-southeast-2", lambda p: {
+        "Image": PUBLIC_IMAGE, "Gateway": "lab", "GatewaySecurityGroup": p.gateway_group,
+    }, gateway=True),
 ]
 
 # ---------------------------------------------------------------- fixtures
@@ -158,7 +165,19 @@ def _prereqs(clients: Clients) -> Prereqs:
     return Prereqs(vpc=vpc, subnets=subnets, zone_id=zone["HostedZone"]["Id"].split("/")[-1],
                    zone_name=zone_name, certificate=certificate["CertificateArn"],
                    caller_groups=groups, policy=policy["Policy"]["Arn"],
-                   boundary=boundary["Policy"]["Arn"], kept_secret=kept_secret)
+                   boundary=boundary["Policy"]["Arn"], kept_secret=kept_secret,
+                   gateway_group=groups[0])
+
+
+def _gateway(clients: Clients, prereqs: Prereqs) -> None:
+    """The gateway an environment named lab would have (its stack is not the subject)."""
+    role = clients("iam").create_role(RoleName=f"gw-{clients.region}", AssumeRolePolicyDocument=(
+        '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": '
+        '{"Service": "ecs.amazonaws.com"}, "Action": "sts:AssumeRole"}]}'))["Role"]["Arn"]
+    clients("ecs").create_gateway(
+        name="fluoride-env-lab", infrastructureRoleArn=role, deletionProtection=False,
+        configuration={"hostSharedAlb": {"scheme": "internet-facing", "networkConfiguration": {
+            "subnets": prereqs.subnets, "inboundSecurityGroup": prereqs.gateway_group}}})
 
 
 def _declared(parameters: dict[str, str]) -> dict[str, str]:
@@ -199,6 +218,8 @@ def stacks(emulator: Emulator) -> dict[str, Stack]:
     for combo in COMBOS:
         clients = Clients(emulator, combo.region)
         prereqs = _prereqs(clients)
+        if combo.gateway:
+            _gateway(clients, prereqs)
         if combo.adopt_repository:  # a repository kept from an earlier life of the service
             clients("ecr").create_repository(repositoryName="fluoride/walk")
         if combo.adopt_stores and "AdoptTable" in TEMPLATE["Parameters"]:  # and its stores
@@ -342,8 +363,14 @@ def _service(stack: Stack, logical: str, physical: str) -> bool:
     svc = services["services"][0]
     assert svc["launchType"] == "FARGATE"
     assert svc["taskDefinition"] == stack.physical["TaskDefinition"]
-    assert svc["loadBalancers"][0]["targetGroupArn"] == stack.physical["TargetGroup"]
-    assert svc["loadBalancers"][0]["containerName"] == "app"
+    if stack.conditions["OnGateway"]:
+        assert svc.get("loadBalancers", []) == []
+        routes = ecs.list_gateway_routes(cluster=stack.physical["Cluster"],
+                                         service=physical)["gatewayRoutes"]
+        assert [r["serviceContainerPortName"] for r in routes] == ["http"]
+    else:
+        assert svc["loadBalancers"][0]["targetGroupArn"] == stack.physical["TargetGroup"]
+        assert svc["loadBalancers"][0]["containerName"] == "app"
     network = svc["networkConfiguration"]["awsvpcConfiguration"]
     assert sorted(network["subnets"]) == sorted(stack.param("SubnetIds").split(","))
     assert network["assignPublicIp"] == stack.param("AssignPublicIp")
@@ -364,6 +391,14 @@ def _service(stack: Stack, logical: str, physical: str) -> bool:
     tasks = ecs.list_tasks(cluster=stack.physical["Cluster"], serviceName=physical)["taskArns"]
     assert len(tasks) == desired
     return True
+
+
+@check("AWS::ECS::GatewayClusterAssociations")
+def _gateway_association(stack: Stack, logical: str, physical: str) -> bool:
+    found = stack.clients("ecs").list_gateway_cluster_associations(
+        gateway="fluoride-env-lab")["gatewayClusterAssociations"]
+    return any(a["clusterArn"].endswith("/" + stack.physical["Cluster"])
+               and a["status"] == "ACTIVE" for a in found)
 
 
 @check("AWS::ApplicationAutoScaling::ScalableTarget")
@@ -463,7 +498,7 @@ def _security_group(stack: Stack, logical: str, physical: str) -> bool:
 @check("AWS::EC2::SecurityGroupIngress")
 def _ingress(stack: Stack, logical: str, physical: str) -> bool:
     assert physical.startswith("sgr-")
-    group = stack.physical["TaskSecurityGroup"] if logical == "TaskIngressFromAlb" \
+    group = stack.physical["TaskSecurityGroup"] if logical.startswith("TaskIngressFrom") \
         else stack.physical["AlbSecurityGroup"]
     rules = _found(lambda: stack.clients("ec2").describe_security_group_rules(
         Filters=[{"Name": "group-id", "Values": [group]}])["SecurityGroupRules"],
@@ -686,7 +721,10 @@ def test_outputs_match_the_resources(stacks: dict[str, Stack]) -> None:
         out = stack.outputs
         assert out["ClusterName"] == stack.physical["Cluster"]
         assert stack.physical["Service"].endswith("/" + out["EcsServiceName"])
-        assert out["TargetGroupArn"] == stack.physical["TargetGroup"]
+        if stack.conditions["OwnAlb"]:
+            assert out["TargetGroupArn"] == stack.physical["TargetGroup"]
+        else:  # behind a gateway: no load balancer, so no URL of the stack's own
+            assert not {"TargetGroupArn", "LoadBalancerArn", "Url"} & set(out)
         if stack.conditions.get("AdoptSecretOn"):
             assert out["SecretArn"] == stack.param("AdoptedSecretArn")
         else:

@@ -42,8 +42,10 @@ def test_the_wheel_carries_the_template(tmp_path: Path) -> None:
     [path] = wheel.WheelBuilder(str(ROOT)).build(directory=str(tmp_path), versions=["standard"])
     with zipfile.ZipFile(path) as whl:
         names = set(whl.namelist())
-        packaged = whl.read("fluoride/templates/fluoride.yaml")
-    assert packaged == (ROOT / "templates" / "fluoride.yaml").read_bytes()
+        packaged = {t: whl.read(f"fluoride/templates/{t}")
+                    for t in ("fluoride.yaml", "environment.yaml")}
+    for template, body in packaged.items():
+        assert body == (ROOT / "templates" / template).read_bytes(), template
     assert "fluoride/py.typed" in names
     assert "fluoride/infra/template.py" in names
     assert not [n for n in names if n.startswith(("tests/", "templates/", "src/"))]
@@ -97,3 +99,15 @@ def test_progress_events_example(capsys: pytest.CaptureFixture[str]) -> None:
     ]
     assert "RolledBack: The deployment of v2" in lines[2]
     assert "a script logging at INFO shows" in out
+def test_environment_example(capsys: pytest.CaptureFixture[str]) -> None:
+    runpy.run_path(str(EXAMPLES / "environment.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    urls = [line.split()[1] for line in out.splitlines()
+            if line.split()[:1] in (["api"], ["web"], ["jobs"])]
+    assert len(urls) == 3
+    assert len(set(urls)) == 3
+    assert all(u.startswith("https://") for u in urls)
+    assert "services [api, jobs, web]" in out
+    assert "refused: api, jobs, web" in out
+    assert "environment exists: False" in out
+    assert "10 services: own ALBs $164.25/month, one gateway $16.43/month" in out

@@ -45,7 +45,10 @@ ALLOWED: dict[str, set[str]] = {
     # the verbs Service delegates to: they see the layers below and Service (as a type)
     "_settings": BASE | {"spec", "infra", "releases", "stores", "service"},
     "_exec": BASE | {"spec", "infra", "releases", "service"},
-    "client": BASE | {"spec", "infra", "releases", "stores", "logs", "service", "local", "fleet"},
+    # an environment (shared ECS gateway) names the Service handles behind it
+    "environment": BASE | {"spec", "infra", "stores", "service"},
+    "client": BASE | {"spec", "infra", "releases", "stores", "logs", "service", "local", "fleet",
+                      "environment"},
     "fleet": BASE | {"service"},
     # a fleet across accounts and regions: a list of clients
     "multi": BASE | {"spec", "infra", "service", "client", "fleet"},
@@ -53,10 +56,10 @@ ALLOWED: dict[str, set[str]] = {
     "awscli_config": {"errors"},
     "local": {"errors", "names", "infra", "spec"},
     "cli": BASE | {"spec", "infra", "releases", "stores", "logs", "service", "client", "local",
-                   "fleet", "cost", "awscli_config"},
+                   "fleet", "cost", "awscli_config", "environment"},
     # the package exports (lazily) what users catch or annotate, from these layers
     "fluoride": BASE | {"client", "service", "spec", "logs", "stores", "infra", "cost",
-                      "_settings", "fleet", "multi"},
+                      "_settings", "fleet", "multi", "environment"},
 }
 
 

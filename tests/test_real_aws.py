@@ -82,3 +82,61 @@ def test_data_stores_work_with_user_credentials(service: Service) -> None:
     service.bucket.put_bytes("aws-suite.txt", b"hello")
     assert service.bucket.get_bytes("aws-suite.txt") == b"hello"
     assert service.secret.get_json()
+
+
+# -- behind an environment's ECS gateway (issue 14) ----------------------------------------
+# Verified so far only against the published API model and CloudFormation schemas; this is
+# the case that checks them on a real gateway: HTTPS at a generated hostname, a broken
+# image rolled back on the route's health, and the environment's delete refused while used.
+
+
+@pytest.fixture(scope="module")
+def gateway_service() -> Iterator[tuple[Service, str]]:
+    from fluoride import EnvironmentSpec
+
+    reason = _enabled()
+    if reason:
+        pytest.skip(reason)
+    fl = Fluoride()
+    suffix = uuid.uuid4().hex[:6]
+    env = fl.environment(f"flenv-{suffix}")
+    started = time.monotonic()
+    env.create(EnvironmentSpec())
+    print(f"environment create took {time.monotonic() - started:.0f} s")
+    svc = fl.service(f"flgw-{suffix}")
+    try:
+        svc.create(ServiceSpec(port=80, health_path="/", gateway=env.name), image=GOOD_IMAGE)
+        yield svc, env.name
+    finally:
+        svc.delete(purge_data=True)
+        env.delete()
+
+
+def test_gateway_service_answers_over_https(gateway_service: tuple[Service, str]) -> None:
+    svc, environment = gateway_service
+    assert svc.status().environment == environment
+    url = svc.url
+    assert url is not None
+    assert url.startswith("https://")
+    deadline = time.monotonic() + 300  # the route's certificate and DNS may take a while
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                assert response.status == 200
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(10)
+
+
+def test_gateway_broken_image_rolls_back(gateway_service: tuple[Service, str]) -> None:
+    from fluoride import EnvironmentInUse
+
+    svc, environment = gateway_service
+    before = svc.status().image
+    with pytest.raises(RolledBack):
+        svc.deploy(BAD_IMAGE, timeout=900)
+    assert svc.status().image == before
+    with pytest.raises(EnvironmentInUse):
+        Fluoride().environment(environment).delete()

@@ -98,6 +98,8 @@ FACTORS: dict[str, tuple[str, ...]] = {
     "region": ("us-east-1", "ap-southeast-3", "eu-west-1", "sa-east-1"),
     # Alarm notifications: none, the given topics only, one address, four addresses.
     "notify": ("none", "topics", "one-email", "four-emails"),
+    # Ingress: the service's own load balancer, or an environment's ECS gateway (issue 14).
+    "ingress_by": ("own-alb", "gateway"),
 }
 
 
@@ -188,6 +190,10 @@ def parameters_for(row: dict[str, str]) -> Params:
         p["AlarmActionArns"] = [topic + "team-alarms", topic + "pager"]
     if row["boundary"] == "set":
         p["PermissionsBoundaryArn"] = f"arn:aws:iam::{ACCOUNT}:policy/fluoride-boundary"
+    if row["ingress_by"] == "gateway":
+        p.update(Gateway="lab", GatewaySecurityGroup="sg-0a23456789abcdef0",
+                 GatewayAlb="app/ecs-gw-lab/0123456789abcdef",
+                 GatewayTargetGroup="targetgroup/ecs-gw-0123/0123456789abcdef")
     return p
 
 

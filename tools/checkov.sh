@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run checkov (security policies) on the one CloudFormation template, offline.
+# Run checkov (security policies) on the CloudFormation templates, offline.
 #
 # checkov lives in its own virtual environment (.venv-checkov at the repository root)
 # because its dependency pins clash with the project's; it is created on first use.
@@ -7,11 +7,16 @@
 # Exit status: non-zero when any check fails (each accepted finding is skipped in the
 # template's resource Metadata, with the reason).
 #
-# Usage: tools/checkov.sh [TEMPLATE]   (default: templates/fluoride.yaml)
+# Usage: tools/checkov.sh [TEMPLATE...]
+#   (default: templates/fluoride.yaml and templates/environment.yaml)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-template="${1:-$root/templates/fluoride.yaml}"
+if [[ $# -eq 0 ]]; then
+    set -- "$root/templates/fluoride.yaml" "$root/templates/environment.yaml"
+fi
+files=()
+for template in "$@"; do files+=(--file "$template"); done
 venv="${CHECKOV_VENV:-$root/.venv-checkov}"
 version="${CHECKOV_VERSION:-3.2.533}"
 python="${PYTHON:-python3}"
@@ -36,4 +41,4 @@ exec "$venv/bin/checkov" \
     --quiet --compact \
     --skip-download \
     --framework cloudformation \
-    --file "$template"
+    "${files[@]}"

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from fluoride._settings import StoreReplacementRefused
     from fluoride.client import Fluoride, LocalFluoride
     from fluoride.cost import CostEstimate
+    from fluoride.environment import Environment, EnvironmentStatus
     from fluoride.errors import (
         AwsError,
         ConfigError,
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
         DeploymentInProgress,
         DeploymentTimeout,
         EmulatorError,
+        EnvironmentInUse,
+        EnvironmentNotFound,
         FieldError,
         FluorideError,
         ImageNotFound,
@@ -64,13 +67,16 @@ if TYPE_CHECKING:
     from fluoride.logs import LogLine, LogLines, LogStream
     from fluoride.multi import Fleet
     from fluoride.service import DeleteResult, Service, ServiceStatus
-    from fluoride.spec import ServiceSpec
+    from fluoride.spec import EnvironmentSpec, ServiceSpec
     from fluoride.stores.data import Bucket, Items, Objects, ObjectSummary, Secret, Table
 
 # public name -> the module that defines it
 _WHERE: dict[str, str] = {
     "Fluoride": "fluoride.client",
     "LocalFluoride": "fluoride.client",
+    "Environment": "fluoride.environment",
+    "EnvironmentStatus": "fluoride.environment",
+    "EnvironmentSpec": "fluoride.spec",
     "Outcome": "fluoride._release",
     "Release": "fluoride._release",
     "ReleaseList": "fluoride._release",
@@ -118,6 +124,8 @@ _WHERE: dict[str, str] = {
             "DeploymentInProgress",
             "DeploymentTimeout",
             "EmulatorError",
+            "EnvironmentInUse",
+            "EnvironmentNotFound",
             "FieldError",
             "FluorideError",
             "ImageNotFound",
@@ -173,6 +181,11 @@ __all__ = [
     "DeploymentProgress",
     "DeploymentTimeout",
     "EmulatorError",
+    "Environment",
+    "EnvironmentInUse",
+    "EnvironmentNotFound",
+    "EnvironmentSpec",
+    "EnvironmentStatus",
     "FieldError",
     "Fleet",
     "FleetFailed",

@@ -290,7 +290,11 @@ def update(
     if not wait:
         return svc.status()
     if the_plan.restarts_tasks and entry is not None:
-        where = ServiceOutputs.from_info(info)  # the outputs a rollout needs never change
+        where = ServiceOutputs.from_info(info)  # the outputs a rollout needs never change,
+        gateway = desired.parameters.get("Gateway") or None
+        if gateway != where.gateway:  # but the target group does, between ALB and gateway
+            where = attrs.evolve(where, gateway=gateway,
+                                 target_group=None if gateway else where.target_group)
         _follow(svc, deployments, where, entry[1], ecs, the_plan, deadline)
     else:
         _wait_stack(svc, the_plan, seen, deadline, entry)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from fluoride._release import Release
     from fluoride.aws import Aws
+    from fluoride.environment import Environment
     from fluoride.errors import FieldError
     from fluoride.events import Progress, Reporter
     from fluoride.fleet import FleetResult, StatusList
@@ -234,6 +235,17 @@ class Fluoride:
 
         return Service(name=name, aws=self.aws, reporter=self.reporter, clock=self.clock,
                        poll_interval=self.poll_interval)
+
+    def environment(self, name: str) -> Environment:
+        """A handle on the environment ``name`` (a shared ECS gateway); validates the name,
+        makes no AWS call.
+
+        .. versionadded:: 0.3.0
+        """
+        from fluoride.environment import Environment
+
+        return Environment(name=name, aws=self.aws, reporter=self.reporter, clock=self.clock,
+                           poll_interval=self.poll_interval)
 
     def _budget(self, rate: float | None) -> RateBudget | None:
         """The shared call budget: ``rate``, or the default for where calls go."""

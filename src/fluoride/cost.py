@@ -29,7 +29,16 @@ from fluoride.infra.prices import PRICES, PriceTable, RegionPrices
 if TYPE_CHECKING:
     from fluoride.spec import ServiceSpec
 
-__all__ = ["HOURS_PER_MONTH", "CostEstimate", "CostLine", "Usage", "estimate_cost"]
+__all__ = [
+    "HOURS_PER_MONTH",
+    "ROUTES_PER_ALB",
+    "CostEstimate",
+    "CostLine",
+    "IngressComparison",
+    "Usage",
+    "compare_ingress",
+    "estimate_cost",
+]
 
 HOURS_PER_MONTH: Final = 730
 """Hours in the month the estimate assumes (AWS's own pricing examples use 730)."""
@@ -220,8 +229,15 @@ def estimate_cost(
 
 def _lines(spec: ServiceSpec, p: RegionPrices, u: Usage) -> Iterator[CostLine]:
     yield from _fargate(spec, p)
-    yield _line("Load balancer hours", HOURS_PER_MONTH * p.alb_hour,
-                f"{HOURS_PER_MONTH} h x {_usd(p.alb_hour)}")
+    if spec.gateway is None:
+        yield _line("Load balancer hours", HOURS_PER_MONTH * p.alb_hour,
+                    f"{HOURS_PER_MONTH} h x {_usd(p.alb_hour)}")
+    else:
+        yield _line("Load balancer hours", HOURS_PER_MONTH * p.alb_hour,
+                    f"not in the total: environment {spec.gateway}'s gateway pays "
+                    f"{HOURS_PER_MONTH} h x {_usd(p.alb_hour)} per shared load balancer, "
+                    "shared by its services (compare_ingress shows the split)",
+                    in_total=False)
     new_connections = u.requests_per_second / 25  # an LCU: 25 new connections a second
     gb_per_hour = u.requests_per_second * u.kb_per_request * 3600 / 1e6  # or 1 GB an hour
     lcus = max(new_connections, gb_per_hour)
@@ -347,3 +363,98 @@ def _emails(spec: ServiceSpec) -> Sequence[str]:
 
 def _topics(spec: ServiceSpec) -> Sequence[str]:
     return [n for n in spec.notify if n.startswith("arn:")]
+
+
+ROUTES_PER_ALB: Final = 100
+"""Services one of a gateway's shared load balancers is assumed to carry: each route is a
+host-header rule, and an ALB takes 100 rules by default (ELB's quota). How ECS spreads
+routes over its shared load balancers is not published; this is the assumption."""
+
+
+@attrs.frozen
+class IngressComparison:
+    """``services`` services with a load balancer each, against one gateway's shared ones.
+
+    Only what differs is priced: load balancer hours (an ALB bills every hour it exists,
+    busy or not). Traffic (LCUs), access logs and everything else cost the same either way
+    and are left out.
+
+    Attributes:
+        services: How many services.
+        region: The region priced.
+        prices_as_of: The date of the prices.
+        alb_month: One ALB's hours a month, USD.
+        gateway_albs: The shared load balancers the gateway is assumed to run:
+            ``ceil(services / ROUTES_PER_ALB)``.
+        own_albs: USD a month with a load balancer per service.
+        gateway: USD a month with one gateway.
+    """
+
+    services: int
+    region: str
+    prices_as_of: dt.date
+    alb_month: float
+    gateway_albs: int
+    own_albs: float
+    gateway: float
+
+    @property
+    def own_per_service(self) -> float:
+        """The per-service floor with a load balancer each, USD a month."""
+        return _cents(self.own_albs / self.services)
+
+    @property
+    def gateway_per_service(self) -> float:
+        """The per-service floor behind the gateway, USD a month."""
+        return _cents(self.gateway / self.services)
+
+    def __str__(self) -> str:
+        albs = f"{self.gateway_albs} shared ALB{'s' if self.gateway_albs != 1 else ''}"
+        return (f"{self.services} service{'s' if self.services != 1 else ''}: own ALBs "
+                f"${self.own_albs:,.2f}/month, one gateway ${self.gateway:,.2f}/month "
+                f"({albs}; per service ${self.own_per_service:,.2f} vs "
+                f"${self.gateway_per_service:,.2f}; load balancer hours only, "
+                f"{self.region}, prices as of {self.prices_as_of.isoformat()})")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"services": self.services, "region": self.region,
+                "prices_as_of": self.prices_as_of.isoformat(), "alb_month": self.alb_month,
+                "gateway_albs": self.gateway_albs, "own_albs": self.own_albs,
+                "gateway": self.gateway, "own_per_service": self.own_per_service,
+                "gateway_per_service": self.gateway_per_service}
+
+    def _repr_html_(self) -> str:
+        return f"<p>{html_escape(str(self))}</p>"
+
+
+def compare_ingress(services: int, *, region: str, max_albs: int = 10,
+                    prices: PriceTable = PRICES) -> IngressComparison:
+    """What ``services`` services pay for load balancer hours a month with an ALB each,
+    and behind one environment's gateway (`IngressComparison`); pure arithmetic.
+
+    >>> c = compare_ingress(10, region="us-east-1")
+    >>> (c.gateway_albs, c.own_albs > 9 * c.gateway)
+    (1, True)
+
+    Raises:
+        FluorideError: ``services`` or ``max_albs`` below 1, more services than
+            ``max_albs`` load balancers carry, or ``region`` not in ``prices``.
+
+    .. versionadded:: 0.3.0
+    """
+    for name, value in (("services", services), ("max_albs", max_albs)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise FluorideError(f"{name} must be a whole number of 1 or more, got {value!r}.")
+    p = region_prices(region, prices)
+    alb_month = HOURS_PER_MONTH * p.alb_hour
+    albs = -(-services // ROUTES_PER_ALB)
+    if albs > max_albs:
+        raise FluorideError(
+            f"{services} services need {albs} shared load balancers at {ROUTES_PER_ALB} "
+            f"routes each; a gateway with max_albs={max_albs} runs at most {max_albs}.",
+            hint="Split them over several environments, or raise max_albs (AWS's default "
+            "limit is 10).")
+    return IngressComparison(services=services, region=region, prices_as_of=prices.as_of,
+                             alb_month=_cents(alb_month), gateway_albs=albs,
+                             own_albs=_cents(services * alb_month),
+                             gateway=_cents(albs * alb_month))

@@ -24,6 +24,8 @@ __all__ = [
     "DeploymentInProgress",
     "DeploymentTimeout",
     "EmulatorError",
+    "EnvironmentInUse",
+    "EnvironmentNotFound",
     "FieldError",
     "FluorideError",
     "ImageNotFound",
@@ -227,6 +229,19 @@ class ServiceNotFound(AwsError):
 
 class ServiceExists(AwsError):
     """A stack for this service already exists."""
+
+
+class EnvironmentNotFound(AwsError):
+    """The environment has no stack in this account and region."""
+
+
+class EnvironmentInUse(AwsError):
+    """The environment cannot be deleted: ``services`` still run behind its gateway."""
+
+    def __init__(self, message: str, *, services: Sequence[str] = (),
+                 resource: str | None = None, hint: str | None = None) -> None:
+        self.services = list(services)
+        super().__init__(message, resource=resource, hint=hint)
 
 
 class NoDefaultVpc(AwsError):

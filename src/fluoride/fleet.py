@@ -285,11 +285,13 @@ class StatusList(list[ServiceStatus]):
             return StatusList(super().__getitem__(index))
         return super().__getitem__(index)
 
-    def rows(self) -> list[tuple[str, str, str, str, str, str]]:
-        """One row per service: name, state, stack status, tasks, image, url."""
+    def rows(self) -> list[tuple[str, str, str, str, str, str, str]]:
+        """One row per service: name, state, stack status, tasks, image, url, environment
+        (whose gateway serves it; ``(own ALB)`` for its own load balancer)."""
         return [
             (_where(s), s.state.value, s.stack_status, f"{s.running}/{s.desired}/{s.pending}",
-             s.release.short if s.release else (s.image or "(none yet)"), s.url or "")
+             s.release.short if s.release else (s.image or "(none yet)"), s.url or "",
+             s.environment or "(own ALB)")
             for s in self
         ]
 
@@ -300,7 +302,8 @@ class StatusList(list[ServiceStatus]):
     def _repr_html_(self) -> str:
         return _html_table(
             f"{len(self)} Fluoride service(s)",
-            ("service", "state", "stack status", "tasks (run/want/pend)", "image", "url"),
+            ("service", "state", "stack status", "tasks (run/want/pend)", "image", "url",
+             "environment"),
             self.rows(),
         )
 

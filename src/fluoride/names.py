@@ -19,6 +19,10 @@ VERSION_TAG: Final = "fluoride:version"
 DEFAULT_TIMEOUT: Final = 900.0
 #: Secrets Manager's recovery window for a deleted secret, in days (AWS allows 7 to 30).
 DEFAULT_RECOVERY_DAYS: Final = 30
+#: Every environment's stack (and its ECS gateway) is named ``fluoride-env-<environment>``.
+ENVIRONMENT_STACK_PREFIX: Final = "fluoride-env-"
+#: The stack tag that marks a Fluoride environment (its value is the environment name).
+ENVIRONMENT_TAG: Final = "fluoride:environment"
 #: CloudFormation's limit for a template sent in the request body, in bytes.
 MAX_INLINE_TEMPLATE: Final = 51_200
 
@@ -26,6 +30,11 @@ MAX_INLINE_TEMPLATE: Final = 51_200
 def stack_name(service: str) -> str:
     """The stack that holds ``service``."""
     return STACK_PREFIX + service
+
+
+def environment_stack_name(environment: str) -> str:
+    """The stack that holds ``environment`` (its gateway has the same name)."""
+    return ENVIRONMENT_STACK_PREFIX + environment
 
 
 def repository_name(service: str) -> str:

@@ -165,6 +165,8 @@ class ServiceStatus:
     notifies: tuple[str, ...] = ()
     account: str | None = None
     region: str | None = None
+    #: the environment whose gateway serves the service; ``None``: its own load balancer
+    environment: str | None = None
 
     @property
     def alarms_notify(self) -> str:
@@ -201,6 +203,8 @@ class ServiceStatus:
             ("tasks running / desired / pending", f"{self.running} / {self.desired} / "
                                                   f"{self.pending}"),
             ("url", Html(html_link(self.url)) if self.url else ""),
+            ("ingress", f"environment {self.environment}'s gateway" if self.environment
+             else "own load balancer"),
             ("release", self.release.short if self.release else (self.image or "none yet")),
         ]
         rows.append(("alarms notify", self.alarms_notify))
@@ -408,7 +412,96 @@ class Service:
             adopt_secret=secret is not None,
             adopted_secret_arn=secret.arn if secret is not None else None,
             alarm_topic_arn=self._alarm_topic_arn() if spec.notify else None,
+            gateway_security_group=(self._gateway_security_group(spec.gateway, network.vpc_id)
+                                    if spec.gateway else None),
+            gateway_metrics=self._gateway_metrics(spec),
         )
+
+    def _gateway_metrics(self, spec: ServiceSpec, info: StackInfo | None = None
+                         ) -> tuple[str, str] | None:
+        """The 5xx alarm's dimensions behind ``spec.gateway``: the service's route's load
+        balancer and target group, once the stack is behind that gateway and ECS has made
+        the route; ``None`` before (or with ``alarm_rollback`` off)."""
+        if not (spec.gateway and spec.alarm_rollback):
+            return None
+        if info is None:
+            info = retry_call(self.stack.describe, clock=self.clock, seconds=CALL_PATIENCE)
+        if info is None or info.parameters.get("Gateway") != spec.gateway:
+            return None
+        from fluoride.infra.gateway import metric_names, rule_target_group, service_route
+
+        cluster, ecs_name = info.outputs.get("ClusterName"), info.outputs.get("EcsServiceName")
+        if not (cluster and ecs_name):
+            return None
+        route = retry_call(lambda: service_route(self.aws, cluster, ecs_name),
+                           clock=self.clock, seconds=CALL_PATIENCE)
+        if route is None or not (route.listener_rule and route.load_balancer):
+            return None
+        rule = route.listener_rule
+        group = retry_call(lambda: rule_target_group(self.aws, rule), clock=self.clock,
+                           seconds=CALL_PATIENCE)
+        return None if group is None else metric_names(route.load_balancer, group)
+
+    def _arm_gateway_alarm(self, spec: ServiceSpec, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+        """Behind a gateway, point the 5xx alarm at the route's target group once ECS has
+        made the route (a second, small stack update: the alarm and the service's alarm
+        list; no task restarts). Not armed is said, not raised: the circuit breaker and the
+        health-check verdict still guard deployments."""
+        info = retry_call(self.stack.describe, clock=self.clock, seconds=CALL_PATIENCE)
+        metrics = self._gateway_metrics(spec, info)
+        if info is None or metrics is None:
+            return
+        if (info.parameters.get("GatewayAlb"), info.parameters.get("GatewayTargetGroup")) \
+                == metrics:
+            return
+        from fluoride.waiting import Deadline, poll
+
+        params = {**info.parameters, "GatewayAlb": metrics[0], "GatewayTargetGroup": metrics[1]}
+        self.reporter(Note(self.name, f"arming the 5xx alarm on the gateway route's target "
+                           f"group {metrics[1]}."))
+        if not self.stack.update(parameters=params, template_body=None,
+                                 reporter=self.reporter):
+            return
+
+        def settled() -> StackInfo | None:
+            now = self.stack.describe()
+            return None if now is None or now.status.endswith("_IN_PROGRESS") else now
+
+        done = poll(settled, deadline=Deadline.after(self.clock, timeout), interval=0.5,
+                    max_interval=self.stack.max_poll_interval)
+        if done is None or done.status != "UPDATE_COMPLETE":
+            self.reporter(Note(self.name, f"the 5xx alarm could not be armed "
+                               f"({done.status if done else 'timed out'}); deployments are "
+                               "still guarded by the circuit breaker and health checks."))
+
+    def _gateway_security_group(self, environment: str, vpc_id: str) -> str:
+        """The security group of environment ``environment``'s gateway load balancers, which
+        the tasks will admit; the environment must exist, complete, in the service's VPC."""
+        from fluoride.errors import EnvironmentNotFound
+        from fluoride.names import ENVIRONMENT_TAG, environment_stack_name
+
+        env_stack = Stack(self.aws, environment_stack_name(environment), clock=self.clock)
+        info = retry_call(env_stack.describe, clock=self.clock, seconds=CALL_PATIENCE)
+        group = info.outputs.get("GatewaySecurityGroupId") if info is not None else None
+        if info is None or info.tags.get(ENVIRONMENT_TAG) != environment or not group:
+            state = "does not exist" if info is None else f"is {info.status}"
+            raise EnvironmentNotFound(
+                f"The environment {environment!r} named by gateway {state}, so {self.name} "
+                "cannot be put behind its gateway. Nothing was changed.",
+                resource=environment_stack_name(environment),
+                hint=f"Create it first: fl.environment({environment!r}).create(), or "
+                f"`fluoride env create {environment}`; or leave gateway unset for a load "
+                "balancer of the service's own.",
+            )
+        env_vpc = info.outputs.get("VpcId") or info.parameters.get("VpcId")
+        if env_vpc and env_vpc != vpc_id:
+            raise ConfigError(
+                f"{self.name} would run in {vpc_id}, but environment {environment!r}'s gateway "
+                f"is in {env_vpc}; a gateway reaches only tasks in its own VPC.",
+                hint="Give the service that VPC (network.vpc_id and subnet_ids), or use an "
+                "environment in the service's VPC.",
+            )
+        return group
 
     def _alarm_topic_arn(self) -> str:
         """The ARN the stack's alarm topic gets (named, so the alarms can name it)."""
@@ -559,6 +652,8 @@ class Service:
             wait=wait,
             on_failure=self._remove_retained_by_failure,
         )
+        if wait and spec.gateway:
+            self._arm_gateway_alarm(spec)
         # The stack is made: a fault while reading its status must not say otherwise.
         return retry_call(self.status, clock=self.clock, seconds=CALL_PATIENCE)
 
@@ -664,18 +759,41 @@ class Service:
             desired=desired,
             running=running,
             pending=pending,
-            url=info.outputs.get("Url") or None,
+            url=self._url(info),
             outputs=dict(info.outputs),
             image=info.parameters.get("Image") or None,
             reason=info.reason,
             template=template_note(info.tags, template=load_template(), version=version()),
             notifies=_notifies(self.name, info.parameters),
+            environment=info.parameters.get("Gateway") or None,
         )
 
     @property
     def url(self) -> str | None:
-        """Where the service answers (``https://`` with a domain), or ``None``."""
-        return self.stack.require().outputs.get("Url") or None
+        """Where the service answers (``https://`` with a domain or behind a gateway, where
+        it is the route's generated hostname), or ``None``."""
+        return self._url(self.stack.require())
+
+    def _url(self, info: StackInfo) -> str | None:
+        if not info.parameters.get("Gateway"):
+            return info.outputs.get("Url") or None
+        from fluoride.infra.gateway import service_route
+
+        cluster, ecs_name = info.outputs.get("ClusterName"), info.outputs.get("EcsServiceName")
+        if not (cluster and ecs_name):
+            return None
+        route = retry_call(lambda: service_route(self.aws, cluster, ecs_name), clock=self.clock,
+                           seconds=CALL_PATIENCE)
+        return route.url if route is not None else None
+
+    @property
+    def environment(self) -> str | None:
+        """The environment whose gateway serves the service, or ``None`` (its own load
+        balancer). One DescribeStacks.
+
+        .. versionadded:: 0.3.0
+        """
+        return self.stack.require().parameters.get("Gateway") or None
 
     # -- owned data ----------------------------------------------------------------------
 
@@ -1107,10 +1225,15 @@ class Service:
         """
         from fluoride._settings import update
 
-        return self._operation(
-            "update", lambda: update(self, spec, wait=wait, timeout=timeout,
-                                     allow_replacement=allow_replacement),
-            _status_summary)
+        def run() -> ServiceStatus:
+            status = update(self, spec, wait=wait, timeout=timeout,
+                            allow_replacement=allow_replacement)
+            if wait and spec.gateway:
+                self._arm_gateway_alarm(spec)
+                status = self.status()
+            return status
+
+        return self._operation("update", run, _status_summary)
 
     # -- exec ------------------------------------------------------------------------------------
 

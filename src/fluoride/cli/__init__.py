@@ -64,6 +64,7 @@ class FluorideGroup(click.Group):
         "update": "fluoride.cli.day_two:update",
         "exec": "fluoride.cli.day_two:exec_",
         "cost": "fluoride.cli.cost:cost",
+        "env": "fluoride.cli.env:env",
         "awscli": "fluoride.cli.awscli:awscli",
     }
 

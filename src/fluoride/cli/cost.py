@@ -43,13 +43,27 @@ def estimate_table(estimate: CostEstimate) -> object:
 @click.option("--refresh-prices", is_flag=True,
               help="Read current prices from the AWS Price List API (needs credentials "
                    "and pricing:GetProducts) instead of the shipped table.")
+@click.option("--services", "services", type=int, default=None,
+              help="Compare, for this many services, a load balancer each against one "
+                   "environment's shared gateway (load balancer hours only).")
 @click.pass_obj
 def cost(opts: Options, name: str | None, config: Path | None, output: str | None,
-         refresh_prices: bool) -> None:
+         refresh_prices: bool, services: int | None) -> None:
     """Estimate NAME's monthly cost in USD before creating it (no AWS call unless
-    --refresh-prices)."""
+    --refresh-prices); with --services N, own ALBs against one gateway for N services."""
     from fluoride.cli import _console, client
     from fluoride.spec import ServiceSpec, load_config
+
+    if services is not None:
+        from fluoride.cost import compare_ingress
+
+        with client(opts) as fl:
+            comparison = compare_ingress(services, region=fl.region)
+        if (output or opts.output) == "json":
+            click.echo(json.dumps(comparison.to_json(), indent=2, sort_keys=True))
+        else:
+            click.echo(str(comparison))
+        return
 
     config_name, spec = (None, ServiceSpec()) if config is None else load_config(config)
     with client(opts) as fl:

@@ -75,10 +75,12 @@ def status_table(statuses: Sequence[ServiceStatus]) -> Table:
     """Services, one a row: state, stack status, task counts, what serves, URL."""
     return table(
         "Fluoride services",
-        ["service", "state", "stack status", "tasks (run/want/pend)", "image", "url"],
+        ["service", "state", "stack status", "tasks (run/want/pend)", "image", "url",
+         "environment"],
         [
             (s.name, s.state.value, s.stack_status, f"{s.running}/{s.desired}/{s.pending}",
-             s.release.short if s.release else (s.image or "(none yet)"), s.url)
+             s.release.short if s.release else (s.image or "(none yet)"), s.url,
+             s.environment or "(own ALB)")
             for s in statuses
         ],
     )

@@ -67,6 +67,8 @@ PARAMETER_FIELDS: Final[Mapping[str, str | None]] = {
     "AdoptRepository": None, "AdoptTable": None, "AdoptBucket": None, "AdoptSecret": None,
     "AdoptedSecretArn": None, "ExtraPolicyArns": "access.extra_policy_arns",
     "PermissionsBoundaryArn": "access.permissions_boundary_arn",
+    "Gateway": "gateway", "GatewaySecurityGroup": "gateway",
+    "GatewayAlb": None, "GatewayTargetGroup": None,
 }
 
 #: The data stores' resource types and what users call them.
@@ -385,6 +387,7 @@ def _consequences(
     if lb_replaced or old_params.get("Public") != new_params.get("Public"):
         said.append("The load balancer is replaced: the URL changes (status().url has the "
                     "new one), and it answers only once the new one is ready.")
+    said += _gateway_move(old_params.get("Gateway", ""), new_params.get("Gateway", ""))
     domain = ("HostedZoneId", "HostedZoneName", "Subdomain", "CertificateArn",
               "RequestCertificate")
     if any(old_params.get(k, "") != new_params.get(k, "") for k in domain):
@@ -394,6 +397,23 @@ def _consequences(
            and s.new == "true" for s in settings):
         said.append("A new store is created (empty).")
     return said
+
+
+def _gateway_move(old: str, new: str) -> list[str]:
+    """What moving between the service's own load balancer and an environment's gateway
+    means (``""``: its own load balancer)."""
+    if old == new:
+        return []
+    if not old:
+        return [f"The URL changes: the service moves from its own load balancer to the "
+                f"gateway of environment {new}, which gives it a generated https:// hostname "
+                "(status().url has it); its load balancer, listeners, target group and "
+                "load balancer security group are removed."]
+    if not new:
+        return [f"The URL changes: the service leaves the gateway of environment {old} for "
+                "a load balancer of its own (status().url has the new URL)."]
+    return [f"The URL changes: the service moves from the gateway of environment {old} to "
+            f"that of environment {new} (status().url has the new https:// hostname)."]
 
 
 def make_plan(

@@ -1,4 +1,5 @@
-"""The one CloudFormation template: where it lives and how it is read.
+"""The CloudFormation templates (a service's and an environment's): where they live and
+how they are read.
 
 The design card keeps it at the repository's top level, ``templates/fluoride.yaml``; the
 wheel carries it inside the package (hatch ``force-include``), so an installed Fluoride
@@ -28,3 +29,15 @@ def template_path() -> Path:
 def load_template() -> str:
     """The template's text, with its comments (read once per process)."""
     return template_path().read_text("utf-8")
+
+
+def environment_template_path() -> Path:
+    """The environment template (``templates/environment.yaml``), packaged or the
+    checkout's."""
+    return template_path().with_name("environment.yaml")
+
+
+@cache
+def load_environment_template() -> str:
+    """The environment template's text, with its comments (read once per process)."""
+    return environment_template_path().read_text("utf-8")

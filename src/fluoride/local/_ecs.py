@@ -41,6 +41,7 @@ from moto.elbv2.models import elbv2_backends
 from moto.moto_api._internal import mock_random
 from moto.secretsmanager.models import secretsmanager_backends
 
+from fluoride.local import _gateway
 from fluoride.local._context import note_deployment
 from fluoride.local._errors import AWS_ERRORS, is_aws_error, log, tolerated
 from fluoride.local._images import ResolvedImage, min_memory, resolve_image
@@ -583,8 +584,8 @@ def _settings(sim: ServiceSim, task: SimTask) -> RolloutSettings | None:
     aws = RolloutSettings()
     values: dict[str, Any] = {}
     backend = elbv2_backends[sim.backend.account_id][sim.backend.region_name]
-    for lb in list(getattr(sim.service, "load_balancers", None) or []):
-        target_group = backend.target_groups.get(lb.get("targetGroupArn") or "")
+    for arn, _ in _target_groups(sim, task.deployment.task_definition):
+        target_group = backend.target_groups.get(arn)
         if target_group is None:
             continue
         values["interval"] = _number(target_group.health_check_interval_seconds, aws.interval)
@@ -610,6 +611,21 @@ def _settings(sim: ServiceSim, task: SimTask) -> RolloutSettings | None:
 
 
 # ------------------------------------------------------------------ tasks
+
+
+def _target_groups(sim: ServiceSim, task_definition: str) -> list[tuple[str, int | None]]:
+    """Where a task of ``task_definition`` registers: (target group ARN, container port) of
+    each of the service's load balancers, then of each of its gateway routes."""
+    found: list[tuple[str, int | None]] = [
+        (str(lb["targetGroupArn"]), lb.get("containerPort"))
+        for lb in list(getattr(sim.service, "load_balancers", None) or [])
+        if lb.get("targetGroupArn")]
+    try:
+        td = _task_definition(sim, task_definition)
+    except AWS_ERRORS:  # deregistered since: the route's own port
+        td = None
+    found.extend(_gateway.route_targets(sim.backend, sim.service, td))
+    return found
 
 
 def _network_configuration(sim: ServiceSim) -> dict[str, Any] | None:
@@ -726,17 +742,13 @@ def _task_started(sim: ServiceSim, task: SimTask, t: float) -> None:
         _task_failed(sim, task, t, reason="OutOfMemoryError: Container killed due to memory usage",
                      stop_code="EssentialContainerExited", exit_code=137, drain=False)
         return
-    load_balancers = list(getattr(sim.service, "load_balancers", None) or [])
     registered: list[str] = []
-    for lb in load_balancers:
-        arn = lb.get("targetGroupArn")
-        if not arn:
-            continue
+    for arn, container_port in _target_groups(sim, task.deployment.task_definition):
         target_group = elbv2_backends[sim.backend.account_id][sim.backend.region_name] \
             .target_groups.get(arn)
         if target_group is None:
             continue
-        port = int(lb.get("containerPort") or target_group.port or 80)
+        port = int(container_port or target_group.port or 80)
         assert task.ip is not None
         target_group.targets[task.ip] = {"Id": task.ip, "Port": port}
         target_group.deregistered_targets.pop(task.ip, None)

@@ -52,6 +52,7 @@ from fluoride.releases.observe import (
     CONNECTION_ERRORS,
     ServiceOutputs,
     TargetHealth,
+    gateway_target_group,
     served,
     stack_phase,
     stack_task_definition,
@@ -149,6 +150,7 @@ class _Follower:
     events: list[str] = attrs.field(factory=list)
     _seen: set[str] = attrs.field(factory=set)
     _last: DeploymentProgress | None = None
+    _route_target_group: str | None = None
 
     def check(self) -> _Judged | None:
         """One look; its verdict when decided, ``None`` to look again."""
@@ -187,8 +189,14 @@ class _Follower:
         serves_ours = any(
             d.task_definition == self.task_definition and d.running > 0 for d in ecs.deployments
         )
-        if self.task_definition is not None and serves_ours and self.where.target_group:
-            health = target_health(owner.aws, self.where.target_group)
+        target_group = self.where.target_group
+        if target_group is None and self.where.gateway and serves_ours:
+            # Behind a gateway: the route's target group, once ECS has made the route.
+            target_group = self._route_target_group or gateway_target_group(
+                owner.aws, self.where.cluster, self.where.ecs_service)
+            self._route_target_group = target_group
+        if self.task_definition is not None and serves_ours and target_group:
+            health = target_health(owner.aws, target_group)
         self._report_progress(ours, health, ecs)
         verdict = judge(Look(
             stack=stack_phase(info.state), deployments=ecs.deployments,

@@ -25,6 +25,7 @@ __all__ = [
     "Served",
     "ServiceOutputs",
     "TargetHealth",
+    "gateway_target_group",
     "served",
     "stack_phase",
     "stack_task_definition",
@@ -82,6 +83,9 @@ class ServiceOutputs:
     repository: str
     repository_uri: str
     log_bucket: str
+    #: the environment whose gateway serves the service (``None``: its own load balancer);
+    #: then ``target_group`` is ``None`` and the route's is looked up (`gateway_target_group`)
+    gateway: str | None = None
 
     @classmethod
     def from_info(cls, info: StackInfo) -> ServiceOutputs:
@@ -103,7 +107,19 @@ class ServiceOutputs:
             repository=out["RepositoryName"],
             repository_uri=out["RepositoryUri"],
             log_bucket=out["AccessLogBucketName"],
+            gateway=info.parameters.get("Gateway") or None,
         )
+
+
+def gateway_target_group(aws: Aws, cluster: str, ecs_service: str) -> str | None:
+    """The target group of the service's gateway route (``None`` until ECS has made the
+    route): ``ListGatewayRoutes``, ``DescribeGatewayRoute``, then the route's listener rule."""
+    from fluoride.infra.gateway import rule_target_group, service_route
+
+    route = service_route(aws, cluster, ecs_service)
+    if route is None or route.listener_rule is None:
+        return None
+    return rule_target_group(aws, route.listener_rule)
 
 
 def target_health(aws: Aws, target_group: str) -> TargetHealth:

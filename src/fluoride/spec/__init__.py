@@ -21,6 +21,12 @@ from fluoride.spec._environment import (
     SECRET_ENVIRONMENT_MARKER,
     render_environment,
 )
+from fluoride.spec._envspec import (
+    ENVIRONMENT_NAME_MAX,
+    EnvironmentSpec,
+    environment_name_problems,
+    environment_spec_problems,
+)
 from fluoride.spec._parameters import to_parameters, user_tags
 from fluoride.spec._rules import (
     FARGATE_MEMORY,
@@ -48,6 +54,7 @@ from fluoride.spec._values import (
 
 __all__ = [
     "ENVIRONMENT_MARKER",
+    "ENVIRONMENT_NAME_MAX",
     "FARGATE_MEMORY",
     "LOG_RETENTION_DAYS",
     "MAX_ENVIRONMENT_RENDERED",
@@ -61,11 +68,14 @@ __all__ = [
     "Access",
     "Domain",
     "Environment",
+    "EnvironmentSpec",
     "HealthCheck",
     "Network",
     "ServiceSpec",
     "Stores",
     "dumps_config",
+    "environment_name_problems",
+    "environment_spec_problems",
     "load_config",
     "load_spec",
     "loads_config",

@@ -36,6 +36,8 @@ def to_parameters(
     adopt_secret: bool = False,
     adopted_secret_arn: str | None = None,
     alarm_topic_arn: str | None = None,
+    gateway_security_group: str | None = None,
+    gateway_metrics: tuple[str, str] | None = None,
 ) -> dict[str, str]:
     """The template's parameters for ``spec``, as CloudFormation wants them: strings,
     booleans as ``"true"``/``"false"``, ``""`` for "not given".
@@ -51,6 +53,13 @@ def to_parameters(
     spec's ``table_name`` and ``bucket_name`` (which adopting needs), and the secret by its
     full ARN ``adopted_secret_arn``, whose name must be the spec's ``secret_name`` (or
     ``fluoride/<service>``).
+
+    ``gateway_security_group`` is the security group of the gateway's load balancers
+    (the environment's output), needed when ``spec.gateway`` is set: the tasks admit only it.
+
+    ``gateway_metrics`` is the route's load balancer and target group as CloudWatch names
+    them (``app/...``, ``targetgroup/...``), once ECS has made the route: the 5xx alarm's
+    dimensions behind a gateway (``None``: no 5xx alarm yet).
 
     ``alarm_topic_arn`` is the ARN the stack's own alarm topic will have (see
     `fluoride.names.alarm_topic_name`), needed when ``spec.notify`` has email addresses:
@@ -81,6 +90,17 @@ def to_parameters(
     if emails and alarm_topic_arn is None:
         checker.fail("alarm_topic_arn", "is needed: notify has email addresses",
                      "the ARN of the topic fluoride-<service>-alarms in the stack's region")
+    if spec.gateway is not None:
+        checker.pattern("gateway_security_group", gateway_security_group, _SECURITY_GROUP,
+                        "the environment's GatewaySecurityGroupId, like sg-0123abcd")
+    elif gateway_security_group is not None:
+        checker.fail("gateway_security_group", "is given without spec.gateway")
+    if gateway_metrics is not None and (spec.gateway is None or not (
+        gateway_metrics[0].startswith("app/")
+        and gateway_metrics[1].startswith("targetgroup/")
+    )):
+        checker.fail("gateway_metrics", f"{gateway_metrics!r} is not a gateway route's",
+                     "(app/<name>/<id>, targetgroup/<name>/<id>) with spec.gateway")
     if checker.errors:
         raise ConfigError(f"Cannot build the template parameters of {service_name!r}.",
                           errors=checker.errors)
@@ -147,6 +167,10 @@ def to_parameters(
         "AdoptedSecretArn": text(adopted_secret_arn),
         "ExtraPolicyArns": ",".join(spec.access.extra_policy_arns),
         "PermissionsBoundaryArn": text(spec.access.permissions_boundary_arn),
+        "Gateway": text(spec.gateway),
+        "GatewaySecurityGroup": text(gateway_security_group),
+        "GatewayAlb": gateway_metrics[0] if gateway_metrics else "",
+        "GatewayTargetGroup": gateway_metrics[1] if gateway_metrics else "",
         **_notify_parameters(spec, alarm_topic_arn),
     }
 

@@ -280,6 +280,7 @@ def from_parameters(
         access_log_retention_days=read("AccessLogRetentionDays", int,
                                        base.access_log_retention_days),
         keep_images=read("KeepImages", int, base.keep_images),
+        gateway=read("Gateway", _text, base.gateway),
         project=tags.get("project") or None,
         team=tags.get("team") or None,
         contact=tags.get("contact") or None,

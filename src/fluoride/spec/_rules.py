@@ -51,10 +51,10 @@ MAX_ENVIRONMENT_RENDERED: Final = 9216
 """Bytes the variables and secret variables may take together in the template, as
 rendered by `render_environment` (escapes and indentation included). CloudFormation limits
 a template body to 51,200 bytes and the template itself, without its comment lines, takes
-about 41,200, so with this budget the default template always goes inline. (12,288 until
-the alarm notifications and ``secret_env`` took 3,000 bytes.) A larger template would go
-through the staging bucket (`fluoride.infra.staging`); the budget also keeps the task
-definition well under ECS's 64 KiB."""
+about 43,600 (with the gateway's resources, issue 14), so environments up to about 7,500
+bytes go inline and larger ones through the staging bucket (`fluoride.infra.staging`).
+(12,288 until the alarm notifications and ``secret_env`` took 3,000 bytes.) The budget also
+keeps the task definition well under ECS's 64 KiB."""
 MAX_SECRET_VARIABLES: Final = 25
 """Most ``secret_env`` entries."""
 
@@ -284,6 +284,7 @@ class _Checker:
         self.integer("access_log_retention_days", spec.access_log_retention_days, 1,
                      why="days")
         self.integer("keep_images", spec.keep_images, 1, 1000)
+        self.gateway(spec)
         for tag in ("project", "team", "contact"):
             self.tag(tag, getattr(spec, tag))
         return self.errors
@@ -554,6 +555,40 @@ class _Checker:
                 self.fail(f"notify[{i}]", f"{entry!r} is neither an email address nor an "
                           "SNS topic ARN", "an address like ops@example.org, or "
                           "arn:aws:sns:<region>:<account>:<topic name>")
+
+    def gateway(self, spec: ServiceSpec) -> None:
+        """``gateway``: an environment's name; the gateway then owns the hostname, the
+        certificate and the target group, so the fields that configure those are refused."""
+        if spec.gateway is None:
+            return
+        from fluoride.spec._envspec import environment_name_problems
+
+        found = environment_name_problems(spec.gateway, "gateway")
+        if found:
+            self.errors += found
+            return
+        dom = spec.domain  # a Domain: parts() checked it
+        if dom.hosted_zone_id or dom.certificate_arn or dom.request_certificate:
+            self.fail("gateway", f"{spec.gateway!r} is set together with domain",
+                      "a gateway (its generated https:// hostname and certificate) or a "
+                      "domain on the service's own load balancer, not both")
+        net = spec.network  # a Network: parts() checked it
+        env_side = "set it on the environment (EnvironmentSpec), which decides for its gateway"
+        if net.allowed_callers:
+            self.fail("network.allowed_callers", "cannot apply behind a gateway: callers "
+                      "reach the service through the gateway's load balancers",
+                      "none behind a gateway; the environment's ingress_cidrs say who may "
+                      "reach it")
+        if net.public is False:
+            self.fail("network.public", "is false, but behind a gateway the environment's "
+                      "scheme (internet-facing or internal) decides", f"true; {env_side}")
+        if net.ingress_cidrs != ("0.0.0.0/0",):
+            self.fail("network.ingress_cidrs", "cannot apply behind a gateway",
+                      f"the default; {env_side}")
+        if isinstance(spec.requests_per_target, int) and spec.requests_per_target > 0:
+            self.fail("requests_per_target", f"{spec.requests_per_target} needs the service's "
+                      "own target group, and behind a gateway ECS owns it",
+                      "0 behind a gateway (CPU scaling still applies)")
 
     def tag(self, field: str, value: object) -> None:
         if not self.string(field, value, optional=True):

@@ -6,6 +6,7 @@ and writing only the fields that differ from their defaults.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
 from collections.abc import Callable, Mapping
@@ -24,6 +25,7 @@ from cattrs.errors import (
 from cattrs.gen import make_dict_structure_fn
 
 from fluoride.errors import ConfigError, FieldError
+from fluoride.spec._envspec import EnvironmentSpec, environment_name_problems
 from fluoride.spec._rules import _service_name_problems
 from fluoride.spec._values import Environment, ServiceSpec
 
@@ -311,3 +313,51 @@ def save_spec(spec: ServiceSpec, path: str | Path, *, name: str | None = None) -
     .. versionadded:: 0.1.0
     """
     Path(path).write_text(dumps_config(spec, name=name), encoding="utf-8")
+
+
+def loads_environment_config(text: str, *, source: str = "environment.toml") -> tuple[
+    str | None, EnvironmentSpec
+]:
+    """Parse an environment's TOML file: its optional ``name`` and its `EnvironmentSpec`
+    (top-level keys are the spec's fields), every bad field reported at once.
+
+    .. versionadded:: 0.3.0
+    """
+    try:
+        data: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source} is not valid TOML: {exc}",
+                          hint="TOML takes key = value lines, strings in quotes, numbers "
+                          "bare; see the EnvironmentSpec reference for the fields.") from exc
+    name = data.pop("name", None)
+    errors = [] if name is None else environment_name_problems(name, "name")
+    try:
+        spec = _CONVERTER.structure(data, EnvironmentSpec)
+    except _STRUCTURE_ERRORS as exc:
+        shape = _field_errors(exc, "")
+        dropped = {_top(e.field) for e in shape}
+        rest: list[FieldError] = []
+        # The rules of the fields that had the right shape, so one pass says all (the bad
+        # fields were all dropped, so this structures).
+        with contextlib.suppress(*_STRUCTURE_ERRORS):
+            rest = [e for e in _CONVERTER.structure(
+                {k: v for k, v in data.items() if k not in dropped}, EnvironmentSpec
+            ).problems() if _top(e.field) not in dropped]
+        raise ConfigError(f"{source} is invalid.", errors=errors + shape + rest) from exc
+    errors += spec.problems()
+    if errors:
+        raise ConfigError(f"{source} is invalid.", errors=errors)
+    return name, spec
+
+
+def load_environment_config(path: str | Path) -> tuple[str | None, EnvironmentSpec]:
+    """Read an environment's TOML file (see `loads_environment_config`).
+
+    .. versionadded:: 0.3.0
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"Cannot read {path}: {exc}.") from exc
+    return loads_environment_config(text, source=str(path))

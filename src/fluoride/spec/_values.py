@@ -288,6 +288,13 @@ class ServiceSpec:
         access_log_retention_days: Days load balancer access logs are kept.
         keep_images: Images kept in the service's repository (1 to 1000); older ones
             are expired. Rollback can only go back to a kept image.
+        gateway: The name of an environment (see `fluoride.Environment`) whose shared
+            ECS gateway serves this service over HTTPS at a generated hostname, instead
+            of a load balancer of its own. ``None`` (the default): the service's own ALB.
+            Excludes ``domain`` and ``requests_per_target`` (the gateway owns the
+            hostname, the certificate and the target group), and ``network``'s
+            ``allowed_callers``, ``public=False`` and non-default ``ingress_cidrs`` (the
+            environment says who may reach its gateway).
         project: ``project`` tag on the stack and its resources.
         team: ``team`` tag.
         contact: ``contact`` tag, e.g. an email address.
@@ -320,6 +327,7 @@ class ServiceSpec:
     log_retention_days: int = 30
     access_log_retention_days: int = 90
     keep_images: int = 20
+    gateway: str | None = None
     project: str | None = None
     team: str | None = None
     contact: str | None = None

@@ -27,6 +27,7 @@ from fluoride.local.shims import (
     ecr_repository,
     ecs_cluster,
     ecs_execute_command,
+    ecs_gateway,
     ecs_service,
     ecs_task_definition,
     ecs_task_network,
@@ -67,6 +68,7 @@ SHIMS: tuple[ModuleType, ...] = (
     ecs_task_network,
     ecs_tasks,
     ecs_execute_command,
+    ecs_gateway,
     elbv2_target_health,
     # stack operations
     cloudformation_conditions,

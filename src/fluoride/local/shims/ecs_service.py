@@ -21,13 +21,14 @@ and deleting the resource deletes the service and stops its tasks.
 from __future__ import annotations
 
 import copy
+import inspect
 from typing import Any
 
 from moto.core.utils import pascal_to_camelcase, remap_nested_keys
 from moto.ecs.models import Cluster, EC2ContainerServiceBackend, Service, ecs_backends
 from moto.ecs.responses import EC2ContainerServiceResponse
 
-from fluoride.local import _ecs
+from fluoride.local import _ecs, _gateway
 from fluoride.local._errors import tolerated
 from fluoride.local.shims._model import Creation, as_bool, ecs_tags, patch_model
 from fluoride.local.shims._patch import original, patch
@@ -133,13 +134,16 @@ def _update(service: Any, creation: Creation) -> Any:
         "task_definition": p.get("taskDefinition"),
         "desired_count": p.get("desiredCount"),
         "network_configuration": p.get("networkConfiguration"),
-        "load_balancers": p.get("loadBalancers"),
+        # absent from the template: none (a service moved behind a gateway leaves its ALB)
+        "load_balancers": p.get("loadBalancers") or [],
         "platform_version": p.get("platformVersion"),
         "deployment_configuration": p.get("deploymentConfiguration"),
         "health_check_grace_period_seconds": p.get("healthCheckGracePeriodSeconds"),
         "enable_execute_command": p.get("enableExecuteCommand"),
         "enable_ecs_managed_tags": p.get("enableECSManagedTags"),
         "propagate_tags": p.get("propagateTags"),
+        # absent from the template: the service has none (an API update leaves them alone)
+        "gateway_connectors": p.get("gatewayConnectors") or [],
     }
     return creation.backend(ecs_backends).update_service(props)
 
@@ -152,14 +156,32 @@ def _delete(self: Any, account_id: str, region_name: str) -> None:
         )
 
 
+#: The gatewayConnectors of the CreateService request being answered (moto's response
+#: does not pass them on to its backend).
+_PENDING_CONNECTORS: dict[int, Any] = {}
+
+
 def _backend_create_service(
     self: EC2ContainerServiceBackend, *args: Any, settings: dict[str, Any] | None = None,
     **kwargs: Any,
 ) -> Any:
-    service = original(EC2ContainerServiceBackend, "create_service")(self, *args, **kwargs)
+    create = original(EC2ContainerServiceBackend, "create_service")
+    raw = (settings or {}).get("gatewayConnectors", _PENDING_CONNECTORS.pop(id(self), None))
+    connectors: list[dict[str, Any]] | None = None
+    task_definition = None
+    if raw is not None:  # checked before anything is created, as ECS does
+        call = inspect.signature(create).bind(self, *args, **kwargs).arguments
+        if call.get("task_definition_str"):
+            task_definition = self.describe_task_definition(call["task_definition_str"])
+        connectors = _gateway.validate_connectors(
+            self, str(call.get("cluster_str") or "default"), task_definition,
+            call.get("network_configuration"), raw)
+    service = create(self, *args, **kwargs)
     if service.task_definition:
         service.task_definition = self.describe_task_definition(service.task_definition).arn
     apply_service_settings(service, settings or {})
+    if connectors:
+        _gateway.connect_service(self, service, connectors, task_definition)
     _ecs.on_service_created(self, service)
     return service
 
@@ -178,6 +200,15 @@ def _backend_update_service(self: EC2ContainerServiceBackend, properties: dict[s
     if task_definition:
         properties["task_definition"] = self.describe_task_definition(task_definition).arn
     force = as_bool(properties.get("force_new_deployment"))
+    raw_connectors = properties.pop("gateway_connectors", None)
+    connectors: list[dict[str, Any]] | None = None
+    if raw_connectors is not None:  # checked before anything changes
+        connectors = _gateway.validate_connectors(
+            self, cluster,
+            self.describe_task_definition(str(task_definition or service.task_definition)),
+            properties.get("network_configuration") or service.network_configuration,
+            raw_connectors)
+    connectors_before = _gateway.service_connectors(self, service)
     deployment_configuration = properties.pop("deployment_configuration", None)
     settings = {
         "deploymentConfiguration": deployment_configuration,
@@ -201,6 +232,12 @@ def _backend_update_service(self: EC2ContainerServiceBackend, properties: dict[s
     apply_service_settings(result, settings)
     changed = any(getattr(result, key, None) != before[key] for key in _PLACEMENT
                   if properties.get(key) is not None)
+    if connectors is not None and connectors != connectors_before:
+        _gateway.connect_service(
+            self, result, connectors,
+            self.describe_task_definition(str(properties.get("task_definition")
+                                              or current_task_definition)))
+        changed = True
     _ecs.on_service_updated(
         result,
         task_definition=properties.get("task_definition"),
@@ -217,12 +254,19 @@ def _backend_delete_service(
     service = original(EC2ContainerServiceBackend, "delete_service")(
         self, cluster_name, service_name, force
     )
+    _gateway.disconnect_service(self, service)
     _ecs.on_service_deleted(service)
     return service
 
 
 def _response_create_service(self: Any) -> Any:
-    result = original(EC2ContainerServiceResponse, "create_service")(self)
+    connectors = self._get_param("gatewayConnectors")
+    if connectors is not None:
+        _PENDING_CONNECTORS[id(self.ecs_backend)] = connectors
+    try:
+        result = original(EC2ContainerServiceResponse, "create_service")(self)
+    finally:
+        _PENDING_CONNECTORS.pop(id(self.ecs_backend), None)
     service = result.result["service"]
     settings = {
         key: self._get_param(key)

@@ -1,0 +1,255 @@
+"""Environments and services behind a shared ECS gateway, on the embedded emulator, through
+the public API (issue 14's "Done when")."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from fluoride import Environment, EnvironmentSpec, Fluoride, ServiceSpec
+from fluoride.errors import (
+    ConfigError,
+    EnvironmentInUse,
+    EnvironmentNotFound,
+    InvalidInput,
+    RolledBack,
+)
+from fluoride.local import Timing
+from fluoride.releases.history import Outcome
+from fluoride.service import Service
+
+from .conftest import Recorder
+
+_LB_TYPES = ("AWS::ElasticLoadBalancingV2::LoadBalancer",
+             "AWS::ElasticLoadBalancingV2::Listener",
+             "AWS::ElasticLoadBalancingV2::TargetGroup")
+
+
+@pytest.fixture(scope="module")
+def recorded() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture(scope="module")
+def local(recorded: Recorder) -> Iterator[Fluoride]:
+    fast = Timing(task_start=0.05, health_check=0.05, drain=0.05)
+    with Fluoride.local(reporter=recorded, timing=fast) as fl:
+        yield fl
+
+
+@pytest.fixture(scope="module")
+def lab(local: Fluoride) -> Environment:
+    env = local.environment("lab")
+    status = env.create(EnvironmentSpec())
+    assert status.state.value == "complete"
+    return env
+
+
+def push(fl: Fluoride, svc: Service, tag: str, *, healthy: bool = True) -> str:
+    assert fl.emulator is not None
+    return fl.emulator.push_image(svc.outputs()["RepositoryName"], tag, healthy=healthy)
+
+
+@pytest.fixture(scope="module")
+def three(local: Fluoride, lab: Environment) -> list[Service]:
+    services = []
+    for name in ("gw-a", "gw-b", "gw-c"):
+        svc = local.service(name)
+        svc.create(ServiceSpec(gateway="lab"))
+        push(local, svc, "v1")
+        svc.deploy("v1")
+        services.append(svc)
+    return services
+
+
+def test_three_services_behind_one_gateway_have_distinct_https_urls(
+    three: list[Service], lab: Environment
+) -> None:
+    urls = [svc.url for svc in three]
+    assert all(u is not None and u.startswith("https://") for u in urls), urls
+    assert len(set(urls)) == 3
+    status = lab.status()
+    assert status.services == ("gw-a", "gw-b", "gw-c")
+    assert [s.name for s in lab.services()] == ["gw-a", "gw-b", "gw-c"]
+    assert status.gateway_status is not None
+    assert "gw-a" in repr(status)
+    assert "gw-b" in status._repr_html_()
+    for svc in three:
+        assert svc.status().environment == "lab"
+        assert svc.environment == "lab"
+
+
+def test_the_fleet_status_shows_each_services_environment(
+    local: Fluoride, three: list[Service]
+) -> None:
+    own = local.service("own-alb")
+    own.create(ServiceSpec())
+    rows = {row[0]: row[-1] for row in local.status().rows()}
+    assert rows["gw-a"] == "lab"
+    assert rows["own-alb"] == "(own ALB)"
+    own.delete(purge_data=True)
+
+
+def test_a_gateway_services_stack_holds_no_load_balancer(
+    local: Fluoride, three: list[Service]
+) -> None:
+    types = {r["type"] for r in three[0].stack.resources()}
+    assert not types & set(_LB_TYPES)
+    assert "AWS::ECS::GatewayClusterAssociations" in types
+    outputs = three[0].outputs()
+    assert "LoadBalancerArn" not in outputs
+    assert "Url" not in outputs
+    ecs = local.session.client("ecs", endpoint_url=local.endpoint_url)
+    svc = ecs.describe_services(cluster=outputs["ClusterName"],
+                                services=[outputs["EcsServiceName"]])["services"][0]
+    assert svc.get("loadBalancers", []) == []
+
+
+def test_the_5xx_alarm_watches_the_gateway_routes_target_group(
+    local: Fluoride, three: list[Service]
+) -> None:
+    from fluoride.infra.gateway import metric_names, rule_target_group, service_route
+
+    outputs = three[0].outputs()
+    route = service_route(local.aws, outputs["ClusterName"], outputs["EcsServiceName"])
+    assert route is not None
+    assert route.listener_rule is not None
+    assert route.load_balancer is not None
+    group = rule_target_group(local.aws, route.listener_rule)
+    assert group is not None
+    cw = local.session.client("cloudwatch", endpoint_url=local.endpoint_url)
+    alarms = [a for a in cw.describe_alarms()["MetricAlarms"]
+              if a["MetricName"] == "HTTPCode_Target_5XX_Count"
+              and a["AlarmDescription"].startswith("Fluoride gw-a ")]
+    assert len(alarms) == 1
+    dims = {d["Name"]: d["Value"] for d in alarms[0]["Dimensions"]}
+    assert (dims["LoadBalancer"], dims["TargetGroup"]) == metric_names(route.load_balancer, group)
+    ecs = local.session.client("ecs", endpoint_url=local.endpoint_url)
+    svc = ecs.describe_services(cluster=outputs["ClusterName"],
+                                services=[outputs["EcsServiceName"]])["services"][0]
+    config = svc["deploymentConfiguration"]["alarms"]
+    assert config["alarmNames"] == [alarms[0]["AlarmName"]]
+    assert config["rollback"] is True
+
+
+def test_the_tasks_admit_only_the_gateways_security_group(
+    local: Fluoride, lab: Environment, three: list[Service]
+) -> None:
+    ec2 = local.session.client("ec2", endpoint_url=local.endpoint_url)
+    group = three[0].outputs()["TaskSecurityGroupId"]
+    (sg,) = ec2.describe_security_groups(GroupIds=[group])["SecurityGroups"]
+    sources = {(p["FromPort"], pair["GroupId"]) for p in sg["IpPermissions"]
+               for pair in p.get("UserIdGroupPairs", [])}
+    gateway_group = lab.outputs()["GatewaySecurityGroupId"]
+    assert (8080, gateway_group) in sources
+    assert not [p for p in sg["IpPermissions"] if p.get("IpRanges")]  # no CIDR may reach it
+
+
+def test_healthy_deploy_broken_deploy_rolls_back_and_rollback(
+    local: Fluoride, three: list[Service]
+) -> None:
+    svc = three[1]
+    first = svc.status().release
+    assert first is not None
+    push(local, svc, "v2")
+    good = svc.deploy("v2")
+    assert good.outcome is Outcome.STABLE
+    push(local, svc, "bad", healthy=False)
+    with pytest.raises(RolledBack) as info:
+        svc.deploy("bad")
+    # Judged on the gateway route's targets: the new tasks failed its health checks.
+    assert any("health checks" in r for r in info.value.reasons), info.value.reasons
+    assert info.value.serving is not None
+    assert info.value.serving.digest == good.digest
+    back = svc.rollback()
+    assert back.outcome is Outcome.STABLE
+    assert back.digest == first.digest
+    assert svc.url == three[1].url  # the route stays
+
+
+def test_delete_is_refused_while_services_use_the_environment(
+    lab: Environment, three: list[Service]
+) -> None:
+    with pytest.raises(EnvironmentInUse) as info:
+        lab.delete()
+    assert info.value.services == ["gw-a", "gw-b", "gw-c"]
+    assert "gw-a, gw-b, gw-c" in info.value.message
+    assert lab.exists()
+
+
+def test_move_from_own_alb_to_the_gateway_and_back(
+    local: Fluoride, lab: Environment, three: list[Service]
+) -> None:
+    # TODO(gwemu): a short name. The emulator's route_url builds the generated host from
+    # the ECS service's name (fluoride-<name>-Service-<id>, up to 50 characters) and asks
+    # moto's ACM for a certificate with it as the common name, which fails above 64
+    # characters (here for names of 5 characters or more). Use a longer name once fixed.
+    svc = local.service("mv")
+    svc.create(ServiceSpec())
+    push(local, svc, "v1")
+    svc.deploy("v1")
+    own_url = svc.url
+    assert own_url is not None
+    assert own_url.startswith("http://")
+
+    behind = ServiceSpec(gateway="lab")
+    plan = svc.plan(behind)
+    assert any("URL changes" in c and "gateway of environment lab" in c
+               for c in plan.consequences), plan.consequences
+    assert "gateway: (unset) -> 'lab'" in plan.summary
+    removed = {c.resource_type for c in plan.changes if c.action == "remove"}
+    assert "AWS::ElasticLoadBalancingV2::LoadBalancer" in removed
+    svc.update(behind)
+    assert svc.spec().gateway == "lab"
+    gw_url = svc.url
+    assert gw_url is not None
+    assert gw_url.startswith("https://")
+    assert "mv" in [s.name for s in lab.services()]
+    assert svc.status().running >= 1
+
+    plan = svc.plan(ServiceSpec())
+    assert any("URL changes" in c and "own" in c for c in plan.consequences)
+    svc.update(ServiceSpec())
+    assert svc.spec().gateway is None
+    assert svc.url is not None
+    assert svc.url.startswith("http://")
+    assert "mv" not in [s.name for s in lab.services()]
+    svc.delete(purge_data=True)
+
+
+def test_a_service_cannot_join_an_environment_that_does_not_exist(local: Fluoride) -> None:
+    with pytest.raises(EnvironmentNotFound, match="nowhere"):
+        local.service("lost").create(ServiceSpec(gateway="nowhere"))
+    assert not local.service("lost").exists()
+
+
+def test_bad_environment_inputs_are_refused_before_any_call(local: Fluoride) -> None:
+    with pytest.raises(ConfigError, match="cannot name an environment"):
+        local.environment("Lab!")
+    with pytest.raises(InvalidInput) as info:
+        local.environment("x").create(EnvironmentSpec(scheme="public"))  # invalid spec
+    assert [e.field for e in info.value.errors] == ["scheme"]
+    with pytest.raises(InvalidInput):
+        local.environment("x").create({"scheme": "internal"})  # type: ignore[arg-type]
+    assert not local.environment("x").exists()
+    with pytest.raises(EnvironmentNotFound):
+        local.environment("x").status()
+
+
+def test_create_again_with_the_same_spec_is_a_no_op(lab: Environment) -> None:
+    assert lab.create(EnvironmentSpec()).state.value == "complete"
+
+
+def test_an_unused_environment_is_deleted_with_its_gateway(local: Fluoride) -> None:
+    env = local.environment("spare")
+    env.create(EnvironmentSpec(scheme="internal", ingress_cidrs=("10.0.0.0/8",), max_albs=2))
+    assert env.spec().scheme == "internal"
+    arn = env.status().gateway_arn
+    assert arn is not None
+    env.delete()
+    assert not env.exists()
+    ecs = local.session.client("ecs", endpoint_url=local.endpoint_url)
+    names = json.dumps(ecs.list_gateways().get("gateways", []), default=str)
+    assert "fluoride-env-spare" not in names

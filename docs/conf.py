@@ -95,7 +95,7 @@ nitpick_ignore_regex = [
     ("py:class", r"(fluoride\.releases\.deployment\.)?Deployments"),
     ("py:class", r"(fluoride\.local\._emulator\.)?(RolloutHold|EmulatorServer)"),
     ("py:(class|meth)", r"(RolloutSettings|from_settings)"),
-    ("py:class", r"PriceTable"),
+    ("py:class", r"(fluoride\.infra\.prices\.)?PriceTable"),
     # a type alias (str | timedelta | datetime); each signature's docstring lists its forms
     ("py:class", r"TimeSpec"),
 ]

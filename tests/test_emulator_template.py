@@ -416,6 +416,16 @@ def _alarm(stack: Stack, logical: str, physical: str) -> bool:
         assert alarm["Dimensions"] == [{"Name": "RuleName",
                                         "Value": stack.physical["DeployFailedRule"]}]
         return True
+    dimensions = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
+    if logical == "AlarmUnhealthy":
+        assert (alarm["MetricName"], alarm["Statistic"], alarm["Threshold"]) == (
+            "UnHealthyHostCount", "Maximum", 0.0)
+        assert (alarm["ComparisonOperator"], alarm["EvaluationPeriods"]) == (
+            "GreaterThanThreshold", 3)
+        assert dimensions["TargetGroup"].startswith("targetgroup/")
+        assert stack.physical["TargetGroup"].endswith(dimensions["TargetGroup"])
+        assert stack.physical["LoadBalancer"].endswith(dimensions["LoadBalancer"])
+        return True
     assert alarm["MetricName"] == "HTTPCode_Target_5XX_Count"
     assert alarm["Threshold"] == float(stack.param("Alarm5xxThreshold"))
     dimension = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}["LoadBalancer"]

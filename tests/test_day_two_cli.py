@@ -18,6 +18,7 @@ def cli(fl: Fluoride, monkeypatch: pytest.MonkeyPatch) -> object:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", fl.region)
+    monkeypatch.setenv("COLUMNS", "250")  # rich tables: one row a line
     runner = CliRunner()
 
     def invoke(*args: str) -> Result:
@@ -30,6 +31,8 @@ def cli(fl: Fluoride, monkeypatch: pytest.MonkeyPatch) -> object:
 def test_spec_plan_update(cli, fl: Fluoride, unique_name: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     svc = fl.service(unique_name)
     svc.create(ServiceSpec(memory=1024, environment={"MODE": "slow"}))
+    fl.emulator.push_image(f"fluoride/{unique_name}", "v1")  # type: ignore[union-attr]  # local() has one
+    svc.deploy("v1")  # so that the update restarts tasks, and history records it
     result = cli("spec", unique_name)
     assert result.exit_code == 0, result.output
     name, spec = loads_config(result.stdout)
@@ -52,6 +55,13 @@ def test_spec_plan_update(cli, fl: Fluoride, unique_name: str, tmp_path: Path) -
     result = cli("update", unique_name, "--config", str(config), "--yes")
     assert result.exit_code == 0, result.output
     assert svc.spec().memory == 2048
+
+    # The tasks restarted: history shows a settings release and what it changed.
+    result = cli("history", unique_name)
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.stdout.splitlines() if "settings" in line)
+    assert "memory: 1024 -> 2048" in row
+    assert "stable" in row
 
 
 def test_update_refuses_to_replace_a_store(cli, fl: Fluoride, unique_name: str,  # type: ignore[no-untyped-def]

@@ -249,3 +249,23 @@ def test_a_write_whose_answer_was_lost_is_not_doubled() -> None:
     store = ReleaseHistory(_FakeAws(s3), "b", sleep=lambda s: None)  # type: ignore[arg-type]
     add(store, release(1))
     assert [r.id for r in store.load()] == ["r1"]
+
+
+@pytest.mark.parametrize(("kind", "change", "reason", "note"), [
+    ("image", None, None, ""),
+    ("image", None, "health checks failed", "health checks failed"),
+    ("settings", "memory: 512 -> 1024", None, "memory: 512 -> 1024"),
+    ("settings", "cpu: 256 -> 512", "rolled back by ECS", "cpu: 256 -> 512; rolled back by ECS"),
+    ("image", "ignored for an image release", None, ""),
+])
+def test_the_history_table_notes_what_changed_and_why(
+    kind: str, change: str | None, reason: str | None, note: str
+) -> None:
+    from fluoride._release import Outcome, Release
+    from fluoride.cli.render import release_note
+
+    release = Release(id="r", image="repo@sha256:" + "0" * 64, digest="sha256:" + "0" * 64,
+                      tags=("v1",), deployed_at=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
+                      deployed_by=None, outcome=Outcome.STABLE, reason=reason, kind=kind,
+                      change=change)
+    assert release_note(release) == note

@@ -134,7 +134,8 @@ class Fluoride:
         variables in place (default: a spec with none). Makes no AWS call.
 
         ``keep_comments`` keeps the comments that say why each resource is there; the body
-        sent to CloudFormation goes without them (it is limited to 51,200 bytes).
+        sent to CloudFormation goes without them (inline it is limited to 51,200 bytes; a
+        larger one goes through the staging bucket, see :mod:`fluoride.infra.staging`).
         """
         from fluoride.infra.template import load_template
         from fluoride.spec import ServiceSpec, render_environment

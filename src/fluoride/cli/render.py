@@ -50,16 +50,25 @@ def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) 
 
 
 def releases_table(title: str, releases: Sequence[Release]) -> Table:
-    """Releases, one a row: when, tag, outcome, who, digest (or image) and why."""
+    """Releases, one a row: when, tag, kind, outcome, who, digest (or image), and what
+    changed (a settings release) or why it failed."""
     return table(
-        title, ["when (UTC)", "release", "outcome", "by", "digest / image", "note"],
+        title, ["when (UTC)", "release", "kind", "outcome", "by", "digest / image", "note"],
         [
-            (f"{r.deployed_at:%Y-%m-%d %H:%M:%S}", r.tag or "",
+            (f"{r.deployed_at:%Y-%m-%d %H:%M:%S}", r.tag or "", r.kind,
              r.outcome.value + (" (rollback)" if r.rollback else ""),
-             (r.deployed_by or "?").rsplit("/", 1)[-1], r.digest or r.image, r.reason)
+             (r.deployed_by or "?").rsplit("/", 1)[-1], r.digest or r.image,
+             release_note(r))
             for r in releases
         ],
     )
+
+
+def release_note(release: Release) -> str:
+    """What a history row says besides the release: the settings changed, then why it
+    failed (either may be missing)."""
+    parts = [release.change if release.kind == "settings" else None, release.reason]
+    return "; ".join(p for p in parts if p)
 
 
 def status_table(statuses: Sequence[ServiceStatus]) -> Table:

@@ -35,6 +35,7 @@ from fluoride.errors import (
     StackFailed,
 )
 from fluoride.events import Note, PlannedChange, PlanReady, Reporter, StackEventSeen
+from fluoride.infra.staging import StagingBucket
 from fluoride.names import MAX_INLINE_TEMPLATE, SERVICE_TAG
 from fluoride.waiting import (
     Clock,
@@ -235,6 +236,14 @@ def _waiter_state(
     return None
 
 
+def template_source(aws: Aws, body: str) -> dict[str, str]:
+    """``TemplateBody`` when ``body`` fits CloudFormation's inline limit, else the
+    ``TemplateURL`` of its copy in the staging bucket (:mod:`fluoride.infra.staging`)."""
+    if len(body.encode()) <= MAX_INLINE_TEMPLATE:
+        return {"TemplateBody": body}
+    return {"TemplateURL": StagingBucket(aws).stage(body)}
+
+
 @attrs.define
 class Stack:
     """The CloudFormation stack of one service.
@@ -365,12 +374,6 @@ class Stack:
         stack raises :class:`DeploymentInProgress`; a CREATE of an existing stack,
         :class:`ServiceExists`.
         """
-        if template_body is not None and len(template_body.encode()) > MAX_INLINE_TEMPLATE:
-            raise AwsError(
-                f"The rendered template is {len(template_body.encode())} bytes, over "
-                f"CloudFormation's inline limit of {MAX_INLINE_TEMPLATE}.",
-                hint="Shorten the environment variables in the spec.",
-            )
         name = self._change_set_name(kind.lower())
         args: dict[str, Any] = {
             "StackName": self.name,
@@ -382,7 +385,7 @@ class Stack:
         if template_body is None:
             args["UsePreviousTemplate"] = True
         else:
-            args["TemplateBody"] = template_body
+            args.update(template_source(self.aws, template_body))
         if tags is not None:
             args["Tags"] = [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
         if self._create_change_set(args, kind) is None:
@@ -899,12 +902,6 @@ def prepare_change_set(
     """
     import uuid
 
-    if len(template_body.encode()) > MAX_INLINE_TEMPLATE:
-        raise AwsError(
-            f"The rendered template is {len(template_body.encode())} bytes, over "
-            f"CloudFormation's inline limit of {MAX_INLINE_TEMPLATE}.",
-            hint="Shorten the environment variables in the spec.",
-        )
     name = f"fluoride-{kind}-{uuid.uuid4().hex[:16]}"
     cfn = stack._cfn
     with translate("CreateChangeSet", stack.name):
@@ -913,7 +910,7 @@ def prepare_change_set(
                 StackName=stack.name,
                 ChangeSetName=name,
                 ChangeSetType="UPDATE",
-                TemplateBody=template_body,
+                **template_source(stack.aws, template_body),  # type: ignore[arg-type]  # TemplateBody or TemplateURL
                 Parameters=_parameters(parameters),
                 Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
                 Tags=[{"Key": k, "Value": v} for k, v in sorted(tags.items())],

@@ -51,8 +51,10 @@ MAX_ENVIRONMENT_RENDERED: Final = 9216
 """Bytes the variables and secret variables may take together in the template, as
 rendered by `render_environment` (escapes and indentation included). CloudFormation limits
 a template body to 51,200 bytes and the template itself, without its comment lines, takes
-about 41,200; the rest is kept for its growth. (12,288 until the alarm notifications and
-``secret_env`` took 3,000 bytes.)"""
+about 41,200, so with this budget the default template always goes inline. (12,288 until
+the alarm notifications and ``secret_env`` took 3,000 bytes.) A larger template would go
+through the staging bucket (`fluoride.infra.staging`); the budget also keeps the task
+definition well under ECS's 64 KiB."""
 MAX_SECRET_VARIABLES: Final = 25
 """Most ``secret_env`` entries."""
 

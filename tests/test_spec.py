@@ -12,6 +12,7 @@ import yaml
 
 from fluoride.errors import ConfigError, FluorideError
 from fluoride.infra.policy_report import parse_template
+from fluoride.infra.staging import MAX_STAGED_TEMPLATE
 from fluoride.spec import (
     ENVIRONMENT_MARKER,
     MAX_ENVIRONMENT_RENDERED,
@@ -455,6 +456,7 @@ FULL = ServiceSpec(
                   permissions_boundary_arn="arn:aws:iam::123456789012:policy/boundary"),
     environment={"LOG_LEVEL": "debug", "GREETING": 'say "hi" \\ 😀', "EMPTY": ""},
     secret_env={"DB_PASSWORD": "password"},
+    user="app:app",
     exec_enabled=True, alarm_rollback=False, alarm_5xx_threshold=3, log_retention_days=7,
     access_log_retention_days=30, keep_images=5, project="genomics", team="lab",
     contact="ada@example.com",
@@ -464,10 +466,11 @@ FULL = ServiceSpec(
 
 # Fields FULL leaves at their default because a valid spec must: thresholds stay at their
 # minimum, a certificate ARN excludes request_certificate, a bucket that is off has no name,
-# and the table and secret are on (their names are set).
+# and the table and secret are on (their names are set); strict would refuse its 7-day logs
+# and its plain HTTP (STRICT below is the strict example).
 _DEFAULT_IN_FULL = {
     "health.healthy_threshold", "health.unhealthy_threshold", "domain.certificate_arn",
-    "stores.table", "stores.bucket_name", "stores.secret",
+    "stores.table", "stores.bucket_name", "stores.secret", "compliance",
 }
 
 
@@ -641,7 +644,8 @@ def test_the_largest_environment_fits_in_a_template_body() -> None:
     env["LAST"] = "\u00e9" * last
     assert make(environment={**env, "X": ""}).problems(), "the budget is used up"
     body = render_environment(TEMPLATE.read_text(encoding="utf-8"), env)
-    assert len(body.encode()) <= 51_200, "CloudFormation's limit for a template body"
+    # Larger than an inline body: it goes through the staging bucket (TemplateURL).
+    assert len(body.encode()) <= MAX_STAGED_TEMPLATE, "CloudFormation's TemplateURL limit"
 
 
 @pytest.mark.skipif(not TEMPLATE.exists(), reason=f"{TEMPLATE} is not written yet")
@@ -660,6 +664,13 @@ def test_the_largest_environment_with_secret_variables_fits_in_a_template_body()
     body = render_environment(template, spec.environment, secret_env=spec.secret_env)
     used = len(body.encode()) - len(render_environment(template, {}).encode())
     assert MAX_ENVIRONMENT_RENDERED - 200 < used <= MAX_ENVIRONMENT_RENDERED, "the rule counts"
+    # Larger than an inline body: it goes through the staging bucket (TemplateURL).
+    assert len(body.encode()) <= MAX_STAGED_TEMPLATE, "CloudFormation's TemplateURL limit"
+
+
+@pytest.mark.skipif(not TEMPLATE.exists(), reason=f"{TEMPLATE} is not written yet")
+def test_the_default_template_goes_inline() -> None:
+    body = render_environment(TEMPLATE.read_text(encoding="utf-8"), {})
     assert len(body.encode()) <= 51_200, "CloudFormation's limit for a template body"
 
 
@@ -865,3 +876,81 @@ def test_render_secret_variables_needs_the_secret_marker() -> None:
     assert body.endswith('        Secrets:\n          - {Name: "A", ValueFrom: !Sub '
                          '["${S}:password::", {S: !If [CreateSecret, !Ref Secret, '
                          '!Ref AdoptedSecretArn]}]}\n')
+
+
+# -- compliance = "strict" -------------------------------------------------------------------
+
+STRICT = ServiceSpec(compliance="strict", domain=Domain(certificate_arn=CERT),
+                     network=Network(vpc_id="vpc-0123abcd", subnet_ids=SUBNETS))
+
+
+def test_strict_defaults_follow_the_profile() -> None:
+    assert (STRICT.user, STRICT.log_retention_days) == ("1000", 365)
+    assert (ServiceSpec().user, ServiceSpec().log_retention_days) == (None, 30)
+    assert STRICT.problems() == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "words"),
+    [
+        ({"domain": Domain()}, "domain", "needs HTTPS"),
+        ({"domain": Domain(**ZONE)}, "domain", "needs HTTPS"),  # a domain, no certificate
+        ({"domain": Domain(certificate_arn=CERT, https_redirect=False)},
+         "domain.https_redirect", "redirect"),
+        ({"network": Network(assign_public_ip=True)}, "network.assign_public_ip",
+         "without public IPs"),
+        ({"user": None}, "user", "non-root"),
+        ({"user": "0"}, "user", "non-root"),
+        ({"user": "root:root"}, "user", "non-root"),
+        ({"log_retention_days": 180}, "log_retention_days", "at least 365"),
+    ],
+)
+def test_strict_refuses(changes: dict[str, Any], field: str, words: str) -> None:
+    spec = attrs.evolve(STRICT, **changes)
+    problems = [p for p in spec.problems() if p.field == field]
+    assert len(problems) == 1, spec.problems()
+    assert words in problems[0].problem
+    assert problems[0].allowed
+    # the same spec under the standard profile is fine
+    assert attrs.evolve(spec, compliance="standard").problems() == []
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"domain": Domain(**ZONE, request_certificate=True)},
+        {"user": "app:app"}, {"user": "1000:1000"},
+        {"log_retention_days": 3653},
+        {"network": Network(assign_public_ip=False)},
+    ],
+)
+def test_strict_accepts(changes: dict[str, Any]) -> None:
+    assert attrs.evolve(STRICT, **changes).problems() == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [({"compliance": "paranoid"}, "compliance"), ({"compliance": 1}, "compliance"),
+     ({"user": "a b"}, "user"), ({"user": ""}, "user"), ({"user": 1000}, "user")],
+)
+def test_bad_compliance_and_user(changes: dict[str, Any], field: str) -> None:
+    problems = make(**changes).problems()
+    assert [p.field for p in problems] == [field], problems
+
+
+def test_strict_parameters() -> None:
+    params = resolved_parameters(STRICT, assign_public_ip=False)
+    assert (params["Compliance"], params["ContainerUser"], params["AppMemory"]) == (
+        "strict", "1000", "512")
+    assert params["LogRetentionDays"] == "365"
+    plain = resolved_parameters(ServiceSpec())
+    assert (plain["Compliance"], plain["ContainerUser"]) == ("standard", "")
+
+
+def test_strict_toml_round_trip() -> None:
+    text = dumps_config(STRICT)
+    assert 'compliance = "strict"' in text
+    assert "user" not in text
+    assert "log_retention_days" not in text
+    assert loads_config(text) == (None, STRICT)
+    assert loads_config(text.replace('compliance = "strict"\n', ""))[1].problems() == []

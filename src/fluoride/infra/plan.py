@@ -66,6 +66,7 @@ PARAMETER_FIELDS: Final[Mapping[str, str | None]] = {
     "AdoptRepository": None, "AdoptTable": None, "AdoptBucket": None, "AdoptSecret": None,
     "AdoptedSecretArn": None, "ExtraPolicyArns": "access.extra_policy_arns",
     "PermissionsBoundaryArn": "access.permissions_boundary_arn",
+    "Compliance": "compliance", "ContainerUser": "user", "AppMemory": "memory",
 }
 
 #: The data stores' resource types and what users call them.

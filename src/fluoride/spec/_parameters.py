@@ -147,6 +147,10 @@ def to_parameters(
         "AdoptedSecretArn": text(adopted_secret_arn),
         "ExtraPolicyArns": ",".join(spec.access.extra_policy_arns),
         "PermissionsBoundaryArn": text(spec.access.permissions_boundary_arn),
+        "Compliance": spec.compliance,
+        "ContainerUser": text(spec.user),
+        # the app container's limit under strict: what the sidecars leave of the task's
+        "AppMemory": str(spec.memory),
         **_notify_parameters(spec, alarm_topic_arn),
     }
 

@@ -94,6 +94,52 @@ _BUCKET_PREFIXES: Final = ("xn--", "sthree-", "amzn-s3-demo-")
 _BUCKET_SUFFIXES: Final = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 
 
+COMPLIANCE_PROFILES: Final = ("standard", "strict")
+"""The values of ``ServiceSpec.compliance``."""
+STRICT_LOG_RETENTION: Final = 365
+"""The fewest days ``compliance="strict"`` keeps container logs."""
+_USER: Final = re.compile(r"[a-zA-Z0-9_][a-zA-Z0-9_.-]{0,31}(:[a-zA-Z0-9_][a-zA-Z0-9_.-]{0,31})?")
+_ROOT_USERS: Final = frozenset({"0", "root"})
+
+
+def strict_problems(spec: ServiceSpec) -> list[FieldError]:
+    """What ``compliance="strict"`` refuses in ``spec`` (a pure rule, whatever its
+    ``compliance``): plain HTTP, tasks with public IPs, a root or unset user, logs kept
+    less than a year. Fields of the wrong type are left to the other rules.
+
+    .. versionadded:: 0.3.0
+    """
+    why = "compliance='strict' "
+    found: list[FieldError] = []
+    dom, net = spec.domain, spec.network
+    has_domain = None not in (dom.hosted_zone_id, dom.hosted_zone_name, dom.subdomain)
+    if dom.certificate_arn is None and not (dom.request_certificate is True and has_domain):
+        found.append(FieldError(
+            "domain", why + "needs HTTPS, and this spec has no certificate",
+            allowed="domain.certificate_arn, or a domain (hosted_zone_id, hosted_zone_name, "
+            "subdomain) with request_certificate = true"))
+    if dom.https_redirect is False:
+        found.append(FieldError("domain.https_redirect", why + "needs HTTP to redirect",
+                                allowed="true (the default)"))
+    if net.assign_public_ip is True:
+        found.append(FieldError(
+            "network.assign_public_ip", why + "runs tasks without public IPs",
+            allowed="false or unset, with private subnets that reach ECR, CloudWatch Logs "
+            "and Secrets Manager (a NAT gateway or VPC endpoints)"))
+    user = spec.user
+    if user is None or (isinstance(user, str) and user.split(":")[0] in _ROOT_USERS):
+        found.append(FieldError("user", why + f"runs containers as a non-root user, got "
+                                f"{user!r}", allowed="a user or uid other than root/0, e.g. "
+                                "'1000' (the default under strict)"))
+    days = spec.log_retention_days
+    if isinstance(days, int) and days < STRICT_LOG_RETENTION:
+        found.append(FieldError(
+            "log_retention_days", why + f"keeps logs at least {STRICT_LOG_RETENTION} days, "
+            f"got {days}", allowed=_format_choices(
+                tuple(d for d in LOG_RETENTION_DAYS if d >= STRICT_LOG_RETENTION))))
+    return found
+
+
 def _format_choices(values: Sequence[int], unit: str = "") -> str:
     suffix = f" {unit}" if unit else ""
     if isinstance(values, range) and len(values) > 8:
@@ -266,6 +312,7 @@ class _Checker:
         self.domain(spec.domain)
         self.stores(spec.stores)
         self.access(spec.access)
+        self.compliance(spec)
         env_bytes = self.environment(spec.environment)
         self.secret_env(spec.secret_env, spec.environment, spec.stores, env_bytes)
         self.boolean("exec_enabled", spec.exec_enabled)
@@ -286,7 +333,25 @@ class _Checker:
             self.tag(tag, getattr(spec, tag))
         return self.errors
 
+    def compliance(self, spec: ServiceSpec) -> None:
+        """``compliance`` and ``user``, and what strict demands of the other fields."""
+        if self.string("user", spec.user, optional=True):
+            assert spec.user is None or isinstance(spec.user, str)
+            if spec.user is not None and not _USER.fullmatch(spec.user):
+                self.fail("user", f"{spec.user!r} is not a user ECS accepts",
+                          "a user or uid, optionally with :group or :gid, e.g. 1000 or "
+                          "app:app (letters, digits, _ . -; at most 32 each)")
+        if spec.compliance not in COMPLIANCE_PROFILES:
+            self.fail("compliance", f"{spec.compliance!r} is not a compliance profile",
+                      " or ".join(repr(p) for p in COMPLIANCE_PROFILES))
+            return
+        if spec.compliance != "strict":
+            return
+        for problem in strict_problems(spec):
+            self.errors.append(problem)
+
     def cpu_memory(self, cpu: object, memory: object) -> None:
+
         cpus = _format_choices(tuple(FARGATE_MEMORY))
         if isinstance(cpu, bool) or not isinstance(cpu, int) or cpu not in FARGATE_MEMORY:
             self.fail("cpu", f"{cpu!r} is not a Fargate CPU size", f"{cpus} CPU units")

@@ -880,6 +880,8 @@ def test_render_secret_variables_needs_the_secret_marker() -> None:
 
 # -- compliance = "strict" -------------------------------------------------------------------
 
+ZONED = Domain(hosted_zone_id="Z0123456789ABC", hosted_zone_name="example.com",
+               subdomain="api")
 STRICT = ServiceSpec(compliance="strict", domain=Domain(certificate_arn=CERT),
                      network=Network(vpc_id="vpc-0123abcd", subnet_ids=SUBNETS))
 
@@ -894,7 +896,7 @@ def test_strict_defaults_follow_the_profile() -> None:
     ("changes", "field", "words"),
     [
         ({"domain": Domain()}, "domain", "needs HTTPS"),
-        ({"domain": Domain(**ZONE)}, "domain", "needs HTTPS"),  # a domain, no certificate
+        ({"domain": ZONED}, "domain", "needs HTTPS"),  # a domain, no certificate
         ({"domain": Domain(certificate_arn=CERT, https_redirect=False)},
          "domain.https_redirect", "redirect"),
         ({"network": Network(assign_public_ip=True)}, "network.assign_public_ip",
@@ -918,7 +920,7 @@ def test_strict_refuses(changes: dict[str, Any], field: str, words: str) -> None
 @pytest.mark.parametrize(
     "changes",
     [
-        {"domain": Domain(**ZONE, request_certificate=True)},
+        {"domain": attrs.evolve(ZONED, request_certificate=True)},
         {"user": "app:app"}, {"user": "1000:1000"},
         {"log_retention_days": 3653},
         {"network": Network(assign_public_ip=False)},

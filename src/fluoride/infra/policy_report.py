@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ __all__ = [
     "SENSITIVE_ACTIONS",
     "parse_template",
     "render_operations_page",
+    "statements",
     "template_text",
 ]
 
@@ -246,6 +247,18 @@ def _principal(principal: Any) -> str:
     return show(principal)
 
 
+def statements(items: Iterable[Any]) -> Iterator[tuple[dict[str, Any], str | None]]:
+    """Each policy statement with the condition it depends on: a statement may be an
+    ``Fn::If`` (the true branch is the statement, the false one ``AWS::NoValue``)."""
+    for item in items:
+        if isinstance(item, dict) and "Fn::If" in item:
+            condition, then, _ = item["Fn::If"]
+            if isinstance(then, dict):
+                yield then, str(condition)
+        else:
+            yield item, None
+
+
 def _bucket_policies(resources_: dict[str, Any]) -> list[str]:
     rows = []
     for res in resources_.values():
@@ -255,7 +268,7 @@ def _bucket_policies(resources_: dict[str, Any]) -> list[str]:
         bucket = props["Bucket"]
         # A bucket the stack may create or adopt reads "${Bucket} if CreateBucket, else ...".
         shown = bucket["Ref"] if isinstance(bucket, dict) and "Ref" in bucket else show(bucket)
-        for st in props["PolicyDocument"]["Statement"]:
+        for st, when in statements(props["PolicyDocument"]["Statement"]):
             who = _principal(st.get("Principal"))
             cond = "; ".join(
                 f"{op} {k} = {show(v)}"
@@ -265,7 +278,7 @@ def _bucket_policies(resources_: dict[str, Any]) -> list[str]:
             rows.append(
                 (
                     f"`{_cell(shown)}`",
-                    st.get("Sid", ""),
+                    st.get("Sid", "") + (f" (if {when})" if when else ""),
                     st["Effect"],
                     _cell(who),
                     _code(show(a) for a in _as_list(st["Action"])),
@@ -368,8 +381,9 @@ def _skips(resources_: dict[str, Any]) -> list[str]:
     rows = []
     for name, res in resources_.items():
         for skip in res.get("Metadata", {}).get("checkov", {}).get("skip", []):
-            rows.append((f"`{name}`", f"`{skip['id']}`", _cell(skip.get("comment", ""))))
-    return _table(("Resource", "Check", "Why it does not apply"), rows)
+            rows.append((f"`{name}`", f"`{skip['id']}`", skip.get("profile", "both"),
+                         _cell(skip.get("comment", ""))))
+    return _table(("Resource", "Check", "Profile", "Why it does not apply"), rows)
 
 
 def _not_granted(resources_: dict[str, Any]) -> list[str]:

@@ -63,7 +63,9 @@ def test_a_strict_service_reads_back_strict_through_the_aws_apis(
     svc = fl.service(unique_name)
     svc.create(spec)
     repo = svc.outputs()["RepositoryName"]
-    fl.emulator.push_image(repo, "v1")
+    emulator = fl.emulator
+    assert emulator is not None
+    emulator.push_image(repo, "v1")
     svc.deploy("v1")
     physical = _physical(fl, unique_name)
     out = svc.outputs()
@@ -97,8 +99,9 @@ def test_a_strict_service_reads_back_strict_through_the_aws_apis(
     # leaves it out of the answer: read the emulated bucket itself.
     from moto.s3.models import s3_backends
 
-    bucket = s3_backends[fl.emulator.account_id]["aws"].buckets[out["BucketName"]]
-    assert bucket.notification_configuration.event_bridge == {}
+    emulated = s3_backends[emulator.account_id]["aws"].buckets[out["BucketName"]]
+    assert emulated.notification_configuration is not None
+    assert emulated.notification_configuration.event_bridge == {}
 
     secret = _client(fl, "secretsmanager").describe_secret(SecretId=out["SecretArn"])
     assert same_key(secret["KmsKeyId"])
@@ -114,7 +117,7 @@ def test_a_strict_service_reads_back_strict_through_the_aws_apis(
     assert repository["encryptionConfiguration"]["encryptionType"] == "KMS"
     assert same_key(repository["encryptionConfiguration"]["kmsKey"])
     with pytest.raises(ImageTagExists, match="'v1' already exists"):
-        fl.emulator.push_image(repo, "v1")
+        emulator.push_image(repo, "v1")
 
     ecs = _client(fl, "ecs")
     (service,) = ecs.describe_services(cluster=out["ClusterName"],

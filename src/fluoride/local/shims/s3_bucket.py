@@ -28,6 +28,8 @@ def lifecycle_rules(configuration: dict[str, Any]) -> list[dict[str, Any]]:
     """CloudFormation ``LifecycleConfiguration`` rules in the S3 API's (XML) shape."""
     rules = []
     for rule in configuration.get("Rules", []):
+        if not rule:  # what an Fn::If to AWS::NoValue leaves (CloudFormation drops it)
+            continue
         api: dict[str, Any] = {"Status": rule.get("Status", "Enabled")}
         if "Id" in rule:
             api["ID"] = rule["Id"]
@@ -79,8 +81,8 @@ def _apply(bucket: Any, creation: Creation) -> Any:
     lifecycle = properties.get("LifecycleConfiguration")
     if lifecycle:
         backend.put_bucket_lifecycle_configuration(bucket_name, lifecycle_rules(lifecycle))
-    rules = (properties.get("BucketEncryption") or {}).get("ServerSideEncryptionConfiguration")
-    if rules and bucket.encryption and as_bool(rules[0].get("BucketKeyEnabled")):
+    sse: Any = (properties.get("BucketEncryption") or {}).get("ServerSideEncryptionConfiguration")
+    if sse and bucket.encryption and as_bool(sse[0].get("BucketKeyEnabled")):
         bucket.encryption["Rule"]["BucketKeyEnabled"] = True
     logging = properties.get("LoggingConfiguration")
     if logging and logging.get("DestinationBucketName"):

@@ -22,6 +22,7 @@ from fluoride.spec import (
     HealthCheck,
     Network,
     ServiceSpec,
+    Sidecar,
     Stores,
     dumps_config,
     load_config,
@@ -457,6 +458,9 @@ FULL = ServiceSpec(
     environment={"LOG_LEVEL": "debug", "GREETING": 'say "hi" \\ 😀', "EMPTY": ""},
     secret_env={"DB_PASSWORD": "password"},
     user="app:app",
+    sidecars=(Sidecar(name="proxy", image="envoyproxy/envoy:v1.31", port=9901, cpu=64,
+                      memory=256, essential=True, environment={"MODE": "edge"},
+                      command=("envoy", "-c", "/etc/envoy.yaml")),),
     exec_enabled=True, alarm_rollback=False, alarm_5xx_threshold=3, log_retention_days=7,
     access_log_retention_days=30, keep_images=5, project="genomics", team="lab",
     contact="ada@example.com",
@@ -905,6 +909,8 @@ def test_strict_defaults_follow_the_profile() -> None:
         ({"user": "0"}, "user", "non-root"),
         ({"user": "root:root"}, "user", "non-root"),
         ({"log_retention_days": 180}, "log_retention_days", "at least 365"),
+        ({"sidecars": (Sidecar(name="proxy", image="envoyproxy/envoy:v1.31"),)},
+         "sidecars[0].memory", "no limit"),
     ],
 )
 def test_strict_refuses(changes: dict[str, Any], field: str, words: str) -> None:

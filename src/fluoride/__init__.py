@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     )
     from fluoride.logs import LogLine
     from fluoride.service import Service, ServiceStatus
-    from fluoride.spec import ServiceSpec
+    from fluoride.spec import ServiceSpec, Sidecar
 
 # public name -> the module that defines it
 _WHERE: dict[str, str] = {
@@ -49,6 +49,7 @@ _WHERE: dict[str, str] = {
     "Service": "fluoride.service",
     "ServiceStatus": "fluoride.service",
     "ServiceSpec": "fluoride.spec",
+    "Sidecar": "fluoride.spec",
     **dict.fromkeys(
         (
             "AwsError",
@@ -104,6 +105,7 @@ __all__ = [
     "ServiceNotFound",
     "ServiceSpec",
     "ServiceStatus",
+    "Sidecar",
     "StackFailed",
     "StoreNotProvisioned",
     "__version__",

@@ -316,7 +316,8 @@ class Service:
     def template_body(self, spec: ServiceSpec) -> str:
         """The template body sent for ``spec`` (the one template, its environment rendered,
         without comments)."""
-        return render_environment(load_template(), spec.environment, secret_env=spec.secret_env)
+        return render_environment(load_template(), spec.environment, secret_env=spec.secret_env,
+                                  sidecars=spec.sidecars)
 
     def template(
         self,
@@ -349,7 +350,8 @@ class Service:
         spec = self._spec_argument(spec)
         if not resolved:
             return render_environment(load_template(), spec.environment,
-                                      secret_env=spec.secret_env, keep_comments=True)
+                                      secret_env=spec.secret_env, sidecars=spec.sidecars,
+                                      keep_comments=True)
         from fluoride.infra.policy_report import parse_template
         from fluoride.infra.resolve import drop_other_profiles_skips, resolve_template
 

@@ -43,6 +43,7 @@ from fluoride.spec._values import (
     HealthCheck,
     Network,
     ServiceSpec,
+    Sidecar,
     Stores,
 )
 
@@ -64,6 +65,7 @@ __all__ = [
     "HealthCheck",
     "Network",
     "ServiceSpec",
+    "Sidecar",
     "Stores",
     "dumps_config",
     "load_config",

@@ -150,7 +150,7 @@ def to_parameters(
         "Compliance": spec.compliance,
         "ContainerUser": text(spec.user),
         # the app container's limit under strict: what the sidecars leave of the task's
-        "AppMemory": str(spec.memory),
+        "AppMemory": str(spec.memory - sum(s.memory or 0 for s in spec.sidecars)),
         **_notify_parameters(spec, alarm_topic_arn),
     }
 

@@ -198,6 +198,40 @@ class Access:
 
 
 @attrs.frozen(kw_only=True)
+class Sidecar:
+    """A container that runs beside the app in every task: a log router, an auth proxy,
+    an OpenTelemetry collector. It shares the task's network, role and log group (under
+    its own stream prefix, its ``name``). ``deploy()`` changes only the app's image; a
+    sidecar's image changes through ``update(spec)``.
+
+    Attributes:
+        name: The container's name (letters, digits, ``_`` and ``-``; not ``app``).
+        image: Its image reference, e.g. ``public.ecr.aws/envoyproxy/envoy:v1.31``.
+        port: A port it listens on inside the task (not the app's), or ``None``.
+        cpu: CPU units reserved for it (0: shares the task's).
+        memory: Its hard memory limit in MiB, or ``None``.
+        essential: When it stops, the task stops (and a deployment rolls back).
+        environment: Its environment variables.
+        command: Its command, replacing the image's.
+
+    .. versionadded:: 0.3.0
+    """
+
+    name: str
+    image: str
+    port: int | None = None
+    cpu: int = 0
+    memory: int | None = None
+    essential: bool = False
+    environment: Mapping[str, str] = attrs.field(factory=Environment, converter=_to_environment)
+    command: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+
+
+def _sidecars(value: object) -> object:
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
+@attrs.frozen(kw_only=True)
 class ServiceSpec:
     """What a service should be. Every field has a default; the defaults are fast.
 
@@ -242,6 +276,7 @@ class ServiceSpec:
             read that secret, and only when this is set); a key absent from the secret
             fails the task's start, and so the deployment. Names follow the rules of
             ``environment`` and may not also be set there.
+        sidecars: Up to 4 containers beside the app in each task, see `Sidecar`.
         user: The container's user (``"1000"``, ``"app"``, ``"1000:1000"``); ``None``: the
             image's. Under ``compliance="strict"`` it defaults to ``"1000"`` and may not be
             root.
@@ -284,6 +319,7 @@ class ServiceSpec:
     compliance: str = "standard"
     environment: Mapping[str, str] = attrs.field(factory=Environment, converter=_to_environment)
     secret_env: Mapping[str, str] = attrs.field(factory=Environment, converter=_to_environment)
+    sidecars: tuple[Sidecar, ...] = attrs.field(default=(), converter=_sidecars)
     user: str | None = attrs.field(default=attrs.Factory(
         lambda self: "1000" if self.compliance == "strict" else None, takes_self=True))
     exec_enabled: bool = False

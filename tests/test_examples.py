@@ -56,3 +56,13 @@ def test_change_settings_example(capsys: pytest.CaptureFixture[str]) -> None:
     assert "image kept: True" in out
     assert "round trip: True" in out
     assert "settings stable memory: 512 -> 1024, environment.GREETING: 'hello' -> 'hi'" in out
+
+
+def test_strict_service_example(capsys: pytest.CaptureFixture[str]) -> None:
+    runpy.run_path(str(EXAMPLES / "strict_service.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "user=1000 log_retention_days=365" in out
+    assert "tags: IMMUTABLE encryption: KMS" in out
+    assert "table deletion protection: True" in out
+    assert "round trip: True" in out
+    assert "purged: bucket, repository, secret, table" in out

@@ -87,7 +87,18 @@ def test_aws_fluoride_end_to_end(fl: Fluoride, tmp_path: Path, unique_name: str)
                     "Python that has awscli and fluoride's dependencies)")
     fl.service(unique_name).create(ServiceSpec(team="cli"))
     config = tmp_path / "config"
-    config.write_text("[default]\nregion = us-east-1\n\n[plugins]\nfluoride = fluoride.awscli\n")
+    config.write_text("[default]\nregion = us-east-1\n")
+    # enabled as a user does it: `fluoride awscli install`
+    from click.testing import CliRunner
+
+    from fluoride.cli import main
+
+    def setup(*args: str) -> None:
+        done = CliRunner().invoke(main, ["awscli", *args, "--yes"],
+                                  env={"AWS_CONFIG_FILE": str(config)})
+        assert done.exit_code == 0, done.output
+
+    setup("install", "--cli", "v1")
     env = {
         **os.environ,
         "AWS_CONFIG_FILE": str(config),
@@ -118,3 +129,9 @@ def test_aws_fluoride_end_to_end(fl: Fluoride, tmp_path: Path, unique_name: str)
     missing = aws("fluoride", "status", "no-such-service")
     assert missing.returncode == 1
     assert "no-such-service" in missing.stderr
+    # `fluoride awscli uninstall`: the AWS CLI knows no `fluoride` command any more
+    setup("uninstall")
+    assert config.read_text() == "[default]\nregion = us-east-1\n"
+    gone = aws("fluoride", "list")
+    assert gone.returncode != 0
+    assert "Invalid choice" in gone.stderr

@@ -5,60 +5,49 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
-from fluoride import Fluoride
 from fluoride.cli import main
 
-
-@pytest.fixture
-def run(fl: Fluoride, monkeypatch: pytest.MonkeyPatch) -> object:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", fl.region)
-    runner = CliRunner()
-
-    def invoke(*args: str, input: str | None = None) -> object:
-        return runner.invoke(main, ["--endpoint-url", str(fl.endpoint_url), *args],
-                             input=input, catch_exceptions=False)
-
-    return invoke
+from .conftest import CliRun
 
 
-def test_create_status_list_delete(run, unique_name: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_create_status_list_delete(cli: CliRun, unique_name: str, tmp_path: Path) -> None:
     config = tmp_path / "fluoride.toml"
     config.write_text('port = 9000\nhealth_path = "/ping"\n')
-    result = run("create", unique_name, "--config", str(config))
+    result = cli("create", unique_name, "--config", str(config))
     assert result.exit_code == 0, result.output
-    result = run("--output", "json", "status", unique_name)
+    result = cli("--output", "json", "status", unique_name)
     assert result.exit_code == 0, result.output
     [status] = json.loads(result.stdout)
     assert status["name"] == unique_name
     assert status["state"] == "complete"
-    result = run("--output", "json", "list")
+    result = cli("--output", "json", "list")
     assert unique_name in json.loads(result.stdout)
-    result = run("delete", unique_name, input="n\n")
+    result = cli("delete", unique_name, input="n\n")
     assert result.exit_code != 0  # refused at the prompt
-    result = run("delete", unique_name, "--yes")
+    result = cli("delete", unique_name, "--yes")
     assert result.exit_code == 0, result.output
-    result = run("status", unique_name)
+    result = cli("status", unique_name)
     assert result.exit_code == 1
     assert "fluoride create" in result.output
 
 
-def test_bad_config_is_reported_with_every_field(run, unique_name: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_bad_config_is_reported_with_every_field(
+    cli: CliRun, unique_name: str, tmp_path: Path
+) -> None:
     config = tmp_path / "fluoride.toml"
     config.write_text("port = 0\ncpu = 256\nmemory = 9999\n")
-    result = run("create", unique_name, "--config", str(config))
+    result = cli("create", unique_name, "--config", str(config))
     assert result.exit_code == 1
     assert "port" in result.output
     assert "memory" in result.output
 
 
-def test_template_prints_the_template(run) -> None:  # type: ignore[no-untyped-def]
-    result = run("template")
+def test_template_prints_the_template(cli: CliRun) -> None:
+    result = cli("template")
     assert result.exit_code == 0
     assert "AWS::ECS::Service" in result.stdout
     assert "\n  # " in result.stdout  # the comments that explain the resources are kept

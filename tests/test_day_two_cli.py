@@ -5,30 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-from click.testing import CliRunner, Result
-
 from fluoride import Fluoride, ServiceSpec
-from fluoride.cli import main
 from fluoride.spec import loads_config
 
-
-@pytest.fixture
-def cli(fl: Fluoride, monkeypatch: pytest.MonkeyPatch) -> object:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", fl.region)
-    monkeypatch.setenv("COLUMNS", "250")  # rich tables: one row a line
-    runner = CliRunner()
-
-    def invoke(*args: str) -> Result:
-        return runner.invoke(main, ["--endpoint-url", str(fl.endpoint_url), *args],
-                             catch_exceptions=False)
-
-    return invoke
+from .conftest import CliRun
 
 
-def test_spec_plan_update(cli, fl: Fluoride, unique_name: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_spec_plan_update(cli: CliRun, fl: Fluoride, unique_name: str, tmp_path: Path) -> None:
     svc = fl.service(unique_name)
     svc.create(ServiceSpec(memory=1024, environment={"MODE": "slow"}))
     fl.emulator.push_image(f"fluoride/{unique_name}", "v1")  # type: ignore[union-attr]  # local() has one
@@ -64,7 +47,7 @@ def test_spec_plan_update(cli, fl: Fluoride, unique_name: str, tmp_path: Path) -
     assert "stable" in row
 
 
-def test_update_refuses_to_replace_a_store(cli, fl: Fluoride, unique_name: str,  # type: ignore[no-untyped-def]
+def test_update_refuses_to_replace_a_store(cli: CliRun, fl: Fluoride, unique_name: str,
                                            tmp_path: Path) -> None:
     fl.service(unique_name).create()
     config = tmp_path / "fluoride.toml"

@@ -44,11 +44,14 @@ ALLOWED: dict[str, set[str]] = {
     "_exec": BASE | {"spec", "infra", "releases", "service"},
     "client": BASE | {"spec", "infra", "releases", "stores", "logs", "service", "local", "fleet"},
     "fleet": BASE | {"service"},
+    # a fleet across accounts and regions: a list of clients
+    "multi": BASE | {"spec", "infra", "service", "client", "fleet"},
     "awscli": {"cli", "errors"},
+    "awscli_config": {"errors"},
     "local": {"errors", "names", "infra", "spec"},
     "cli": BASE | {"spec", "infra", "releases", "stores", "logs", "service", "client", "local",
-                   "fleet", "cost"},
-    "fluoride": BASE | {"client", "service", "spec", "logs"},
+                   "fleet", "cost", "awscli_config"},
+    "fluoride": BASE | {"client", "service", "spec", "logs", "fleet", "multi"},
 }
 
 

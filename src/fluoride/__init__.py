@@ -36,7 +36,9 @@ if TYPE_CHECKING:
         StackFailed,
         StoreNotProvisioned,
     )
+    from fluoride.fleet import FleetFailed, FleetResult, StatusList, Target
     from fluoride.logs import LogLine
+    from fluoride.multi import Fleet
     from fluoride.service import Service, ServiceStatus
     from fluoride.spec import ServiceSpec, Sidecar
 
@@ -46,6 +48,11 @@ _WHERE: dict[str, str] = {
     "Outcome": "fluoride._release",
     "Release": "fluoride._release",
     "LogLine": "fluoride.logs",
+    "Fleet": "fluoride.multi",
+    "FleetFailed": "fluoride.fleet",
+    "FleetResult": "fluoride.fleet",
+    "StatusList": "fluoride.fleet",
+    "Target": "fluoride.fleet",
     "Service": "fluoride.service",
     "ServiceStatus": "fluoride.service",
     "ServiceSpec": "fluoride.spec",
@@ -87,6 +94,9 @@ __all__ = [
     "DeploymentTimeout",
     "EmulatorError",
     "FieldError",
+    "Fleet",
+    "FleetFailed",
+    "FleetResult",
     "Fluoride",
     "FluorideError",
     "ImageNotFound",
@@ -107,7 +117,9 @@ __all__ = [
     "ServiceStatus",
     "Sidecar",
     "StackFailed",
+    "StatusList",
     "StoreNotProvisioned",
+    "Target",
     "__version__",
 ]
 

@@ -75,6 +75,7 @@ class Aws:
     config: botocore.config.Config = DEFAULT_CONFIG
     budget: RateBudget | None = None
     _clients: dict[str, Any] = attrs.field(factory=dict, init=False, repr=False)
+    _account: str | None = attrs.field(default=None, init=False, repr=False)
     #: boto3 clients are thread-safe once made; sessions are not, and several ``Aws`` may
     #: share one session, so every client and resource is made under one process-wide lock.
     _lock: threading.Lock = attrs.field(default=_SESSION_LOCK, init=False, repr=False)
@@ -199,9 +200,22 @@ class Aws:
         return resource
 
     def _limit(self, client: Any) -> None:
-        """Make ``client``'s calls take their tokens from the shared budget."""
-        if self.budget is not None:
-            client.meta.events.register("before-call", self.budget.before_call)
+        """Make ``client``'s calls take their tokens from the shared budget: the one
+        :attr:`budget` names when the call is made (a fleet across accounts and regions
+        gives every client of one account and region one budget, after they were made)."""
+        client.meta.events.register("before-call", self._before_call)
+
+    def _before_call(self, **kwargs: Any) -> None:
+        budget = self.budget
+        if budget is not None:
+            budget.before_call(**kwargs)
+
+    def account_id(self) -> str:
+        """The AWS account the calls act in (one GetCallerIdentity call, then remembered)."""
+        if self._account is None:
+            with translate("GetCallerIdentity", "sts"):
+                self._account = self.client("sts").get_caller_identity()["Account"]
+        return self._account
 
     def caller_arn(self) -> str:
         """The ARN of the identity making the calls (recorded in release history)."""

@@ -6,6 +6,9 @@ Enable it with two lines of ``~/.aws/config`` (AWS CLI v1; v2 also needs
     [plugins]
     fluoride = fluoride.awscli
 
+``fluoride awscli install`` writes them (and ``uninstall`` removes them); see
+:mod:`fluoride.awscli_config`.
+
 The AWS CLI imports this module and calls :func:`awscli_initialize`, which adds a
 ``fluoride`` command to its table. That command hands its arguments to the same click
 commands as ``fluoride`` (``aws fluoride deploy api v2`` is ``fluoride deploy api v2``),

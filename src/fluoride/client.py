@@ -107,15 +107,29 @@ class Fluoride:
         reporter: Reporter | None = None,
         clock: Clock | None = None,
         max_calls_per_second: float | None = None,
+        region: str | None = None,
+        account_id: str | None = None,
     ) -> Fluoride:
         """A client wired to a fresh embedded emulator on 127.0.0.1 (no AWS account needed).
 
         Needs the ``local`` extra (``pip install 'fluoride[local]'``). Use it as a context
         manager, or call :meth:`close`, to stop the emulator.
+
+        ``region`` (default ``us-east-1``) and ``account_id`` (12 digits, default
+        ``123456789012``) say where the emulator's services live: two ``Fluoride.local()``
+        clients with different ones are two separate places, as for a
+        :class:`~fluoride.multi.Fleet` across regions and accounts.
+
+        .. versionchanged:: 0.2 ``region`` and ``account_id``.
         """
         from fluoride.local import start_emulator
 
-        emulator = start_emulator(port=port, timing=timing)
+        place: dict[str, str] = {}
+        if region is not None:
+            place["region"] = region
+        if account_id is not None:
+            place["account_id"] = account_id
+        emulator = start_emulator(port=port, timing=timing, **place)
         session = boto3.Session(
             aws_access_key_id=LOCAL_KEY,
             aws_secret_access_key=LOCAL_KEY,

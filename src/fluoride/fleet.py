@@ -44,6 +44,7 @@ __all__ = [
     "FleetFailed",
     "FleetResult",
     "StatusList",
+    "Target",
     "check_max_parallel",
     "current_service",
     "outcome_label",
@@ -106,6 +107,27 @@ def _detail(value: Release | BaseException) -> str:
     return f"{type(value).__name__}: {value}"
 
 
+@attrs.frozen
+class Target:
+    """One service in one account and region. ``str()`` is ``account/region/name``: the
+    key of a :class:`~fluoride.multi.Fleet`'s results.
+
+    .. versionadded:: 0.2
+    """
+
+    account: str
+    region: str
+    name: str
+
+    @property
+    def place(self) -> str:
+        """``account/region``."""
+        return f"{self.account}/{self.region}"
+
+    def __str__(self) -> str:
+        return f"{self.account}/{self.region}/{self.name}"
+
+
 class FleetFailed(FluorideError):
     """Some services of a fleet operation failed. ``failures`` maps each to its error;
     ``result`` is the whole :class:`FleetResult` (the successes too)."""
@@ -133,6 +155,8 @@ class FleetResult(Mapping[str, "Release | Exception"]):
         outcomes: service name -> the release serving now, or the error that stopped it
             (:class:`RolledBack` with its ``reasons``, :class:`DeploymentInProgress`, ...).
         seconds: how long the whole operation took.
+        targets: for a :class:`~fluoride.multi.Fleet` across accounts and regions, each
+            key (``account/region/name``) -> its :class:`Target`; empty for one client.
 
     Example::
 
@@ -147,6 +171,7 @@ class FleetResult(Mapping[str, "Release | Exception"]):
     operation: str
     outcomes: Mapping[str, Release | Exception]
     seconds: float = 0.0
+    targets: Mapping[str, Target] = attrs.field(factory=dict)
 
     def __getitem__(self, name: str) -> Release | Exception:
         return self.outcomes[name]
@@ -201,6 +226,10 @@ class FleetResult(Mapping[str, "Release | Exception"]):
         services: dict[str, Any] = {}
         for name, value in self.outcomes.items():
             entry: dict[str, Any] = {"outcome": outcome_label(value), "ok": False}
+            target = self.targets.get(name)
+            if target is not None:
+                entry.update(account=target.account, region=target.region,
+                             service=target.name)
             if isinstance(value, Release):
                 entry.update(ok=True, release=value)
             else:
@@ -247,13 +276,13 @@ class StatusList(list[ServiceStatus]):
     def rows(self) -> list[tuple[str, str, str, str, str, str]]:
         """One row per service: name, state, stack status, tasks, image, url."""
         return [
-            (s.name, s.state.value, s.stack_status, f"{s.running}/{s.desired}/{s.pending}",
+            (_where(s), s.state.value, s.stack_status, f"{s.running}/{s.desired}/{s.pending}",
              s.release.short if s.release else (s.image or "(none yet)"), s.url or "")
             for s in self
         ]
 
     def __repr__(self) -> str:
-        return f"StatusList({', '.join(f'{s.name}: {s.state.value}' for s in self)})"
+        return f"StatusList({', '.join(f'{_where(s)}: {s.state.value}' for s in self)})"
 
     def _repr_html_(self) -> str:
         return _html_table(
@@ -261,6 +290,13 @@ class StatusList(list[ServiceStatus]):
             ("service", "state", "stack status", "tasks (run/want/pend)", "image", "url"),
             self.rows(),
         )
+
+
+def _where(status: ServiceStatus) -> str:
+    """The service's name, after its account and region when a fleet read it."""
+    if status.account is None or status.region is None:
+        return status.name
+    return str(Target(status.account, status.region, status.name))
 
 
 def _html_table(caption: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

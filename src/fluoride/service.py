@@ -125,6 +125,8 @@ class ServiceStatus:
             that said in words (:meth:`Service.status` only); else ``None``.
         notifies: who the alarms notify (the spec's ``notify``): email addresses and SNS
             topics. Empty: the alarms notify no one.
+        account, region: where the service lives, in a :class:`~fluoride.multi.Fleet`'s
+            status (``None`` from a single client, whose account and region are its own).
     """
 
     name: str
@@ -144,6 +146,8 @@ class ServiceStatus:
     template: str | None = None
     drift: str | None = None
     notifies: tuple[str, ...] = ()
+    account: str | None = None
+    region: str | None = None
 
     @property
     def alarms_notify(self) -> str:

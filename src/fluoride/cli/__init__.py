@@ -63,6 +63,7 @@ class FluorideGroup(click.Group):
         "update": "fluoride.cli.day_two:update",
         "exec": "fluoride.cli.day_two:exec_",
         "cost": "fluoride.cli.cost:cost",
+        "awscli": "fluoride.cli.awscli:awscli",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -398,10 +399,48 @@ def logs(opts: Options, name: str, since: str, follow: bool, pattern: str | None
             pass
 
 
-# --select / --max-parallel on deploy, rollback and status: many services (cli/fleet.py).
-from fluoride.cli.fleet import register as _register_fleet  # noqa: E402  # after the commands
+# -- many services ------------------------------------------------------------------------
+# --select / --max-parallel on deploy, rollback and status. The options are attached here
+# (cheap); what runs with --select lives in cli/fleet.py, imported only then, so
+# `fluoride --help` and single-service commands do not load it.
 
-_register_fleet(main)
+SELECT_HELP = ("Work on many services: a name, a glob such as 'team-*', or a stack tag "
+               "such as team=payments (repeat to combine; names and globs add up, tags "
+               "narrow). '*' is every service.")
+
+
+def _with_fleet_options(command: click.Command, fleet: str) -> None:
+    """Give ``command`` the fleet options; with ``--select`` it runs ``fleet`` (a function
+    of :mod:`fluoride.cli.fleet`) instead."""
+    import functools
+
+    original = command.callback
+    assert original is not None
+    command.params.insert(0, click.Option(["--select", "select"], multiple=True,
+                                          metavar="NAME|GLOB|KEY=VALUE", help=SELECT_HELP))
+    command.params.insert(1, click.Option(["--max-parallel"], type=click.IntRange(min=1),
+                                          default=4, show_default=True,
+                                          help="With --select: how many services at once."))
+    name = next(p for p in command.params if p.name == "name")
+    name.required = False  # with --select there is no NAME
+
+    @functools.wraps(original)
+    def callback(*, select: tuple[str, ...], max_parallel: int, **kwargs: Any) -> Any:
+        if select:
+            from fluoride.cli import fleet as fleet_module
+
+            run = getattr(fleet_module, fleet)
+            return run(select=select, max_parallel=max_parallel, **kwargs)
+        if kwargs.get("name") is None and command.name != "status":
+            raise click.UsageError("Give the service NAME, or --select.")
+        return original(**kwargs)
+
+    command.callback = callback
+
+
+for _command, _fleet in (("deploy", "deploy_many"), ("rollback", "rollback_many"),
+                         ("status", "status_many")):
+    _with_fleet_options(main.commands[_command], _fleet)
 
 
 if __name__ == "__main__":  # python -m fluoride.cli

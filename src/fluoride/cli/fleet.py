@@ -9,7 +9,6 @@ render.
 
 from __future__ import annotations
 
-import functools
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -21,41 +20,7 @@ if TYPE_CHECKING:
 
     from fluoride.cli.fleet_lines import FleetLines
 
-__all__ = ["register"]
-
-SELECT_HELP = ("Work on many services: a name, a glob such as 'team-*', or a stack tag "
-               "such as team=payments (repeat to combine; names and globs add up, tags "
-               "narrow). '*' is every service.")
-
-
-def _wrap(command: click.Command, fleet: Callable[..., None]) -> None:
-    """Give ``command`` the fleet options; with ``--select`` it runs ``fleet`` instead."""
-    original = command.callback
-    assert original is not None
-    command.params.insert(0, click.Option(["--select", "select"], multiple=True,
-                                          metavar="NAME|GLOB|KEY=VALUE", help=SELECT_HELP))
-    command.params.insert(1, click.Option(["--max-parallel"], type=click.IntRange(min=1),
-                                          default=4, show_default=True,
-                                          help="With --select: how many services at once."))
-    name = next(p for p in command.params if p.name == "name")
-    name.required = False  # with --select there is no NAME
-
-    @functools.wraps(original)
-    def callback(*, select: Sequence[str], max_parallel: int, **kwargs: Any) -> Any:
-        if select:
-            return fleet(select=select, max_parallel=max_parallel, **kwargs)
-        if kwargs.get("name") is None and command.name != "status":
-            raise click.UsageError("Give the service NAME, or --select.")
-        return original(**kwargs)
-
-    command.callback = callback
-
-
-def register(main: click.Group) -> None:
-    """Add ``--select`` and ``--max-parallel`` to ``deploy``, ``rollback`` and ``status``."""
-    _wrap(main.commands["deploy"], _deploy)
-    _wrap(main.commands["rollback"], _rollback)
-    _wrap(main.commands["status"], _status)
+__all__ = ["deploy_many", "rollback_many", "status_many"]
 
 
 def _context() -> tuple[Any, Console, Console]:
@@ -64,7 +29,7 @@ def _context() -> tuple[Any, Console, Console]:
     return click.get_current_context().obj, _console(), _console(stderr=True)
 
 
-def _deploy(*, select: Sequence[str], max_parallel: int, name: str | None,
+def deploy_many(*, select: Sequence[str], max_parallel: int, name: str | None,
             image: str | None, no_wait: bool, timeout: float) -> None:
     # With --select the one positional argument is the image: `deploy --select 'a-*' v2`.
     if image is not None:
@@ -78,7 +43,7 @@ def _deploy(*, select: Sequence[str], max_parallel: int, name: str | None,
                                                    timeout=timeout, reporter=rep))
 
 
-def _rollback(*, select: Sequence[str], max_parallel: int, name: str | None,
+def rollback_many(*, select: Sequence[str], max_parallel: int, name: str | None,
               to: str | None, no_wait: bool, timeout: float) -> None:
     if name is not None or to is not None or no_wait:
         raise click.UsageError("With --select give no NAME, --to or --no-wait: each "
@@ -90,7 +55,7 @@ def _rollback(*, select: Sequence[str], max_parallel: int, name: str | None,
                                                      timeout=timeout, reporter=rep))
 
 
-def _status(*, select: Sequence[str], max_parallel: int, name: str | None) -> None:
+def status_many(*, select: Sequence[str], max_parallel: int, name: str | None) -> None:
     from fluoride.cli import client, show_status
     from fluoride.selection import Selector
 

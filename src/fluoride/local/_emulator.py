@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import importlib
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from fluoride.errors import EmulatorError
+from fluoride.errors import EmulatorError, FieldError, InvalidInput
 from fluoride.local._timing import Timing
 
 if TYPE_CHECKING:
@@ -64,8 +65,14 @@ class Emulator:
     Get one from :func:`start_emulator` (or ``Fluoride.local()``, which keeps it as
     ``fl.emulator``). It is also a context manager that stops the server on exit.
 
-    All emulators in one process share one emulated AWS account (moto's state is
-    process-wide); starting the first one empties it.
+    moto's state is process-wide: starting the first emulator in a process empties it,
+    and emulators started while one runs see the same state. An emulator started with an
+    ``account_id`` other than moto's default (``123456789012``) serves that account,
+    whatever credentials a request carries; the default one answers as moto does (in the
+    account of the request's access key, the default for any key it does not know).
+    ``region`` is the region its clients use by default (requests name their own
+    region, as on AWS). Two emulators with different accounts or regions are two separate
+    places to deploy to, as a fleet across accounts and regions needs.
 
     Example::
 
@@ -76,13 +83,22 @@ class Emulator:
     .. versionadded:: 0.1
     """
 
-    def __init__(self, server: EmulatorServer, host: str, port: int, timing: Timing) -> None:
+    def __init__(
+        self,
+        server: EmulatorServer,
+        host: str,
+        port: int,
+        timing: Timing,
+        *,
+        region: str = REGION,
+        account_id: str = ACCOUNT_ID,
+    ) -> None:
         self._server = server
         self.host = host
         self.port = port
         self.timing = timing
-        self.region = REGION
-        self.account_id = ACCOUNT_ID
+        self.region = region
+        self.account_id = account_id
         #: A clock whose ``sleep`` advances simulated time (see :class:`SimulatedClock`).
         self.clock = SimulatedClock()
         self._stopped = False
@@ -176,19 +192,33 @@ class Emulator:
 
 
 def start_emulator(
-    *, port: int = 0, host: str = "127.0.0.1", timing: Timing | None = None
+    *,
+    port: int = 0,
+    host: str = "127.0.0.1",
+    timing: Timing | None = None,
+    region: str = REGION,
+    account_id: str = ACCOUNT_ID,
 ) -> Emulator:
     """Start moto's server with Fluoride's shims on ``host:port`` (0: a free port).
 
     The first emulator started in a process begins with an empty account; later ones
-    share it while it runs. ``timing`` sets how fast simulated things happen (see
-    :class:`Timing`); the most recently started emulator's timing applies.
+    share moto's state while it runs. ``timing`` sets how fast simulated things happen
+    (see :class:`Timing`); the most recently started emulator's timing applies (simulated
+    time is one for the process).
+
+    ``account_id`` (12 digits) is the account this emulator serves: every request it
+    answers acts in that account (unless it is moto's default, which moto keeps choosing
+    by access key, as before), so two emulators with two accounts hold two separate sets
+    of services. ``region`` is its clients' default region.
 
     Raises :class:`~fluoride.errors.EmulatorError` when moto is not installed or the
-    server cannot listen.
+    server cannot listen, and :class:`~fluoride.errors.InvalidInput` for a malformed
+    ``region`` or ``account_id``.
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2 ``region`` and ``account_id``.
     """
+    _check_place(region, account_id)
     try:
         _server = importlib.import_module("fluoride.local._server")
         shims = importlib.import_module("fluoride.local.shims")
@@ -205,7 +235,10 @@ def start_emulator(
         if not _running:
             _server.reset_everything()
         WORLD.timing = timing
-        server = _server.EmulatorServer(host, port)
+        # moto's default account needs no header: moto picks it (or the account of an
+        # access key made in the emulator, as it always has).
+        server = _server.EmulatorServer(
+            host, port, None if account_id == ACCOUNT_ID else account_id)
         try:
             server.start()
         except OSError as exc:
@@ -214,6 +247,31 @@ def start_emulator(
                 hint="Choose another port, or port=0 for a free one.",
             ) from exc
         _, bound_port = server.get_host_and_port()
-        emulator = Emulator(server, host, bound_port, timing)
+        emulator = Emulator(server, host, bound_port, timing, region=region,
+                            account_id=account_id)
         _running.append(emulator)
     return emulator
+
+
+_ACCOUNT = re.compile(r"[0-9]{12}")
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]+")
+
+
+def place_problems(region: object, account_id: object) -> list[FieldError]:
+    """The problems of an emulator's ``region`` and ``account_id`` (pure; empty when both
+    can be an AWS region name and account id)."""
+    problems = []
+    if not isinstance(region, str) or not _REGION.fullmatch(region):
+        problems.append(FieldError("region", f"{region!r} is not an AWS region name",
+                                   allowed="a region such as us-east-1 or eu-west-1"))
+    if not isinstance(account_id, str) or not _ACCOUNT.fullmatch(account_id):
+        problems.append(FieldError("account_id", f"{account_id!r} is not an AWS account id",
+                                   allowed="12 digits, as a string, such as '210987654321'"))
+    return problems
+
+
+def _check_place(region: object, account_id: object) -> None:
+    problems = place_problems(region, account_id)
+    if problems:
+        raise InvalidInput("start_emulator() was refused: no emulator was started.",
+                           errors=problems)

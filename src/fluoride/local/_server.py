@@ -41,10 +41,21 @@ class WorldMiddleware:
     goes to the ``fluoride.local`` logger.
     """
 
-    def __init__(self, app: Callable[[dict[str, Any], StartResponse], Iterable[bytes]]) -> None:
+    def __init__(
+        self,
+        app: Callable[[dict[str, Any], StartResponse], Iterable[bytes]],
+        account_id: str | None = None,
+    ) -> None:
         self.app = app
+        self.account_id = account_id
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+        if self.account_id is not None:
+            # moto serves the account a request names in its ``x-moto-account-id`` header
+            # (moto.core.responses.BaseResponse.get_current_account, second after the
+            # process-wide MOTO_ACCOUNT_ID variable): set per server, so two emulators in
+            # one process serve two accounts whatever the client sends.
+            environ["HTTP_X_MOTO_ACCOUNT_ID"] = self.account_id
         with WORLD.lock:
             try:
                 WORLD.advance()
@@ -89,13 +100,15 @@ class QuietRequestHandler(MotoRequestHandler):
 class EmulatorServer(ThreadedMotoServer):
     """:class:`ThreadedMotoServer` whose WSGI app is wrapped in :class:`WorldMiddleware`."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, account_id: str | None = None) -> None:
         super().__init__(ip_address=host, port=port, verbose=False)
         self._error: BaseException | None = None
+        self._account_id = account_id
 
     def _server_entry(self) -> None:
         try:
-            app = WorldMiddleware(DomainDispatcherApplication(create_backend_app))
+            app = WorldMiddleware(DomainDispatcherApplication(create_backend_app),
+                                  self._account_id)
             self._server = make_server(
                 self._ip_address, self._port, app, True, request_handler=QuietRequestHandler
             )

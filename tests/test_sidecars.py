@@ -117,3 +117,13 @@ def test_a_service_with_a_sidecar_on_the_emulator(fl: Fluoride, unique_name: str
     assert (change.field, change.old, change.new) == (
         "sidecars.proxy.image", repr(PROXY.image), "'envoyproxy/envoy:v1.32'")
     assert "TaskDefinition" in [r.logical_id for r in plan.changes]
+    image = svc.status().image
+    svc.update(changed)  # the sidecar's image changes through update; the app's stays
+    assert svc.status().image == image
+    assert svc.spec() == changed
+    (service,) = ecs.describe_services(cluster=out["ClusterName"],
+                                       services=[out["EcsServiceName"]])["services"]
+    task = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])[
+        "taskDefinition"]
+    assert {c["name"]: c["image"] for c in task["containerDefinitions"]}["proxy"] == (
+        "envoyproxy/envoy:v1.32")

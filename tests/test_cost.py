@@ -256,3 +256,16 @@ def test_refresh_without_credentials_is_a_clear_error(monkeypatch: pytest.Monkey
     aws = Aws.from_options(session=boto3.Session(region_name="us-east-1"))
     with pytest.raises(CredentialsError, match="No AWS credentials"):
         refresh_prices(aws, "us-east-1")
+
+
+def test_strict_adds_its_key_and_nothing_else_changes() -> None:
+    from fluoride.spec import Domain
+
+    cert = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666"
+    standard = ServiceSpec(domain=Domain(certificate_arn=cert), log_retention_days=365)
+    strict = attrs.evolve(standard, compliance="strict", user="1000")
+    plain = {line.item: line.monthly for line in estimate_cost(standard, region="us-east-1").lines}
+    lines = {line.item: line.monthly for line in estimate_cost(strict, region="us-east-1").lines}
+    # 1 key-month ($1.00) + 100,000 requests at $0.03 per 10,000 = $1.30
+    assert lines.pop("KMS key") == 1.30
+    assert lines == plain

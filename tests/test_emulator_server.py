@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
-from fluoride.errors import EmulatorError
+from fluoride.errors import EmulatorError, ImageTagExists
 from fluoride.local import Emulator, Timing, start_emulator
 
 
@@ -58,6 +58,18 @@ def test_pushed_images_get_their_own_digests_and_tags_move(emulator: Emulator) -
                                    imageIds=[{"imageDigest": first}])["images"][0]
     assert manifest["imageManifestMediaType"] == \
         "application/vnd.docker.distribution.manifest.v2+json"
+
+
+def test_an_immutable_tag_pushed_again_is_a_clear_error(emulator: Emulator) -> None:
+    ecr = _client(emulator, "ecr")
+    ecr.create_repository(repositoryName="fluoride/frozen", imageTagMutability="IMMUTABLE")
+    first = emulator.push_image("fluoride/frozen", "v1")
+    with pytest.raises(ImageTagExists, match="'v1' already exists in fluoride/frozen") as raised:
+        emulator.push_image("fluoride/frozen", "v1")
+    assert (raised.value.tag, raised.value.digest) == ("v1", first)
+    assert "new tag" in (raised.value.hint or "")
+    described = ecr.describe_images(repositoryName="fluoride/frozen")["imageDetails"]
+    assert [d["imageDigest"] for d in described] == [first]  # nothing else was stored
 
 
 def test_pushing_to_a_missing_repository_says_what_to_do(emulator: Emulator) -> None:

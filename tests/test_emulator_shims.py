@@ -175,6 +175,27 @@ def _topic(aws: Any) -> Any:
     return [created, len(aws("sns").list_subscriptions()["Subscriptions"])]
 
 
+@probe("kms_key")
+def _kms_key(aws: Any) -> Any:
+    _stack(aws, "key", {"K": {"Type": "AWS::KMS::Key", "Properties": {
+        "EnableKeyRotation": True, "KeyPolicy": {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+             "Action": "kms:*", "Resource": "*"}]}}}})
+    key = aws("cloudformation").list_stack_resources(StackName="key")[
+        "StackResourceSummaries"][0]["PhysicalResourceId"]
+    return _attempt(lambda: aws("kms").describe_key(KeyId=key)["KeyMetadata"]["KeyManager"],
+                    "described")
+
+
+@probe("logs_group")
+def _log_group(aws: Any) -> Any:
+    key = aws("kms").create_key()["KeyMetadata"]["Arn"]
+    _stack(aws, "group", {"G": {"Type": "AWS::Logs::LogGroup", "Properties": {
+        "LogGroupName": "/probe/kms", "RetentionInDays": 365, "KmsKeyId": key}}})
+    (group,) = aws("logs").describe_log_groups(logGroupNamePrefix="/probe/kms")["logGroups"]
+    return [group.get("retentionInDays"), group.get("kmsKeyId") == key]
+
+
 @probe("ec2_security_group_ingress")
 def _ingress(aws: Any) -> Any:
     vpc, _ = _network(aws)
@@ -539,6 +560,8 @@ MOTO_5_2_5: dict[str, Any] = {
     "dynamodb_table": ["DISABLED", "DISABLED", False],
     "ec2_security_group": [["-1", None]],  # allow-all, not the template's HTTPS rule
     "sns_topic": ["TypeError", 1],  # the first address subscribed, then the None fails
+    "logs_group": [365, False],  # the key is dropped
+    "kms_key": "TypeError",  # DescribeKey fails: moto parses the dict policy as text
     "ec2_security_group_ingress": "",
     "ecr_repository": [None, False],
     "ecr_images": 1,  # the first image is gone

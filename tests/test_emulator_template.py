@@ -79,6 +79,8 @@ COMBOS = [
         "IngressCidr4": "10.3.0.0/16", "AllowedCallerSecurityGroups": ",".join(p.caller_groups),
         "ExtraPolicyArns": p.policy, "PermissionsBoundaryArn": p.boundary,
         "AssignPublicIp": "DISABLED", "SecretEnv": "true",
+        "Compliance": "strict", "ContainerUser": "1000", "AppMemory": "512",
+        "LogRetentionDays": "365",
         "NotifyEmails": "a@example.org,b@example.org,c@example.org,d@example.org",
         "NotifyEmailCount": "4",
         "AlarmActionArns": "arn:aws:sns:eu-west-1:123456789012:team,"
@@ -308,6 +310,16 @@ def _log_group(stack: Stack, logical: str, physical: str) -> bool:
     return True
 
 
+@check("AWS::KMS::Key")
+def _key(stack: Stack, logical: str, physical: str) -> bool:
+    kms = stack.clients("kms")
+    key = _found(lambda: kms.describe_key(KeyId=physical)["KeyMetadata"], "NotFoundException")
+    if key is None:
+        return False
+    assert kms.get_key_rotation_status(KeyId=physical)["KeyRotationEnabled"] is True
+    return True
+
+
 @check("AWS::IAM::Role")
 def _role(stack: Stack, logical: str, physical: str) -> bool:
     role = _found(lambda: stack.clients("iam").get_role(RoleName=physical)["Role"],
@@ -451,6 +463,16 @@ def _alarm(stack: Stack, logical: str, physical: str) -> bool:
         assert alarm["Dimensions"] == [{"Name": "RuleName",
                                         "Value": stack.physical["DeployFailedRule"]}]
         return True
+    dimensions = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
+    if logical == "AlarmUnhealthy":
+        assert (alarm["MetricName"], alarm["Statistic"], alarm["Threshold"]) == (
+            "UnHealthyHostCount", "Maximum", 0.0)
+        assert (alarm["ComparisonOperator"], alarm["EvaluationPeriods"]) == (
+            "GreaterThanThreshold", 3)
+        assert dimensions["TargetGroup"].startswith("targetgroup/")
+        assert stack.physical["TargetGroup"].endswith(dimensions["TargetGroup"])
+        assert stack.physical["LoadBalancer"].endswith(dimensions["LoadBalancer"])
+        return True
     assert alarm["MetricName"] == "HTTPCode_Target_5XX_Count"
     assert alarm["Threshold"] == float(stack.param("Alarm5xxThreshold"))
     dimension = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}["LoadBalancer"]
@@ -518,11 +540,18 @@ def _bucket(stack: Stack, logical: str, physical: str) -> bool:
         return False
     s3 = stack.clients("s3")
     rules = s3.get_bucket_encryption(Bucket=physical)["ServerSideEncryptionConfiguration"]
-    assert rules["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    strict = stack.conditions["Strict"]
+    # ELB access logs take SSE-S3 only; the data bucket uses the service's key under strict
+    expected = "aws:kms" if strict and logical == "Bucket" else "AES256"
+    assert rules["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == expected
     block = s3.get_public_access_block(Bucket=physical)["PublicAccessBlockConfiguration"]
     assert all(block.values())
-    if logical == "Bucket":
+    if logical == "Bucket" or strict:  # strict versions the access-log bucket too
         assert s3.get_bucket_versioning(Bucket=physical)["Status"] == "Enabled"
+    if logical == "Bucket" and strict:
+        logging = s3.get_bucket_logging(Bucket=physical)["LoggingEnabled"]
+        assert logging["TargetBucket"] == stack.physical["AccessLogBucket"]
+    if logical == "Bucket":
         name = stack.param("BucketName")
         assert physical == name or not name
     return True
@@ -741,6 +770,13 @@ def test_outputs_match_the_resources(stacks: dict[str, Stack]) -> None:
 def test_delete_keeps_exactly_the_retained_resources(stacks: dict[str, Stack]) -> None:
     for stack in stacks.values():
         cfn = stack.clients("cloudformation")
+        # As Service.delete() does: the access-log bucket (which strict's data bucket logs
+        # into, and versions) is emptied first, else no stack could delete it.
+        s3 = stack.clients("s3")
+        listed = s3.list_object_versions(Bucket=stack.physical["AccessLogBucket"])
+        for version in [*listed.get("Versions", []), *listed.get("DeleteMarkers", [])]:
+            s3.delete_object(Bucket=stack.physical["AccessLogBucket"], Key=version["Key"],
+                             VersionId=version["VersionId"])
         cfn.delete_stack(StackName=stack.stack_id)
         _wait(stack)
         assert stack.status == "DELETE_COMPLETE"

@@ -111,3 +111,11 @@ def test_environment_example(capsys: pytest.CaptureFixture[str]) -> None:
     assert "refused: api, jobs, web" in out
     assert "environment exists: False" in out
     assert "10 services: own ALBs $164.25/month, one gateway $16.43/month" in out
+def test_strict_service_example(capsys: pytest.CaptureFixture[str]) -> None:
+    runpy.run_path(str(EXAMPLES / "strict_service.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "user=1000 log_retention_days=365" in out
+    assert "tags: IMMUTABLE encryption: KMS" in out
+    assert "table deletion protection: True" in out
+    assert "round trip: True" in out
+    assert "purged: bucket, repository, secret, table" in out

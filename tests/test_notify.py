@@ -36,7 +36,8 @@ def test_notify_subscribes_the_addresses_and_every_alarm_tells_them(
     assert sorted((s["Protocol"], s["Endpoint"]) for s in subscriptions) == [
         ("email", "lead@example.org"), ("email", "ops@example.org")]
     alarms = _alarms(fl, unique_name)
-    assert {a["MetricName"] for a in alarms} == {"HTTPCode_Target_5XX_Count", "TriggeredRules"}
+    assert {a["MetricName"] for a in alarms} == {"HTTPCode_Target_5XX_Count", "TriggeredRules",
+                                                 "UnHealthyHostCount"}
     for alarm in alarms:
         assert sorted(alarm["AlarmActions"]) == sorted([pager, own]), alarm["AlarmName"]
         assert sorted(alarm["OKActions"]) == sorted([pager, own]), alarm["AlarmName"]

@@ -5,7 +5,13 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-from fluoride.infra.policy_report import main, parse_template, render_operations_page, template_text
+from fluoride.infra.policy_report import (
+    main,
+    parse_template,
+    render_operations_page,
+    statements,
+    template_text,
+)
 
 PAGE = Path(__file__).parent.parent / "docs" / "operations.md"
 
@@ -46,7 +52,8 @@ def test_every_statement_and_rule_is_on_the_page() -> None:
     for name, res in template["Resources"].items():
         if res["Type"] in {"AWS::IAM::Policy", "AWS::EC2::SecurityGroupIngress"}:
             assert name in page, name
-        for statement in res.get("Properties", {}).get("PolicyDocument", {}).get("Statement", []):
+        for statement, _ in statements(
+                res.get("Properties", {}).get("PolicyDocument", {}).get("Statement", [])):
             actions = statement["Action"]
             for action in actions if isinstance(actions, list) else [actions]:
                 assert f"`{action}`" in page

@@ -16,6 +16,7 @@ from botocore.stub import Stubber
 from fluoride.aws import Aws
 from fluoride.errors import (
     ImageNotFound,
+    ImageTagExists,
     InvalidInput,
     NoContainerEngine,
     PushFailed,
@@ -255,6 +256,10 @@ with open({log!r}, "a") as log:
 if os.environ.get("FAKE_FAIL") == sys.argv[1]:
     print("Error response from daemon: it went wrong", file=sys.stderr)
     sys.exit(3)
+if sys.argv[1] == "push" and os.environ.get("FAKE_REFUSE"):
+    print("tag invalid: The image tag 'v2' already exists in the 'fluoride/web' repository "
+          "and cannot be overwritten because the repository is immutable.", file=sys.stderr)
+    sys.exit(1)
 if sys.argv[1] == "push" and os.environ.get("FAKE_DIGEST"):
     print("The push refers to repository [" + sys.argv[2] + "]")
     print("v2: digest: " + os.environ["FAKE_DIGEST"] + " size: 1573")
@@ -284,6 +289,7 @@ def no_engine_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("FLUORIDE_CONTAINER_ENGINE", raising=False)
     monkeypatch.delenv("FAKE_FAIL", raising=False)
     monkeypatch.delenv("FAKE_DIGEST", raising=False)
+    monkeypatch.delenv("FAKE_REFUSE", raising=False)
 
 
 @pytest.mark.usefixtures("no_engine_env")
@@ -320,7 +326,14 @@ def test_no_engine_is_a_clear_error(tmp_path: Path) -> None:
     assert "fluoride deploy NAME IMAGE" in (err.value.hint or "")
 
 
+def _repository_stub(ecr: Stubber, mutability: str = "MUTABLE") -> None:
+    ecr.add_response("describe_repositories", {"repositories": [{
+        "repositoryName": "fluoride/web", "repositoryUri": URI,
+        "imageTagMutability": mutability}]}, {"repositoryNames": ["fluoride/web"]})
+
+
 def _login_stub(ecr: Stubber) -> None:
+    _repository_stub(ecr)  # a push first asks whether the tags are immutable
     token = base64.b64encode(b"AWS:s3cret-token").decode()
     ecr.add_response("get_authorization_token", {"authorizationData": [{
         "authorizationToken": token, "proxyEndpoint": f"https://{URI.split('/')[0]}"}]})
@@ -377,3 +390,51 @@ def test_without_a_digest_in_the_output_ecr_is_asked(
                           "imageIds": [{"imageTag": "latest"}]})
         assert push_image(registry, "sha256:" + "c" * 64, engine=find_engine(path)) == D1
     assert calls(log)[1]["argv"] == ["tag", "sha256:" + "c" * 64, f"{URI}:latest"]
+
+
+@pytest.mark.usefixtures("no_engine_env")
+def test_an_immutable_tag_taken_is_refused_before_the_engine_runs(
+    tmp_path: Path, registry: Registry, stub_aws: Aws
+) -> None:
+    path, log = make_engines(tmp_path, "docker")
+    with Stubber(stub_aws.client("ecr")) as ecr:
+        _repository_stub(ecr, "IMMUTABLE")
+        ecr.add_response("describe_images", {"imageDetails": [_details(D1, ["v2"], T0)]},
+                         {"repositoryName": "fluoride/web", "imageIds": [{"imageTag": "v2"}]})
+        with pytest.raises(ImageTagExists, match="'v2' already exists") as err:
+            push_image(registry, "myapp:v2", engine=find_engine(path))
+    assert (err.value.tag, err.value.digest) == ("v2", D1)
+    assert calls(log) == []
+
+
+@pytest.mark.usefixtures("no_engine_env")
+def test_an_immutable_tag_free_is_pushed(
+    tmp_path: Path, registry: Registry, stub_aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, log = make_engines(tmp_path, "docker")
+    monkeypatch.setenv("FAKE_DIGEST", D2)
+    with Stubber(stub_aws.client("ecr")) as ecr:
+        _repository_stub(ecr, "IMMUTABLE")
+        ecr.add_client_error("describe_images", "ImageNotFoundException", "none",
+                             expected_params={"repositoryName": "fluoride/web",
+                                              "imageIds": [{"imageTag": "v3"}]})
+        token = base64.b64encode(b"AWS:t").decode()
+        ecr.add_response("get_authorization_token", {"authorizationData": [{
+            "authorizationToken": token, "proxyEndpoint": f"https://{URI.split('/')[0]}"}]})
+        assert push_image(registry, "myapp:v3", engine=find_engine(path)) == D2
+    assert [c["argv"][0] for c in calls(log)] == ["login", "tag", "push"]
+
+
+@pytest.mark.usefixtures("no_engine_env")
+def test_ecr_refusing_the_tag_at_push_is_the_same_clear_error(
+    tmp_path: Path, registry: Registry, stub_aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, _ = make_engines(tmp_path, "docker")
+    monkeypatch.setenv("FAKE_REFUSE", "1")  # another push took the tag meanwhile
+    with Stubber(stub_aws.client("ecr")) as ecr:
+        _login_stub(ecr)
+        with pytest.raises(ImageTagExists) as err:
+            push_image(registry, "myapp:v2", engine=find_engine(path))
+    assert (err.value.tag, err.value.exit_code) == ("v2", 1)
+    assert "cannot be overwritten" in err.value.output
+    assert isinstance(err.value, PushFailed)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -67,3 +68,36 @@ def test_the_cli_prints_it(fl: Fluoride) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "Table" in _resources(result.output)
+
+
+def _strict(fl: Fluoride) -> ServiceSpec:
+    from tests.test_strict import _strict_spec
+
+    return _strict_spec(fl)
+
+
+def test_the_strict_resolved_template_passes_cfn_lint_and_drops_standard_skips(
+    fl: Fluoride, tmp_path: Path
+) -> None:
+    svc = fl.service("resolved-strict")
+    text = svc.template(_strict(fl), resolved=True, region="us-east-1", account="123456789012")
+    path = tmp_path / "strict.json"
+    path.write_text(text)
+    lint = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), "--include-checks",
+                           "I", "--", str(path)], capture_output=True, text=True, check=False)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    resources = _resources(text)
+    assert resources["Key"]["Properties"]["EnableKeyRotation"] is True  # type: ignore[index]
+
+    def skips(res: dict[str, Any]) -> set[str]:
+        return {s["id"] for r in res.values()
+                for s in r.get("Metadata", {}).get("checkov", {}).get("skip", [])}
+
+    standard = skips(_resources(svc.template(resolved=True, region="us-east-1",
+                                             account="123456789012")))
+    strict = skips(resources)
+    # what strict fixes is no longer excused: the KMS keys, immutable tags, the log bucket's
+    # versions (CKV_AWS_18 stays: the access-log bucket does not log itself)
+    assert standard - strict == {"CKV_AWS_158", "CKV_AWS_119", "CKV_AWS_149", "CKV_AWS_136",
+                                 "CKV_AWS_51", "CKV_AWS_21"}
+    assert strict < standard

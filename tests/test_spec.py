@@ -22,6 +22,7 @@ from fluoride.spec import (
     HealthCheck,
     Network,
     ServiceSpec,
+    Sidecar,
     Stores,
     dumps_config,
     load_config,
@@ -456,6 +457,10 @@ FULL = ServiceSpec(
                   permissions_boundary_arn="arn:aws:iam::123456789012:policy/boundary"),
     environment={"LOG_LEVEL": "debug", "GREETING": 'say "hi" \\ 😀', "EMPTY": ""},
     secret_env={"DB_PASSWORD": "password"},
+    user="app:app",
+    sidecars=(Sidecar(name="proxy", image="envoyproxy/envoy:v1.31", port=9901, cpu=64,
+                      memory=256, essential=True, environment={"MODE": "edge"},
+                      command=("envoy", "-c", "/etc/envoy.yaml")),),
     exec_enabled=True, alarm_rollback=False, alarm_5xx_threshold=3, log_retention_days=7,
     access_log_retention_days=30, keep_images=5, project="genomics", team="lab",
     contact="ada@example.com",
@@ -466,10 +471,11 @@ FULL = ServiceSpec(
 # Fields FULL leaves at their default because a valid spec must: thresholds stay at their
 # minimum, a certificate ARN excludes request_certificate, a bucket that is off has no name,
 # and the table and secret are on (their names are set); a gateway excludes the domain and
-# requests_per_target that FULL sets (tests/test_environment_spec.py covers it).
+# requests_per_target that FULL sets (tests/test_environment_spec.py covers it); strict would
+# refuse its 7-day logs and its plain HTTP (STRICT below is the strict example).
 _DEFAULT_IN_FULL = {
     "health.healthy_threshold", "health.unhealthy_threshold", "domain.certificate_arn",
-    "stores.table", "stores.bucket_name", "stores.secret", "gateway",
+    "stores.table", "stores.bucket_name", "stores.secret", "gateway", "compliance",
 }
 
 
@@ -643,11 +649,8 @@ def test_the_largest_environment_fits_in_a_template_body() -> None:
     env["LAST"] = "\u00e9" * last
     assert make(environment={**env, "X": ""}).problems(), "the budget is used up"
     body = render_environment(TEMPLATE.read_text(encoding="utf-8"), env)
-    # With the gateway's resources (issue 14) the fullest environment no longer goes
-    # inline: it goes through the staging bucket (fluoride.infra.staging). Most still do.
-    assert len(body.encode()) <= MAX_STAGED_TEMPLATE, "CloudFormation's limit through S3"
-    inline_room = 51_200 - len(render_environment(TEMPLATE.read_text("utf-8"), {}).encode())
-    assert inline_room >= 7_500, "environments up to 7,500 bytes still go inline"
+    # Larger than an inline body: it goes through the staging bucket (TemplateURL).
+    assert len(body.encode()) <= MAX_STAGED_TEMPLATE, "CloudFormation's TemplateURL limit"
 
 
 @pytest.mark.skipif(not TEMPLATE.exists(), reason=f"{TEMPLATE} is not written yet")
@@ -666,7 +669,14 @@ def test_the_largest_environment_with_secret_variables_fits_in_a_template_body()
     body = render_environment(template, spec.environment, secret_env=spec.secret_env)
     used = len(body.encode()) - len(render_environment(template, {}).encode())
     assert MAX_ENVIRONMENT_RENDERED - 200 < used <= MAX_ENVIRONMENT_RENDERED, "the rule counts"
-    assert len(body.encode()) <= MAX_STAGED_TEMPLATE, "CloudFormation's limit through S3"
+    # Larger than an inline body: it goes through the staging bucket (TemplateURL).
+    assert len(body.encode()) <= MAX_STAGED_TEMPLATE, "CloudFormation's TemplateURL limit"
+
+
+@pytest.mark.skipif(not TEMPLATE.exists(), reason=f"{TEMPLATE} is not written yet")
+def test_the_default_template_goes_inline() -> None:
+    body = render_environment(TEMPLATE.read_text(encoding="utf-8"), {})
+    assert len(body.encode()) <= 51_200, "CloudFormation's limit for a template body"
 
 
 @pytest.mark.skipif(not TEMPLATE.exists(), reason=f"{TEMPLATE} is not written yet")
@@ -871,3 +881,85 @@ def test_render_secret_variables_needs_the_secret_marker() -> None:
     assert body.endswith('        Secrets:\n          - {Name: "A", ValueFrom: !Sub '
                          '["${S}:password::", {S: !If [CreateSecret, !Ref Secret, '
                          '!Ref AdoptedSecretArn]}]}\n')
+
+
+# -- compliance = "strict" -------------------------------------------------------------------
+
+ZONED = Domain(hosted_zone_id="Z0123456789ABC", hosted_zone_name="example.com",
+               subdomain="api")
+STRICT = ServiceSpec(compliance="strict", domain=Domain(certificate_arn=CERT),
+                     network=Network(vpc_id="vpc-0123abcd", subnet_ids=SUBNETS))
+
+
+def test_strict_defaults_follow_the_profile() -> None:
+    assert (STRICT.user, STRICT.log_retention_days) == ("1000", 365)
+    assert (ServiceSpec().user, ServiceSpec().log_retention_days) == (None, 30)
+    assert STRICT.problems() == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "words"),
+    [
+        ({"domain": Domain()}, "domain", "needs HTTPS"),
+        ({"domain": ZONED}, "domain", "needs HTTPS"),  # a domain, no certificate
+        ({"domain": Domain(certificate_arn=CERT, https_redirect=False)},
+         "domain.https_redirect", "redirect"),
+        ({"network": Network(assign_public_ip=True)}, "network.assign_public_ip",
+         "without public IPs"),
+        ({"user": None}, "user", "non-root"),
+        ({"user": "0"}, "user", "non-root"),
+        ({"user": "root:root"}, "user", "non-root"),
+        ({"log_retention_days": 180}, "log_retention_days", "at least 365"),
+        ({"sidecars": (Sidecar(name="proxy", image="envoyproxy/envoy:v1.31"),)},
+         "sidecars[0].memory", "no limit"),
+    ],
+)
+def test_strict_refuses(changes: dict[str, Any], field: str, words: str) -> None:
+    spec = attrs.evolve(STRICT, **changes)
+    problems = [p for p in spec.problems() if p.field == field]
+    assert len(problems) == 1, spec.problems()
+    assert words in problems[0].problem
+    assert problems[0].allowed
+    # the same spec under the standard profile is fine
+    assert attrs.evolve(spec, compliance="standard").problems() == []
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"domain": attrs.evolve(ZONED, request_certificate=True)},
+        {"user": "app:app"}, {"user": "1000:1000"},
+        {"log_retention_days": 3653},
+        {"network": Network(assign_public_ip=False)},
+    ],
+)
+def test_strict_accepts(changes: dict[str, Any]) -> None:
+    assert attrs.evolve(STRICT, **changes).problems() == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [({"compliance": "paranoid"}, "compliance"), ({"compliance": 1}, "compliance"),
+     ({"user": "a b"}, "user"), ({"user": ""}, "user"), ({"user": 1000}, "user")],
+)
+def test_bad_compliance_and_user(changes: dict[str, Any], field: str) -> None:
+    problems = make(**changes).problems()
+    assert [p.field for p in problems] == [field], problems
+
+
+def test_strict_parameters() -> None:
+    params = resolved_parameters(STRICT, assign_public_ip=False)
+    assert (params["Compliance"], params["ContainerUser"], params["AppMemory"]) == (
+        "strict", "1000", "512")
+    assert params["LogRetentionDays"] == "365"
+    plain = resolved_parameters(ServiceSpec())
+    assert (plain["Compliance"], plain["ContainerUser"]) == ("standard", "")
+
+
+def test_strict_toml_round_trip() -> None:
+    text = dumps_config(STRICT)
+    assert 'compliance = "strict"' in text
+    assert "user" not in text
+    assert "log_retention_days" not in text
+    assert loads_config(text) == (None, STRICT)
+    assert loads_config(text.replace('compliance = "strict"\n', ""))[1].problems() == []

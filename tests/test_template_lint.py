@@ -100,6 +100,9 @@ FACTORS: dict[str, tuple[str, ...]] = {
     "notify": ("none", "topics", "one-email", "four-emails"),
     # Ingress: the service's own load balancer, or an environment's ECS gateway (issue 14).
     "ingress_by": ("own-alb", "gateway"),
+    # compliance = "strict": the KMS key and everything it encrypts, protections, logging.
+    "compliance": ("standard", "strict"),
+    "user": ("none", "1000"),
 }
 
 
@@ -150,6 +153,8 @@ def parameters_for(row: dict[str, str]) -> Params:
         "Image": DIGEST if row["image"] == "digest" else "",
         "AWS::Region": row["region"],
         "AdoptRepository": "true" if row["repository"] == "adopt" else "false",
+        "Compliance": row["compliance"],
+        "ContainerUser": "" if row["user"] == "none" else row["user"],
     }
     for store, name in (("table", "TableName"), ("bucket", "BucketName"), ("secret", "SecretName")):
         p["Enable" + store.capitalize()] = "false" if row[store] == "off" else "true"
@@ -253,7 +258,8 @@ def _findings(body: str, rules: Rules, parameters: Params | None = None) -> list
 
 
 def test_template_fits_in_a_template_body() -> None:
-    size = len(TEMPLATE.read_bytes())
+    # What is sent: the template without its comment lines (the file itself may be larger).
+    size = len(render_environment(TEMPLATE.read_text(), {}).encode())
     assert size < MAX_BYTES, f"{size} bytes: CloudFormation rejects TemplateBody over 51,200"
 
 
@@ -278,6 +284,21 @@ SECRET_ENV_BODY = render_environment(
 
 def test_the_body_with_secret_variables_lints_clean(rules: Rules) -> None:
     assert _findings(SECRET_ENV_BODY, rules) == []
+
+
+def test_the_body_with_sidecars_lints_clean_in_both_profiles(rules: Rules) -> None:
+    from fluoride.spec import Sidecar
+
+    sidecars = [Sidecar(name="proxy", image="envoyproxy/envoy:v1.31", port=9901, memory=128,
+                        environment={"MODE": "edge"}, command=("envoy", "-c", "/e.yaml")),
+                Sidecar(name="otel", image="otel/opentelemetry-collector:0.110.0",
+                        essential=True, memory=64)]
+    body = render_environment(TEMPLATE.read_text(), {}, sidecars=sidecars)
+    assert _findings(body, rules) == []
+    strict = {"ServiceName": "hello", "VpcId": "vpc-0123456789abcdef0",
+              "SubnetIds": ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"],
+              "Compliance": "strict", "ContainerUser": "1000", "AppMemory": "320"}
+    assert _findings(body, rules, strict) == []
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[_row_id(r) for r in ROWS])

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         FieldError,
         FluorideError,
         ImageNotFound,
+        ImageTagExists,
         InvalidInput,
         NoContainerEngine,
         NoDefaultVpc,
@@ -67,7 +68,7 @@ if TYPE_CHECKING:
     from fluoride.logs import LogLine, LogLines, LogStream
     from fluoride.multi import Fleet
     from fluoride.service import DeleteResult, Service, ServiceStatus
-    from fluoride.spec import EnvironmentSpec, ServiceSpec
+    from fluoride.spec import EnvironmentSpec, ServiceSpec, Sidecar
     from fluoride.stores.data import Bucket, Items, Objects, ObjectSummary, Secret, Table
 
 # public name -> the module that defines it
@@ -115,6 +116,7 @@ _WHERE: dict[str, str] = {
         ),
         "fluoride.events",
     ),
+    "Sidecar": "fluoride.spec",
     **dict.fromkeys(
         (
             "AwsError",
@@ -129,6 +131,7 @@ _WHERE: dict[str, str] = {
             "FieldError",
             "FluorideError",
             "ImageNotFound",
+            "ImageTagExists",
             "InvalidInput",
             "NoContainerEngine",
             "NoDefaultVpc",
@@ -197,6 +200,7 @@ __all__ = [
     "ForService",
     "HtmlReporter",
     "ImageNotFound",
+    "ImageTagExists",
     "InvalidInput",
     "Items",
     "LocalFluoride",
@@ -231,6 +235,7 @@ __all__ = [
     "ServiceNotFound",
     "ServiceSpec",
     "ServiceStatus",
+    "Sidecar",
     "StackEventSeen",
     "StackFailed",
     "StackState",

@@ -53,7 +53,12 @@ from fluoride.releases.deployment import Deployments, ServiceOutputs
 from fluoride.releases.ecs import EcsService, describe_service
 from fluoride.releases.history import ReleaseHistory, new_id
 from fluoride.spec import ServiceSpec
-from fluoride.spec._readback import from_parameters, read_environment, read_secret_environment
+from fluoride.spec._readback import (
+    from_parameters,
+    read_environment,
+    read_secret_environment,
+    read_sidecars,
+)
 from fluoride.stores.retention import RetainedStores, default_store_names
 from fluoride.waiting import Deadline
 
@@ -107,6 +112,7 @@ def live_spec(svc: Service, info: StackInfo | None = None) -> ServiceSpec:
         info.parameters,
         environment=read_environment(body),
         secret_env=read_secret_environment(body),
+        sidecars=read_sidecars(body),
         tags=info.tags,
         default_store_names=default_store_names(svc.name, _account(info), svc.aws.region),
     )

@@ -177,7 +177,8 @@ class Fluoride:
 
         spec = spec or ServiceSpec()
         return render_environment(load_template(), spec.environment,
-                                  secret_env=spec.secret_env, keep_comments=keep_comments)
+                                  secret_env=spec.secret_env, sidecars=spec.sidecars,
+                                  keep_comments=keep_comments)
 
     @property
     def emulator(self) -> Emulator | None:

@@ -29,6 +29,7 @@ __all__ = [
     "FieldError",
     "FluorideError",
     "ImageNotFound",
+    "ImageTagExists",
     "InvalidInput",
     "NoContainerEngine",
     "NoDefaultVpc",
@@ -319,6 +320,44 @@ class PushFailed(FluorideError):
         self.exit_code = exit_code
         self.output = output
         super().__init__(message, hint=hint)
+
+
+class ImageTagExists(PushFailed):
+    """The repository's tags are immutable (``compliance="strict"``) and the tag is taken.
+
+    ``tag`` is the tag, ``digest`` the image that holds it (when known). Push under a new
+    tag; releases are pinned by digest, so nothing needs the tag to move.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        tag: str,
+        digest: str | None = None,
+        command: Sequence[str] = (),
+        exit_code: int | None = None,
+        output: str = "",
+        hint: str | None = None,
+    ) -> None:
+        self.tag = tag
+        self.digest = digest
+        super().__init__(message, command=command, exit_code=exit_code, output=output,
+                         hint=hint)
+
+    @classmethod
+    def taken(cls, repository: str, tag: str, digest: str | None = None, *,
+              command: Sequence[str] = (), exit_code: int | None = None,
+              output: str = "") -> ImageTagExists:
+        """The error for pushing ``tag`` again to ``repository``."""
+        held = f" (it names {digest})" if digest else ""
+        return cls(
+            f"The tag {tag!r} already exists in {repository}{held}, whose tags are "
+            "immutable (compliance='strict'): no other image can be pushed under it.",
+            tag=tag, digest=digest, command=command, exit_code=exit_code, output=output,
+            hint="Push under a new tag (a version or the git commit), e.g. "
+            "`fluoride push <service> <image> --tag v2`; deploys are pinned by digest, so "
+            "nothing needs a tag to move.")
 
 
 class EmulatorError(FluorideError):

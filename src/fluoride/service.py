@@ -31,6 +31,7 @@ from fluoride.errors import (
     AwsError,
     ConfigError,
     DeploymentInProgress,
+    FieldError,
     FluorideError,
     ServiceExists,
     StackFailed,
@@ -390,7 +391,17 @@ class Service:
         secret = adopt.get("secret")
         network = resolve_network(self.aws, spec.network.vpc_id, spec.network.subnet_ids)
         assign_public_ip = spec.network.assign_public_ip
-        if assign_public_ip is None:
+        if spec.compliance == "strict":
+            if network.is_default:
+                raise ConfigError("compliance='strict' runs tasks in private subnets.", errors=[
+                    FieldError("network.vpc_id", f"is unset: the default VPC {network.vpc_id} "
+                               "has only public subnets, where tasks without public IPs cannot "
+                               "reach ECR or CloudWatch Logs",
+                               allowed="a VPC with private subnets (network.vpc_id and "
+                               "network.subnet_ids) that reach ECR, CloudWatch Logs and "
+                               "Secrets Manager through a NAT gateway or VPC endpoints")])
+            assign_public_ip = False  # strict: no public IPs
+        elif assign_public_ip is None:
             # A default VPC has no NAT: tasks need a public address to pull their image.
             assign_public_ip = network.is_default
         return to_parameters(
@@ -537,7 +548,8 @@ class Service:
     def template_body(self, spec: ServiceSpec) -> str:
         """The template body sent for ``spec`` (the one template, its environment rendered,
         without comments)."""
-        return render_environment(load_template(), spec.environment, secret_env=spec.secret_env)
+        return render_environment(load_template(), spec.environment, secret_env=spec.secret_env,
+                                  sidecars=spec.sidecars)
 
     def template(
         self,
@@ -570,13 +582,16 @@ class Service:
         spec = self._spec_argument(spec)
         if not resolved:
             return render_environment(load_template(), spec.environment,
-                                      secret_env=spec.secret_env, keep_comments=True)
+                                      secret_env=spec.secret_env, sidecars=spec.sidecars,
+                                      keep_comments=True)
         from fluoride.infra.policy_report import parse_template
-        from fluoride.infra.resolve import resolve_template
+        from fluoride.infra.resolve import drop_other_profiles_skips, resolve_template
 
         parameters = self.parameters(spec, image=None, kept=RetainedStores())
         body = parse_template(self.template_body(spec))
-        out = resolve_template(body, parameters, region=region, account=account)
+        out = drop_other_profiles_skips(
+            resolve_template(body, parameters, region=region, account=account),
+            spec.compliance)
         return json.dumps(out, indent=2, sort_keys=False) + "\n"
 
     def _spec_argument(self, spec: ServiceSpec | None) -> ServiceSpec:
@@ -856,6 +871,7 @@ class Service:
                     retry_call(lambda: empty_bucket(self.aws, log_bucket), clock=self.clock,
                                seconds=CALL_PATIENCE)
 
+        self._lift_load_balancer_protection(info)
         try:
             self.stack.delete(reporter=self.reporter, wait=wait, on_accepted=empty_logs)
         except StackFailed as exc:
@@ -883,6 +899,25 @@ class Service:
                 f"{self.name} again takes them over; {how('purge', self.name)} removes them."
             ))
         return DeleteResult(kept=stores, removed={})
+
+    def _lift_load_balancer_protection(self, info: StackInfo) -> None:
+        """Turn the load balancer's deletion protection (``compliance="strict"``) off, so
+        that the stack's delete can remove it. The table's is turned off by its purge."""
+        arn = info.outputs.get("LoadBalancerArn")
+        if info.parameters.get("Compliance") != "strict" or not arn:
+            return
+        from fluoride.aws import translate
+
+        elbv2 = self.aws.client("elbv2")
+
+        def lift() -> None:
+            with translate("ModifyLoadBalancerAttributes", arn):
+                elbv2.modify_load_balancer_attributes(LoadBalancerArn=arn, Attributes=[
+                    {"Key": "deletion_protection.enabled", "Value": "false"}])
+
+        retry_call(lift, clock=self.clock, seconds=CALL_PATIENCE)
+        self.reporter(Note(self.name, "Turned the load balancer's deletion protection off to "
+                           "delete it."))
 
     def _remove_log_bucket(self, name: str) -> None:
         """Remove the access-log bucket if CloudFormation could not (it was not empty).

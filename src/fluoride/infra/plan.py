@@ -69,6 +69,7 @@ PARAMETER_FIELDS: Final[Mapping[str, str | None]] = {
     "PermissionsBoundaryArn": "access.permissions_boundary_arn",
     "Gateway": "gateway", "GatewaySecurityGroup": "gateway",
     "GatewayAlb": None, "GatewayTargetGroup": None,
+    "Compliance": "compliance", "ContainerUser": "user", "AppMemory": "memory",
 }
 
 #: The data stores' resource types and what users call them.
@@ -303,6 +304,12 @@ def _flatten(value: object, prefix: str = "") -> dict[str, object]:
         return out
     if isinstance(value, Mapping):
         return {f"{prefix}{k}": v for k, v in value.items()}
+    if isinstance(value, tuple) and value and all(attrs.has(type(v)) for v in value):
+        # sidecars: each under its name, e.g. sidecars.proxy.image
+        out = {}
+        for item in value:
+            out.update(_flatten(item, f"{prefix}{getattr(item, 'name', '')}."))
+        return out
     return {prefix.rstrip("."): value}
 
 

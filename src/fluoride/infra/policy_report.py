@@ -18,9 +18,9 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from fluoride.errors import FluorideError
 from fluoride.infra.template import load_template
@@ -29,6 +29,7 @@ __all__ = [
     "SENSITIVE_ACTIONS",
     "parse_template",
     "render_operations_page",
+    "statements",
     "template_text",
 ]
 
@@ -246,6 +247,33 @@ def _principal(principal: Any) -> str:
     return show(principal)
 
 
+def statements(items: Iterable[Any]) -> Iterator[tuple[dict[str, Any], str | None]]:
+    """Each policy statement with the condition it depends on: a statement may be an
+    ``Fn::If`` (the true branch is the statement, the false one ``AWS::NoValue``)."""
+    for item in items:
+        if isinstance(item, dict) and "Fn::If" in item:
+            condition, then, _ = item["Fn::If"]
+            if isinstance(then, dict):
+                yield then, str(condition)
+        else:
+            yield item, None
+
+
+def _key_policies(resources_: dict[str, Any]) -> list[str]:
+    rows = []
+    for name, res in resources_.items():
+        if res.get("Type") != "AWS::KMS::Key":
+            continue
+        for st, _ in statements(res["Properties"]["KeyPolicy"]["Statement"]):
+            cond = "; ".join(f"{op} {k} = {show(v)}"
+                             for op, block in st.get("Condition", {}).items()
+                             for k, v in block.items())
+            rows.append((f"`{name}` (if {res.get('Condition', 'always')})",
+                         st.get("Sid", ""), st["Effect"], _cell(_principal(st.get("Principal"))),
+                         _code(show(a) for a in _as_list(st["Action"])), _cell(cond or "-")))
+    return _table(("Key", "Sid", "Effect", "Principal", "Actions", "Condition"), rows)
+
+
 def _bucket_policies(resources_: dict[str, Any]) -> list[str]:
     rows = []
     for res in resources_.values():
@@ -255,7 +283,7 @@ def _bucket_policies(resources_: dict[str, Any]) -> list[str]:
         bucket = props["Bucket"]
         # A bucket the stack may create or adopt reads "${Bucket} if CreateBucket, else ...".
         shown = bucket["Ref"] if isinstance(bucket, dict) and "Ref" in bucket else show(bucket)
-        for st in props["PolicyDocument"]["Statement"]:
+        for st, when in statements(props["PolicyDocument"]["Statement"]):
             who = _principal(st.get("Principal"))
             cond = "; ".join(
                 f"{op} {k} = {show(v)}"
@@ -265,7 +293,7 @@ def _bucket_policies(resources_: dict[str, Any]) -> list[str]:
             rows.append(
                 (
                     f"`{_cell(shown)}`",
-                    st.get("Sid", ""),
+                    st.get("Sid", "") + (f" (if {when})" if when else ""),
                     st["Effect"],
                     _cell(who),
                     _code(show(a) for a in _as_list(st["Action"])),
@@ -368,8 +396,9 @@ def _skips(resources_: dict[str, Any]) -> list[str]:
     rows = []
     for name, res in resources_.items():
         for skip in res.get("Metadata", {}).get("checkov", {}).get("skip", []):
-            rows.append((f"`{name}`", f"`{skip['id']}`", _cell(skip.get("comment", ""))))
-    return _table(("Resource", "Check", "Why it does not apply"), rows)
+            rows.append((f"`{name}`", f"`{skip['id']}`", skip.get("profile", "both"),
+                         _cell(skip.get("comment", ""))))
+    return _table(("Resource", "Check", "Profile", "Why it does not apply"), rows)
 
 
 def _not_granted(resources_: dict[str, Any]) -> list[str]:
@@ -438,11 +467,113 @@ In short:
 """
 
 
+#: The two compliance profiles side by side (docs/compliance.md has the Control Tower
+#: mapping). Prices: us-east-1 list prices of the package's table (fluoride.infra.prices).
+PROFILES: Final[tuple[tuple[str, str, str, str], ...]] = (
+    (
+        'encryption at rest',
+        'AWS managed keys (table, secret, logs), SSE-S3 (buckets), AES256 (images)',
+        'one customer-managed KMS key with rotation for the table, data bucket (bucket '
+         'key), secret, logs, images and alarm topic; the access-log bucket stays SSE-S3 '
+         '(ELB writes only there)',
+        '$1.00 the key + $0.03 per 10,000 requests (`fluoride cost` counts 100,000: '
+         "$1.30); the bucket key keeps S3's requests to KMS few",
+    ),
+    (
+        'image tags',
+        'mutable (a push moves the tag)',
+        'immutable: pushing a taken tag is `ImageTagExists`',
+        'nothing',
+    ),
+    (
+        'container user',
+        "the image's (often root)",
+        '`user`, `"1000"` by default; root refused',
+        'nothing (the image must run as that user)',
+    ),
+    (
+        'root filesystem',
+        'writable',
+        'read-only, with a task-local writable `/tmp`',
+        "nothing (`/tmp` counts against the task's 20 GiB ephemeral storage)",
+    ),
+    (
+        'container memory limit',
+        "none (the task's)",
+        "the task's memory as a hard limit",
+        'nothing',
+    ),
+    (
+        'HTTPS',
+        'optional; HTTP forwards without a certificate',
+        'required (refused without a certificate or domain); HTTP only redirects',
+        'an ACM certificate is free',
+    ),
+    (
+        'deletion protection',
+        'off',
+        'load balancer and table (`delete()` and the purge lift it first)',
+        'nothing',
+    ),
+    (
+        'access-log bucket versioning',
+        'off',
+        'on; noncurrent versions expire after 30 days',
+        'the replaced release-history versions: bytes',
+    ),
+    (
+        'data bucket server access logs',
+        'off (CloudTrail data events are the account-level option)',
+        'into the access-log bucket, `s3-access/`, expiring with the access logs',
+        'S3 storage of the log objects ($0.023 per GB-month); delivery is free',
+    ),
+    (
+        'data bucket events',
+        'none',
+        'EventBridge notifications on',
+        'events to the default bus are free; rules you add are billed',
+    ),
+    (
+        'log retention',
+        '30 days',
+        '365 days (less is refused)',
+        '$0.03 per GB-month stored, eleven more months of it',
+    ),
+    (
+        'task public IPs',
+        'on in the default VPC (no NAT there)',
+        'off; private subnets required (the default VPC is refused)',
+        'a NAT gateway ($0.045 an hour, about $33 a month per zone, plus $0.045 per GB) '
+         'or VPC endpoints (about $7.30 per endpoint per zone a month, plus $0.01 per GB), '
+         'which the network owner pays',
+    ),
+    (
+        'alarm topic',
+        'unencrypted (CloudWatch cannot publish under the AWS managed SNS key)',
+        "encrypted with the service's key",
+        "included in the key's requests",
+    ),
+)
+PROFILES_NOT_APPLIED: Final = (
+    'Not applied under either profile, and why: Object Lock on the data bucket (the '
+    'app rewrites and deletes objects; the purge must be able to remove them), KMS on '
+    'the ALB access logs (ELB supports SSE-S3 only), server access logs of the '
+    'access-log bucket itself (it is the destination).'
+)
+
+
 def render_operations_page(template: dict[str, Any], *, source: str = "") -> str:
     """The operations page (MyST markdown) for ``template``."""
     res = template["Resources"]
     parts = [HEADER.format(template=source or "templates/fluoride.yaml")]
     sections: list[tuple[str, str, list[str]]] = [
+        (
+            "Compliance profiles side by side",
+            "What `compliance = \"strict\"` changes, control by control, and what it "
+            "costs (see docs/compliance.md for the Control Tower controls each satisfies).",
+            [*_table(("control", "`standard` (default)", "`strict`",
+                      "what strict costs a month"), PROFILES), "", PROFILES_NOT_APPLIED],
+        ),
         (
             "IAM roles",
             "Roles the stack creates, who may assume them, and their limits.",
@@ -456,6 +587,13 @@ def render_operations_page(template: dict[str, Any], *, source: str = "") -> str
             _not_granted(res),
         ),
         ("Bucket policies", "Resource policies on the stack's buckets.", _bucket_policies(res)),
+        (
+            "Key policy",
+            "The strict profile's KMS key: the account administers it (no data access), "
+            "the stack's two roles use it, AWS services use it on the account's behalf "
+            "(`kms:ViaService`), CloudWatch Logs for this log group only.",
+            _key_policies(res),
+        ),
         (
             "Security group rules",
             "Every rule. A group with no inline ingress accepts only the separate rules "

@@ -25,6 +25,7 @@ from fluoride.errors import FieldError
 
 __all__ = [
     "cfn_string",
+    "drop_other_profiles_skips",
     "evaluate_condition",
     "evaluate_conditions",
     "parameter_values",
@@ -418,3 +419,24 @@ def _condition_kept(scope: _Scope, node: Any) -> Any:
                 return {key: [_kept(scope.value(item)) for item in arg]}
             return {key: _condition_kept(scope, arg)}
     return _kept(scope.value(node))
+
+
+def drop_other_profiles_skips(template: dict[str, Any], profile: str) -> dict[str, Any]:
+    """``template`` (resolved) without the checkov skips that hold for another compliance
+    profile only: a skip ``{id, comment, profile: standard}`` excuses what strict fixes,
+    so the strict template carries none of them and checkov judges those controls.
+    Changes ``template`` in place and returns it.
+
+    .. versionadded:: 0.3.0
+    """
+    for body in (template.get("Resources") or {}).values():
+        checkov = (body.get("Metadata") or {}).get("checkov") if isinstance(body, dict) else None
+        if not isinstance(checkov, dict) or not isinstance(checkov.get("skip"), list):
+            continue
+        checkov["skip"] = [s for s in checkov["skip"]
+                           if not isinstance(s, dict) or s.get("profile", profile) == profile]
+        if not checkov["skip"]:
+            del body["Metadata"]["checkov"]
+            if not body["Metadata"]:
+                del body["Metadata"]
+    return template

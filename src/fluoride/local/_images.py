@@ -8,9 +8,10 @@ import re
 import secrets
 
 import attrs
+from moto.ecr.exceptions import ImageAlreadyExistsException
 from moto.ecr.models import ecr_backends
 
-from fluoride.errors import EmulatorError
+from fluoride.errors import EmulatorError, ImageTagExists
 from fluoride.local._world import WORLD
 
 __all__ = ["ResolvedImage", "min_memory", "push_image", "resolve_image", "set_image_health"]
@@ -84,7 +85,12 @@ def push_image(
                 hint="Create the service first (its stack owns the repository), or create "
                 "the repository with ecr.create_repository.",
             )
-        image = backend.put_image(name, _manifest(), tag, _MANIFEST_TYPE)
+        try:
+            image = backend.put_image(name, _manifest(), tag, _MANIFEST_TYPE)
+        except ImageAlreadyExistsException as exc:  # an immutable tag already taken
+            held = [i for i in backend.repositories[name].images if tag in i.image_tags]
+            raise ImageTagExists.taken(name, tag, str(held[0].get_image_digest()) if held else None,
+                             output=str(exc)) from None
         digest = str(image.get_image_digest())
         if not healthy:
             _unhealthy().add(digest)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 import attrs
 
-from fluoride.errors import ConfigError, NoContainerEngine, PushFailed, how
+from fluoride.errors import ConfigError, ImageTagExists, NoContainerEngine, PushFailed, how
 from fluoride.events import Note, Reporter
 from fluoride.releases.registry import Registry, parse_reference
 
@@ -26,6 +26,9 @@ ENGINES = ("docker", "podman", "finch")
 _PUSHED_DIGEST = re.compile(r"digest: (sha256:[0-9a-f]{64})")
 _IMAGE_ID = re.compile(r"^(sha256:)?[0-9a-f]{12,64}$")
 _OUTPUT_TAIL = 2000
+#: What docker/podman/finch print when ECR refuses a tag of an immutable repository.
+_TAG_REFUSED = re.compile(r"already exists in the .* repository and cannot be overwritten|"
+                          r"ImageTagAlreadyExistsException|tag invalid", re.IGNORECASE)
 
 #: Runs a command with optional standard input; returns (exit status, combined output).
 Runner = Callable[[Sequence[str], "str | None"], "tuple[int, str]"]
@@ -112,13 +115,20 @@ def push_image(
     if tag is None:
         tag = _tag_of(local_image) or "latest"
     target = f"{registry.uri}:{tag}"
+    registry.check_tag_free(tag)  # immutable tags: say so before a push ECR refuses
     login = registry.login()
     say(Note(service, f"Logging {engine.name} in to {login.registry}."))
     engine.run("login", "--username", login.username, "--password-stdin", login.registry,
                stdin=login.password, what=f"log in to {login.registry}")
     engine.run("tag", local_image, target, what=f"tag {local_image} as {target}")
     say(Note(service, f"Pushing {local_image} to {target}."))
-    output = engine.run("push", target, what=f"push {target}")
+    try:
+        output = engine.run("push", target, what=f"push {target}")
+    except PushFailed as exc:
+        if not _TAG_REFUSED.search(exc.output):  # raced: another push took the tag
+            raise
+        raise ImageTagExists.taken(registry.name, tag, command=exc.command,
+                                   exit_code=exc.exit_code, output=exc.output) from exc
     found = _PUSHED_DIGEST.findall(output)
     digest = found[-1] if found else registry.find(tag=tag).digest
     say(Note(service, f"Pushed {target} ({digest})."))

@@ -16,7 +16,7 @@ import botocore.exceptions
 
 from fluoride._check import refuse
 from fluoride.aws import Aws, client_error_code, translate
-from fluoride.errors import AwsError, ImageNotFound, how
+from fluoride.errors import AwsError, ImageNotFound, ImageTagExists, how
 from fluoride.releases.reference import (
     DIGEST,
     ImageReference,
@@ -154,6 +154,31 @@ class Registry:
     def find(self, *, tag: str | None = None, digest: str | None = None) -> Image:
         """The image with ``tag`` or ``digest``. Raises :class:`ImageNotFound`."""
         return _describe_one(self.aws, self.uri, self.name, None, tag=tag, digest=digest)
+
+    def immutable_tags(self) -> bool:
+        """Whether the repository refuses to move a tag (``IMMUTABLE``, as under
+        ``compliance="strict"``)."""
+        with translate("DescribeRepositories", self.name):
+            try:
+                found = self.aws.client("ecr").describe_repositories(
+                    repositoryNames=[self.name])["repositories"]
+            except botocore.exceptions.ClientError as exc:
+                if client_error_code(exc) == "RepositoryNotFoundException":
+                    raise _missing_repository(self.name, exc) from exc
+                raise
+        return bool(found) and str(found[0].get("imageTagMutability", "MUTABLE")).startswith(
+            "IMMUTABLE")
+
+    def check_tag_free(self, tag: str) -> None:
+        """Raise :class:`ImageTagExists` when the tags are immutable and ``tag`` is taken
+        (before a push that ECR would refuse at its end)."""
+        if not self.immutable_tags():
+            return
+        try:
+            taken = self.find(tag=tag)
+        except ImageNotFound:
+            return
+        raise ImageTagExists.taken(self.name, tag, taken.digest)
 
     def resolve(self, image: str | None = None) -> ResolvedImage:
         """What ``deploy(image)`` runs.

@@ -49,6 +49,7 @@ from fluoride.spec._values import (
     HealthCheck,
     Network,
     ServiceSpec,
+    Sidecar,
     Stores,
 )
 
@@ -72,6 +73,7 @@ __all__ = [
     "HealthCheck",
     "Network",
     "ServiceSpec",
+    "Sidecar",
     "Stores",
     "dumps_config",
     "environment_name_problems",

@@ -7,8 +7,8 @@ template body: `render_environment` and the YAML quoting it shares with the size
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Final
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
 
 from fluoride.errors import FluorideError
 
@@ -31,9 +31,21 @@ def _marker_line(marker: str) -> re.Pattern[str]:
     return re.compile(r"^([ \t]*)" + re.escape(marker) + r"[ \t]*$", re.MULTILINE)
 
 
+SIDECARS_MARKER: Final = "# fluoride:sidecars"
+"""The template line that `render_environment` replaces with the spec's sidecars, one
+container definition a line.
+
+.. versionadded:: 0.3.0
+"""
+#: What a strict sidecar shares with the app: read-only root, /tmp, the user.
+_SIDECAR_STRICT: Final = (
+    "ReadonlyRootFilesystem: !If [Strict, true, false], "
+    "MountPoints: !If [Strict, [{SourceVolume: tmp, ContainerPath: /tmp}], !Ref AWS::NoValue], "
+    "User: !If [HasUser, !Ref ContainerUser, !Ref AWS::NoValue]")
 _MARKER_LINE = _marker_line(ENVIRONMENT_MARKER)
+_SIDECARS_MARKER_LINE = _marker_line(SIDECARS_MARKER)
 _SECRET_MARKER_LINE = _marker_line(SECRET_ENVIRONMENT_MARKER)
-_KEPT_COMMENTS = frozenset({ENVIRONMENT_MARKER, SECRET_ENVIRONMENT_MARKER})
+_KEPT_COMMENTS = frozenset({ENVIRONMENT_MARKER, SECRET_ENVIRONMENT_MARKER, SIDECARS_MARKER})
 _COMMENT_LINE = re.compile(r"^[ \t]*#.*(\n|\Z)", re.MULTILINE)
 
 
@@ -89,6 +101,35 @@ def _secret_item(name: str, key: str) -> str:
             f"[{_yaml_quote('${S}:' + key + '::')}, {{S: {SECRET_ARN_EXPRESSION}}}]}}")
 
 
+def sidecar_item(sidecar: Any) -> str:
+    """One container definition for a `Sidecar`, on one line (flow style). Its spec is
+    also kept whole, as JSON, in a docker label that `read_sidecars` reads back."""
+    import json
+
+    spec = {"name": sidecar.name, "image": sidecar.image, "port": sidecar.port,
+            "cpu": sidecar.cpu, "memory": sidecar.memory, "essential": sidecar.essential,
+            "environment": dict(sidecar.environment), "command": list(sidecar.command)}
+    parts = [f"Name: {_yaml_quote(sidecar.name)}", f"Image: {_yaml_quote(sidecar.image)}",
+             f"Essential: {'true' if sidecar.essential else 'false'}", f"Cpu: {sidecar.cpu}"]
+    if sidecar.memory is not None:
+        parts.append(f"Memory: {sidecar.memory}")
+    if sidecar.port is not None:
+        parts.append(f"PortMappings: [{{ContainerPort: {sidecar.port}, Protocol: tcp}}]")
+    if sidecar.command:
+        parts.append("Command: [" + ", ".join(_yaml_quote(c) for c in sidecar.command) + "]")
+    if sidecar.environment:
+        parts.append("Environment: [" + ", ".join(
+            f"{{Name: {_yaml_quote(k)}, Value: {_yaml_quote(v)}}}"
+            for k, v in sidecar.environment.items()) + "]")
+    parts.append(_SIDECAR_STRICT)
+    parts.append("LogConfiguration: {LogDriver: awslogs, Options: {awslogs-group: !Ref LogGroup, "
+                 "awslogs-region: !Ref AWS::Region, awslogs-stream-prefix: "
+                 f"{_yaml_quote(sidecar.name)}}}}}")
+    label = json.dumps(spec, separators=(",", ":"), ensure_ascii=False)
+    parts.append(f"DockerLabels: {{fluoride.sidecar: {_yaml_quote(label)}}}")
+    return "- {" + ", ".join(parts) + "}"
+
+
 def _one_marker(template_body: str, line: re.Pattern[str], marker: str, what: str,
                 *, required: bool) -> re.Match[str] | None:
     matches = list(line.finditer(template_body))
@@ -116,6 +157,7 @@ def render_environment(
     environment: Mapping[str, str],
     *,
     secret_env: Mapping[str, str] = {},
+    sidecars: Sequence[Any] = (),
     keep_comments: bool = False,
 ) -> str:
     """The template with its ``# fluoride:user-environment`` line replaced by one
@@ -137,6 +179,11 @@ def render_environment(
     """
     if not keep_comments:
         template_body = _without_comment_lines(template_body)
+    side = _one_marker(template_body, _SIDECARS_MARKER_LINE, SIDECARS_MARKER, "sidecars",
+                       required=bool(sidecars))
+    if side is not None:
+        template_body = _replace_line(
+            template_body, side, [side.group(1) + sidecar_item(s) for s in sidecars])
     match = _one_marker(template_body, _MARKER_LINE, ENVIRONMENT_MARKER,
                         "environment variables", required=True)
     assert match is not None  # required

@@ -171,6 +171,10 @@ def to_parameters(
         "GatewaySecurityGroup": text(gateway_security_group),
         "GatewayAlb": gateway_metrics[0] if gateway_metrics else "",
         "GatewayTargetGroup": gateway_metrics[1] if gateway_metrics else "",
+        "Compliance": spec.compliance,
+        "ContainerUser": text(spec.user),
+        # the app container's limit under strict: what the sidecars leave of the task's
+        "AppMemory": str(spec.memory - sum(s.memory or 0 for s in spec.sidecars)),
         **_notify_parameters(spec, alarm_topic_arn),
     }
 

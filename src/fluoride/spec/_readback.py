@@ -19,7 +19,15 @@ from typing import Final, TypeVar
 
 from fluoride.errors import FluorideError
 from fluoride.spec._environment import SECRET_ARN_EXPRESSION
-from fluoride.spec._values import Access, Domain, HealthCheck, Network, ServiceSpec, Stores
+from fluoride.spec._values import (
+    Access,
+    Domain,
+    HealthCheck,
+    Network,
+    ServiceSpec,
+    Sidecar,
+    Stores,
+)
 
 __all__ = [
     "CALLERS_TAG",
@@ -27,6 +35,7 @@ __all__ = [
     "from_parameters",
     "read_environment",
     "read_secret_environment",
+    "read_sidecars",
     "spec_tags",
 ]
 
@@ -123,6 +132,32 @@ def read_secret_environment(template_body: str) -> dict[str, str]:
     return found
 
 
+_SIDECAR_LABEL = re.compile(r"DockerLabels: \{fluoride\.sidecar: " + _QUOTED + r"\}\}[ \t]*$",
+                            re.MULTILINE)
+
+
+def read_sidecars(template_body: str) -> tuple[Sidecar, ...]:
+    """The ``sidecars`` in a template body that `render_environment` wrote, in order (each
+    kept whole, as JSON, in its ``fluoride.sidecar`` docker label).
+
+    .. versionadded:: 0.3.0
+    """
+    import json
+
+    found = []
+    for m in _SIDECAR_LABEL.finditer(template_body):
+        try:
+            data = json.loads(_yaml_unquote(m.group(1)))
+            found.append(Sidecar(**data))
+        except (ValueError, TypeError):
+            raise FluorideError(
+                "The stack's template has a sidecar label Fluoride cannot read back.",
+                hint="Was the template edited outside Fluoride? Set the sidecars again with "
+                "`svc.update(spec)`.",
+            ) from None
+    return tuple(found)
+
+
 # -- the parameters -------------------------------------------------------------------------
 
 
@@ -174,6 +209,7 @@ def from_parameters(
     *,
     environment: Mapping[str, str] = {},
     secret_env: Mapping[str, str] = {},
+    sidecars: tuple[Sidecar, ...] = (),
     tags: Mapping[str, str] = {},
     default_store_names: tuple[str, str, str] | None = None,
 ) -> ServiceSpec:
@@ -270,13 +306,16 @@ def from_parameters(
             permissions_boundary_arn=read("PermissionsBoundaryArn", _text,
                                           a.permissions_boundary_arn),
         ),
+        compliance=read("Compliance", str, base.compliance),
         environment=environment,
         secret_env=secret_env,
+        sidecars=sidecars,
+        user=read("ContainerUser", _text, base.user),
         notify=notify,
         exec_enabled=read("EnableExec", _flag, base.exec_enabled),
         alarm_rollback=read("AlarmRollback", _flag, base.alarm_rollback),
         alarm_5xx_threshold=read("Alarm5xxThreshold", int, base.alarm_5xx_threshold),
-        log_retention_days=read("LogRetentionDays", int, base.log_retention_days),
+        log_retention_days=read("LogRetentionDays", int, 30),
         access_log_retention_days=read("AccessLogRetentionDays", int,
                                        base.access_log_retention_days),
         keep_images=read("KeepImages", int, base.keep_images),

@@ -94,6 +94,66 @@ _BUCKET_PREFIXES: Final = ("xn--", "sthree-", "amzn-s3-demo-")
 _BUCKET_SUFFIXES: Final = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 
 
+MAX_SIDECARS: Final = 4
+"""Most sidecars a service may have."""
+MAX_SIDECAR_RENDERED: Final = 4096
+"""Bytes one sidecar may take in the template (its container definition line)."""
+_CONTAINER_NAME: Final = re.compile(r"[a-zA-Z0-9_-]{1,255}")
+_IMAGE: Final = re.compile(
+    r"([a-z0-9.-]+(:[0-9]+)?/)?[a-z0-9]+([._-]+[a-z0-9]+)*(/[a-z0-9]+([._-]+[a-z0-9]+)*)*"
+    r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?")
+COMPLIANCE_PROFILES: Final = ("standard", "strict")
+"""The values of ``ServiceSpec.compliance``."""
+STRICT_LOG_RETENTION: Final = 365
+"""The fewest days ``compliance="strict"`` keeps container logs."""
+_USER: Final = re.compile(r"[a-zA-Z0-9_][a-zA-Z0-9_.-]{0,31}(:[a-zA-Z0-9_][a-zA-Z0-9_.-]{0,31})?")
+_ROOT_USERS: Final = frozenset({"0", "root"})
+
+
+def strict_problems(spec: ServiceSpec) -> list[FieldError]:
+    """What ``compliance="strict"`` refuses in ``spec`` (a pure rule, whatever its
+    ``compliance``): plain HTTP, tasks with public IPs, a root or unset user, logs kept
+    less than a year. Fields of the wrong type are left to the other rules.
+
+    .. versionadded:: 0.3.0
+    """
+    why = "compliance='strict' "
+    found: list[FieldError] = []
+    dom, net = spec.domain, spec.network
+    has_domain = None not in (dom.hosted_zone_id, dom.hosted_zone_name, dom.subdomain)
+    if dom.certificate_arn is None and not (dom.request_certificate is True and has_domain):
+        found.append(FieldError(
+            "domain", why + "needs HTTPS, and this spec has no certificate",
+            allowed="domain.certificate_arn, or a domain (hosted_zone_id, hosted_zone_name, "
+            "subdomain) with request_certificate = true"))
+    if dom.https_redirect is False:
+        found.append(FieldError("domain.https_redirect", why + "needs HTTP to redirect",
+                                allowed="true (the default)"))
+    if net.assign_public_ip is True:
+        found.append(FieldError(
+            "network.assign_public_ip", why + "runs tasks without public IPs",
+            allowed="false or unset, with private subnets that reach ECR, CloudWatch Logs "
+            "and Secrets Manager (a NAT gateway or VPC endpoints)"))
+    user = spec.user
+    if user is None or (isinstance(user, str) and user.split(":")[0] in _ROOT_USERS):
+        found.append(FieldError("user", why + f"runs containers as a non-root user, got "
+                                f"{user!r}", allowed="a user or uid other than root/0, e.g. "
+                                "'1000' (the default under strict)"))
+    sidecars = spec.sidecars if isinstance(spec.sidecars, tuple) else ()
+    for i, car in enumerate(sidecars):
+        if getattr(car, "memory", 0) is None:
+            found.append(FieldError(f"sidecars[{i}].memory", why + "limits every container's "
+                                    "memory, and this sidecar has no limit",
+                                    allowed="MiB, e.g. 128"))
+    days = spec.log_retention_days
+    if isinstance(days, int) and days < STRICT_LOG_RETENTION:
+        found.append(FieldError(
+            "log_retention_days", why + f"keeps logs at least {STRICT_LOG_RETENTION} days, "
+            f"got {days}", allowed=_format_choices(
+                tuple(d for d in LOG_RETENTION_DAYS if d >= STRICT_LOG_RETENTION))))
+    return found
+
+
 def _format_choices(values: Sequence[int], unit: str = "") -> str:
     suffix = f" {unit}" if unit else ""
     if isinstance(values, range) and len(values) > 8:
@@ -268,6 +328,8 @@ class _Checker:
         self.domain(spec.domain)
         self.stores(spec.stores)
         self.access(spec.access)
+        self.compliance(spec)
+        self.sidecars(spec)
         env_bytes = self.environment(spec.environment)
         self.secret_env(spec.secret_env, spec.environment, spec.stores, env_bytes)
         self.boolean("exec_enabled", spec.exec_enabled)
@@ -289,7 +351,79 @@ class _Checker:
             self.tag(tag, getattr(spec, tag))
         return self.errors
 
+    def compliance(self, spec: ServiceSpec) -> None:
+        """``compliance`` and ``user``, and what strict demands of the other fields."""
+        if self.string("user", spec.user, optional=True):
+            assert spec.user is None or isinstance(spec.user, str)
+            if spec.user is not None and not _USER.fullmatch(spec.user):
+                self.fail("user", f"{spec.user!r} is not a user ECS accepts",
+                          "a user or uid, optionally with :group or :gid, e.g. 1000 or "
+                          "app:app (letters, digits, _ . -; at most 32 each)")
+        if spec.compliance not in COMPLIANCE_PROFILES:
+            self.fail("compliance", f"{spec.compliance!r} is not a compliance profile",
+                      " or ".join(repr(p) for p in COMPLIANCE_PROFILES))
+            return
+        if spec.compliance != "strict":
+            return
+        for problem in strict_problems(spec):
+            self.errors.append(problem)
+
+    def sidecars(self, spec: ServiceSpec) -> None:
+        """At most 4; names unique and not the app's; ports distinct and not the app's;
+        image references; memory that leaves the app at least 128 MiB."""
+        sidecars = spec.sidecars
+        if not isinstance(sidecars, tuple):
+            self.fail("sidecars", f"must be a list of Sidecar, got {sidecars!r}")
+            return
+        if len(sidecars) > MAX_SIDECARS:
+            self.fail("sidecars", f"has {len(sidecars)} containers", f"at most {MAX_SIDECARS}")
+        names: set[str] = set()
+        ports: dict[int, str] = {spec.port: "the app"} if isinstance(spec.port, int) else {}
+        memory = 0
+        from fluoride.spec._environment import sidecar_item
+
+        for i, car in enumerate(sidecars):
+            at = f"sidecars[{i}]"
+            if type(car).__name__ != "Sidecar":
+                self.fail(at, f"must be a Sidecar, got {car!r}")
+                continue
+            if self.pattern(f"{at}.name", car.name, _CONTAINER_NAME,
+                            "letters, digits, _ and -, at most 255"):
+                if car.name == "app" or car.name in names:
+                    self.fail(f"{at}.name", f"{car.name!r} is taken",
+                              "a name other than 'app' and the other sidecars'")
+                names.add(car.name)
+            if self.string(f"{at}.image", car.image) and (
+                    len(car.image) > 255 or not _IMAGE.fullmatch(car.image)):
+                self.fail(f"{at}.image", f"{car.image!r} is not an image reference",
+                          "[registry/]repository[:tag][@sha256:digest], e.g. "
+                          "public.ecr.aws/envoyproxy/envoy:v1.31")
+            if car.port is not None and self.integer(f"{at}.port", car.port, 1, 65535):
+                if car.port in ports:
+                    self.fail(f"{at}.port", f"{car.port} is taken by {ports[car.port]}",
+                              "a port no other container of the task uses")
+                ports[car.port] = f"sidecar {car.name!r}"
+            self.integer(f"{at}.cpu", car.cpu, 0, 16384, "CPU units")
+            if car.memory is not None and self.integer(f"{at}.memory", car.memory, 6, 122880,
+                                                       "MiB"):
+                memory += car.memory
+            self.boolean(f"{at}.essential", car.essential)
+            self.strings(f"{at}.command", car.command, 0, 50, "arguments")
+            if isinstance(car.environment, Mapping):
+                for name, value in car.environment.items():
+                    if self.variable_name(f"{at}.environment.{name}", name) and not isinstance(
+                            value, str):
+                        self.fail(f"{at}.environment.{name}", f"must be a string, got {value!r}")
+            if not self.errors and len(sidecar_item(car)) > MAX_SIDECAR_RENDERED:
+                self.fail(at, f"takes {len(sidecar_item(car))} bytes in the template",
+                          f"at most {MAX_SIDECAR_RENDERED}: put large values in the secret")
+        if isinstance(spec.memory, int) and memory > spec.memory - 128:
+            self.fail("sidecars", f"their memory limits ({memory} MiB) leave the app "
+                      f"{spec.memory - memory} of the task's {spec.memory} MiB",
+                      "at least 128 MiB left for the app")
+
     def cpu_memory(self, cpu: object, memory: object) -> None:
+
         cpus = _format_choices(tuple(FARGATE_MEMORY))
         if isinstance(cpu, bool) or not isinstance(cpu, int) or cpu not in FARGATE_MEMORY:
             self.fail("cpu", f"{cpu!r} is not a Fargate CPU size", f"{cpus} CPU units")

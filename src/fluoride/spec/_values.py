@@ -239,6 +239,40 @@ class Access:
 
 
 @attrs.frozen(kw_only=True)
+class Sidecar:
+    """A container that runs beside the app in every task: a log router, an auth proxy,
+    an OpenTelemetry collector. It shares the task's network, role and log group (under
+    its own stream prefix, its ``name``). ``deploy()`` changes only the app's image; a
+    sidecar's image changes through ``update(spec)``.
+
+    Attributes:
+        name: The container's name (letters, digits, ``_`` and ``-``; not ``app``).
+        image: Its image reference, e.g. ``public.ecr.aws/envoyproxy/envoy:v1.31``.
+        port: A port it listens on inside the task (not the app's), or ``None``.
+        cpu: CPU units reserved for it (0: shares the task's).
+        memory: Its hard memory limit in MiB, or ``None``.
+        essential: When it stops, the task stops (and a deployment rolls back).
+        environment: Its environment variables.
+        command: Its command, replacing the image's.
+
+    .. versionadded:: 0.3.0
+    """
+
+    name: str
+    image: str
+    port: int | None = None
+    cpu: int = 0
+    memory: int | None = None
+    essential: bool = False
+    environment: Mapping[str, str] = attrs.field(factory=Environment, converter=_to_environment)
+    command: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+
+
+def _sidecars(value: object) -> object:
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
+@attrs.frozen(kw_only=True)
 class ServiceSpec:
     """What a service should be. Every field has a default; the defaults are fast.
 
@@ -267,6 +301,15 @@ class ServiceSpec:
         domain: DNS name and HTTPS, see `Domain`.
         stores: The table, bucket and secret, see `Stores`.
         access: Extra permissions, see `Access`.
+        compliance: ``"standard"`` or ``"strict"``: strict adds what a regulated
+            organisation asks for (docs/compliance.md): a customer-managed KMS key with
+            rotation for the table, bucket, secret, logs, images and alarm topic; immutable
+            image tags; a non-root, read-only container with a writable ``/tmp`` and a memory
+            limit; deletion protection on the load balancer and table; a versioned
+            access-log bucket and server access logs of the bucket; EventBridge
+            notifications; logs kept at least 365 days; tasks without public IPs; HTTPS
+            with HTTP redirecting. Strict needs HTTPS (a certificate or a domain to request
+            one for).
         environment: Environment variables for the container. Names starting with
             ``FLUORIDE_`` or ``AWS_``, and ``PORT``, are reserved: Fluoride sets them.
         secret_env: Environment variables read from keys of the service's own secret
@@ -276,6 +319,10 @@ class ServiceSpec:
             read that secret, and only when this is set); a key absent from the secret
             fails the task's start, and so the deployment. Names follow the rules of
             ``environment`` and may not also be set there.
+        sidecars: Up to 4 containers beside the app in each task, see `Sidecar`.
+        user: The container's user (``"1000"``, ``"app"``, ``"1000:1000"``); ``None``: the
+            image's. Under ``compliance="strict"`` it defaults to ``"1000"`` and may not be
+            root.
         exec_enabled: Allow ``fluoride exec`` (ECS Exec) into running tasks.
         alarm_rollback: Roll a deployment back when the 5xx alarm fires, even when its
             health checks pass.
@@ -284,7 +331,8 @@ class ServiceSpec:
             email addresses, subscribed to an SNS topic the stack makes (each confirms
             the subscription by email), or ARNs of SNS topics of your own in the same
             region. Empty: the alarms notify no one.
-        log_retention_days: Days container logs are kept (a CloudWatch Logs period).
+        log_retention_days: Days container logs are kept (a CloudWatch Logs period); 30,
+            or 365 (the least strict allows) under ``compliance="strict"``.
         access_log_retention_days: Days load balancer access logs are kept.
         keep_images: Images kept in the service's repository (1 to 1000); older ones
             are expired. Rollback can only go back to a kept image.
@@ -318,13 +366,18 @@ class ServiceSpec:
     domain: Domain = attrs.field(factory=Domain)
     stores: Stores = attrs.field(factory=Stores)
     access: Access = attrs.field(factory=Access)
+    compliance: str = "standard"
     environment: Mapping[str, str] = attrs.field(factory=Environment, converter=_to_environment)
     secret_env: Mapping[str, str] = attrs.field(factory=Environment, converter=_to_environment)
+    sidecars: tuple[Sidecar, ...] = attrs.field(default=(), converter=_sidecars)
+    user: str | None = attrs.field(default=attrs.Factory(
+        lambda self: "1000" if self.compliance == "strict" else None, takes_self=True))
     exec_enabled: bool = False
     alarm_rollback: bool = True
     alarm_5xx_threshold: int = 10
     notify: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
-    log_retention_days: int = 30
+    log_retention_days: int = attrs.field(default=attrs.Factory(
+        lambda self: 365 if self.compliance == "strict" else 30, takes_self=True))
     access_log_retention_days: int = 90
     keep_images: int = 20
     gateway: str | None = None

@@ -34,6 +34,8 @@ from fluoride.local.shims import (
     ecs_tasks,
     elbv2_cloudformation,
     elbv2_target_health,
+    kms_key,
+    logs_group,
     route53_record_set,
     s3_bucket,
     s3_bucket_policy,
@@ -63,6 +65,8 @@ SHIMS: tuple[ModuleType, ...] = (
     ecs_cluster,
     ecs_task_definition,
     sns_topic,
+    kms_key,
+    logs_group,
     # ECS services, their tasks and their targets in simulated time
     ecs_service,
     ecs_task_network,

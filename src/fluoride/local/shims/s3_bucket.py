@@ -1,12 +1,14 @@
-"""CloudFormation applies an S3 bucket's versioning, public access block, ownership and lifecycle.
+"""CloudFormation applies an S3 bucket's versioning, public access block, ownership,
+lifecycle, bucket key, server access logging and EventBridge notifications.
 
 moto 5.2.5 behaviour corrected: ``AWS::S3::Bucket`` created (or updated) by
-CloudFormation keeps only its encryption and tags; ``VersioningConfiguration``,
-``PublicAccessBlockConfiguration``, ``OwnershipControls`` and ``LifecycleConfiguration``
+CloudFormation keeps only its encryption (without ``BucketKeyEnabled``) and tags;
+``VersioningConfiguration``, ``PublicAccessBlockConfiguration``, ``OwnershipControls``,
+``LifecycleConfiguration``, ``LoggingConfiguration`` and ``NotificationConfiguration``
 are dropped, so ``GetBucketVersioning`` says the data bucket is unversioned and
 ``GetPublicAccessBlock`` finds no configuration.
 
-With the shim those four are put on the bucket in moto's S3 backend (lifecycle rules
+With the shim those are put on the bucket in moto's S3 backend (lifecycle rules
 translated from CloudFormation's shape to the API's).
 """
 
@@ -26,6 +28,8 @@ def lifecycle_rules(configuration: dict[str, Any]) -> list[dict[str, Any]]:
     """CloudFormation ``LifecycleConfiguration`` rules in the S3 API's (XML) shape."""
     rules = []
     for rule in configuration.get("Rules", []):
+        if not rule:  # what an Fn::If to AWS::NoValue leaves (CloudFormation drops it)
+            continue
         api: dict[str, Any] = {"Status": rule.get("Status", "Enabled")}
         if "Id" in rule:
             api["ID"] = rule["Id"]
@@ -77,6 +81,20 @@ def _apply(bucket: Any, creation: Creation) -> Any:
     lifecycle = properties.get("LifecycleConfiguration")
     if lifecycle:
         backend.put_bucket_lifecycle_configuration(bucket_name, lifecycle_rules(lifecycle))
+    sse: Any = (properties.get("BucketEncryption") or {}).get("ServerSideEncryptionConfiguration")
+    if sse and bucket.encryption and as_bool(sse[0].get("BucketKeyEnabled")):
+        bucket.encryption["Rule"]["BucketKeyEnabled"] = True
+    logging = properties.get("LoggingConfiguration")
+    if logging and logging.get("DestinationBucketName"):
+        # Set as is: the template orders the bucket after the log bucket's policy
+        # (DependsOn), which moto does not honour when a Ref creates the bucket first, so
+        # moto's check of that policy would see none yet.
+        bucket.logging = {"TargetBucket": logging["DestinationBucketName"],
+                          "TargetPrefix": logging.get("LogFilePrefix", "")}
+    notification = properties.get("NotificationConfiguration") or {}
+    if as_bool((notification.get("EventBridgeConfiguration") or {}).get("EventBridgeEnabled")):
+        backend.put_bucket_notification_configuration(
+            bucket_name, {"EventBridgeConfiguration": {}})
     return bucket
 
 

@@ -40,6 +40,9 @@ class BucketPolicyResource(ShimResource):
         p = creation.properties
         bucket = str(p["Bucket"])
         document = p["PolicyDocument"]
+        if isinstance(document, dict) and isinstance(document.get("Statement"), list):
+            # an Fn::If to AWS::NoValue leaves None in the list; CloudFormation drops it
+            document = {**document, "Statement": [st for st in document["Statement"] if st]}
         text = document if isinstance(document, str) else json.dumps(document)
         s3_backends[creation.account_id][get_partition(creation.region_name)].put_bucket_policy(
             bucket, text.encode()

@@ -1,0 +1,129 @@
+"""Sidecars: validation (tables), the rendered container definitions, the toml and the
+readback, and a service with a sidecar on the embedded emulator (its task definition read
+back through ECS, svc.spec() and the plan of a change)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import pytest
+
+from fluoride import Fluoride, ServiceSpec, Sidecar
+from fluoride.infra.policy_report import parse_template
+from fluoride.infra.template import load_template
+from fluoride.spec import dumps_config, loads_config, render_environment
+from fluoride.spec._readback import read_sidecars
+
+PROXY = Sidecar(name="proxy", image="public.ecr.aws/envoyproxy/envoy:v1.31", port=9901,
+                memory=128, environment={"MODE": 'say "hi" 😀'}, command=("envoy", "-c", "/x"))
+
+
+def _spec(*sidecars: Sidecar, **changes: Any) -> ServiceSpec:
+    return ServiceSpec(sidecars=sidecars, **changes)
+
+
+@pytest.mark.parametrize(
+    ("sidecars", "field", "words"),
+    [
+        ((attrs.evolve(PROXY, name="app"),), "sidecars[0].name", "taken"),
+        ((PROXY, attrs.evolve(PROXY, port=9902)), "sidecars[1].name", "taken"),
+        ((attrs.evolve(PROXY, name="a b"),), "sidecars[0].name", "not valid"),
+        ((attrs.evolve(PROXY, port=8080),), "sidecars[0].port", "taken by the app"),
+        ((PROXY, attrs.evolve(PROXY, name="other")), "sidecars[1].port", "taken by sidecar"),
+        ((attrs.evolve(PROXY, image="Not An Image"),), "sidecars[0].image", "image reference"),
+        ((attrs.evolve(PROXY, image=""),), "sidecars[0].image", "image reference"),
+        ((attrs.evolve(PROXY, memory=450),), "sidecars", "leave the app"),
+        ((attrs.evolve(PROXY, port=0),), "sidecars[0].port", ""),
+        ((attrs.evolve(PROXY, environment={"1BAD": "x"}),), "sidecars[0].environment.1BAD", ""),
+        (tuple(attrs.evolve(PROXY, name=f"c{i}", port=9000 + i, memory=None)
+               for i in range(5)), "sidecars", "has 5 containers"),
+    ],
+)
+def test_bad_sidecars(sidecars: tuple[Sidecar, ...], field: str, words: str) -> None:
+    problems = _spec(*sidecars).problems()
+    assert field in [p.field for p in problems], problems
+    assert words in next(p.problem for p in problems if p.field == field)
+
+
+def test_good_sidecars_and_their_toml() -> None:
+    spec = _spec(PROXY, Sidecar(name="otel", image="otel/opentelemetry-collector:0.110.0",
+                                essential=True))
+    assert spec.problems() == []
+    text = dumps_config(spec)
+    assert "[[sidecars]]" in text
+    assert loads_config(text) == (None, spec)
+
+
+def test_sidecars_render_as_containers_and_read_back() -> None:
+    spec = _spec(PROXY)
+    body = render_environment(load_template(), {}, sidecars=spec.sidecars)
+    assert read_sidecars(body) == spec.sidecars
+    containers = parse_template(body)["Resources"]["TaskDefinition"]["Properties"][
+        "ContainerDefinitions"]
+    assert [c["Name"] for c in containers] == ["app", "proxy"]
+    proxy = containers[1]
+    assert proxy["Image"] == PROXY.image
+    assert proxy["Environment"] == [{"Name": "MODE", "Value": 'say "hi" 😀'}]
+    assert proxy["PortMappings"] == [{"ContainerPort": 9901, "Protocol": "tcp"}]
+    assert proxy["LogConfiguration"]["Options"]["awslogs-stream-prefix"] == "proxy"
+    assert read_sidecars(render_environment(load_template(), {})) == ()
+
+
+def test_four_large_sidecars_stay_within_the_staged_limit() -> None:
+    from fluoride.infra.staging import MAX_STAGED_TEMPLATE
+    from fluoride.spec._rules import MAX_SIDECAR_RENDERED
+
+    cars = [Sidecar(name=f"c{i}", image="public.ecr.aws/x/y:1", port=9000 + i, memory=64,
+                    environment={f"K{j}": "v" * 60 for j in range(20)}) for i in range(4)]
+    spec = _spec(*cars, memory=1024)
+    assert spec.problems() == []
+    bigger = attrs.evolve(cars[0], environment={**cars[0].environment, "MORE": "v" * 600})
+    assert [p.field for p in _spec(bigger).problems()] == ["sidecars[0]"]
+    body = render_environment(load_template(), {}, sidecars=spec.sidecars)
+    assert len(body.encode()) < MAX_STAGED_TEMPLATE
+    assert len(body.encode()) - len(render_environment(load_template(), {}).encode()) <= (
+        4 * (MAX_SIDECAR_RENDERED + 9))
+
+
+def _client(fl: Fluoride, name: str) -> Any:
+    return fl.session.client(name, endpoint_url=fl.endpoint_url)  # type: ignore[call-overload]
+
+
+def test_a_service_with_a_sidecar_on_the_emulator(fl: Fluoride, unique_name: str) -> None:
+    spec = _spec(PROXY)
+    svc = fl.service(unique_name)
+    svc.create(spec)
+    emulator = fl.emulator
+    assert emulator is not None
+    emulator.push_image(svc.outputs()["RepositoryName"], "v1")
+    svc.deploy("v1")
+    out = svc.outputs()
+    ecs = _client(fl, "ecs")
+    (service,) = ecs.describe_services(cluster=out["ClusterName"],
+                                       services=[out["EcsServiceName"]])["services"]
+    task = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])[
+        "taskDefinition"]
+    by_name = {c["name"]: c for c in task["containerDefinitions"]}
+    assert set(by_name) == {"app", "proxy"}
+    proxy = by_name["proxy"]
+    assert (proxy["image"], proxy["essential"], proxy["memory"]) == (PROXY.image, False, 128)
+    assert proxy["environment"] == [{"name": "MODE", "value": 'say "hi" 😀'}]
+    assert proxy["logConfiguration"]["options"]["awslogs-stream-prefix"] == "proxy"
+    assert svc.spec() == spec
+    changed = attrs.evolve(spec, sidecars=(attrs.evolve(PROXY, image="envoyproxy/envoy:v1.32"),))
+    plan = svc.plan(changed)
+    (change,) = plan.settings
+    assert (change.field, change.old, change.new) == (
+        "sidecars.proxy.image", repr(PROXY.image), "'envoyproxy/envoy:v1.32'")
+    assert "TaskDefinition" in [r.logical_id for r in plan.changes]
+    image = svc.status().image
+    svc.update(changed)  # the sidecar's image changes through update; the app's stays
+    assert svc.status().image == image
+    assert svc.spec() == changed
+    (service,) = ecs.describe_services(cluster=out["ClusterName"],
+                                       services=[out["EcsServiceName"]])["services"]
+    task = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])[
+        "taskDefinition"]
+    assert {c["name"]: c["image"] for c in task["containerDefinitions"]}["proxy"] == (
+        "envoyproxy/envoy:v1.32")

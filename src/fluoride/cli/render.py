@@ -37,6 +37,8 @@ def _json() -> JsonConverter:
 
 def dumps(value: Any, *, indent: int | None = 2) -> str:
     """``value`` (attrs values, lists and dicts of them) as JSON with sorted keys."""
+    if isinstance(value, list) and type(value) is not list:
+        value = list(value)  # ReleaseList, StatusList, LogLines: cattrs knows plain lists
     return _json().dumps(value, indent=indent, sort_keys=True)
 
 

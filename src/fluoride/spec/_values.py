@@ -61,9 +61,13 @@ class Environment(Mapping[str, str]):
         return repr(self._items)
 
 
-def _default(field: attrs.Attribute[object]) -> object:
+def _default(field: attrs.Attribute[object], value: AttrsInstance) -> object:
+    """``field``'s default for ``value`` (a default that depends on other fields, such as
+    strict's user and log retention, is worked out from ``value``)."""
     default = field.default
     if isinstance(default, attrs.Factory):  # type: ignore[arg-type]  # attrs types Factory as a function
+        if default.takes_self:  # type: ignore[attr-defined]
+            return default.factory(value)  # type: ignore[attr-defined]
         return default.factory()  # type: ignore[attr-defined]
     return default
 
@@ -73,7 +77,7 @@ def _changed(value: AttrsInstance) -> list[str]:
     parts the same way: ``network=Network(public=False)``)."""
     out: list[str] = []
     for field in attrs.fields(type(value)):
-        current, default = getattr(value, field.name), _default(field)
+        current, default = getattr(value, field.name), _default(field, value)
         if current == default:
             continue
         if attrs.has(type(current)):

@@ -129,39 +129,16 @@ class Expect:
         return f"{self.tag}: {getattr(self.check, '__name__', 'check')}"
 
 
-# Cell tag -> what it must show. Only rows that hold on this branch are active; the rest
-# are the work of parallel branches of issue 10 and are switched on (uncommented) when they
-# merge: TODO(progress), TODO(display), TODO(data).
-EXPECTATIONS: tuple[Expect, ...] = (
-    Expect("create", result_html),  # ServiceStatus
-    Expect("status", result_html),  # ServiceStatus
-    Expect("fleet", result_html),  # fl.status(): the fleet's table
-    # --- TODO(progress): each operation's progress in the output of its own cell.
-    # Expect("create", own_progress("hello", never=("Deleted", "rolled back", "v1"))),
-    # Expect("deploy", own_progress("v1", never=("v2", "v3", "Deleted"))),
-    # Expect("failed-deploy", own_progress("v2", never=("v3", "Deleted"))),
-    # Expect("deploy-v3", own_progress("v3", never=("Deleted",))),
-    # Expect("rollback", own_progress("v1", never=("Deleted",))),
-    # Expect("delete", own_progress("Deleted")),
-    # --- TODO(display): every listed result renders as HTML, with a short plain repr.
-    # *(Expect(tag, check) for tag in DISPLAYED for check in (result_html, result_short)),
-    # *(Expect(tag, check) for tag in PREVIEWS for check in (result_html, result_preview)),
-    # --- TODO(data): floats and a DataFrame round-trip (cells to add: see DATA_CELLS).
-    # Expect("table-floats", result_is("0.25")),
-    # Expect("dataframe", result_is("True")),
-)
-
-# The cells whose value a person reads: each renders as HTML with a one-line repr once the
-# display branch is merged (TODO(display) above); lazy results (logs, a scan) show a
-# bounded preview instead of one line.
+# The cells whose value a person reads: each renders as HTML with a one-line repr; lazy
+# results (logs, a scan) show a bounded preview instead of one line.
 DISPLAYED = (
     "client", "service", "create", "deploy", "failed-deploy", "status", "deploy-v3",
     "rollback", "history", "fleet", "table", "bucket", "secret", "delete",
 )
 PREVIEWS = ("logs", "table-scan")
 
-# TODO(data): the cells to add to docs/tutorial.ipynb after "table-put-get" with the data
-# branch (tag -> source); the rows above then check them.
+# The data cells of docs/tutorial.ipynb, after "table-put-get" (tag -> source): the rows
+# below check them.
 DATA_CELLS = {
     "table-floats": 'table.put_item({"pk": "run#3", "sample": "C1", "ratio": 0.25})\n'
                     'table.get_item({"pk": "run#3"})["ratio"]',
@@ -173,6 +150,26 @@ DATA_CELLS = {
                  'back[["pk", "ratio", "reads"]].to_dict("records") == frame.to_dict("records")',
 }
 
+
+# Cell tag -> what it must show.
+EXPECTATIONS: tuple[Expect, ...] = (
+    Expect("create", result_html),  # ServiceStatus
+    Expect("status", result_html),  # ServiceStatus
+    Expect("fleet", result_html),  # fl.status(): the fleet's table
+    # --- each operation's progress in the output of its own cell.
+    Expect("create", own_progress("hello", never=("Deleted", "rolled back", "v1"))),
+    Expect("deploy", own_progress("v1", never=("v2", "v3", "Deleted"))),
+    Expect("failed-deploy", own_progress("v2", never=("v3", "Deleted"))),
+    Expect("deploy-v3", own_progress("v3", never=("Deleted",))),
+    Expect("rollback", own_progress("v1", never=("Deleted",))),
+    Expect("delete", own_progress("Deleted")),
+    # --- every listed result renders as HTML, with a short plain repr.
+    *(Expect(tag, check) for tag in DISPLAYED for check in (result_html, result_short)),
+    *(Expect(tag, check) for tag in PREVIEWS for check in (result_html, result_preview)),
+    # --- floats and a DataFrame round-trip (the cells of DATA_CELLS).
+    Expect("table-floats", result_is("0.25")),
+    Expect("dataframe", result_is("True")),
+)
 
 # ------------------------------------------------------------------------------ the run
 

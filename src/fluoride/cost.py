@@ -432,6 +432,7 @@ def compare_ingress(services: int, *, region: str, max_albs: int = 10,
     """What ``services`` services pay for load balancer hours a month with an ALB each,
     and behind one environment's gateway (`IngressComparison`); pure arithmetic.
 
+    >>> from fluoride.cost import compare_ingress
     >>> c = compare_ingress(10, region="us-east-1")
     >>> (c.gateway_albs, c.own_albs > 9 * c.gateway)
     (1, True)

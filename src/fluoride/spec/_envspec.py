@@ -69,6 +69,7 @@ def environment_name_problems(name: object, field: str = "name") -> list[FieldEr
 class EnvironmentSpec:
     """What an environment should be: one ECS gateway shared by many services.
 
+    >>> from fluoride import EnvironmentSpec
     >>> EnvironmentSpec(scheme="internal", ingress_cidrs=["10.0.0.0/8"]).validate()
 
     Attributes:

@@ -323,7 +323,7 @@ class ServiceSpec:
             read that secret, and only when this is set); a key absent from the secret
             fails the task's start, and so the deployment. Names follow the rules of
             ``environment`` and may not also be set there.
-        sidecars: Up to 4 containers beside the app in each task, see `Sidecar`.
+        sidecars: Up to 4 containers beside the app in each task, see :class:`~fluoride.Sidecar`.
         user: The container's user (``"1000"``, ``"app"``, ``"1000:1000"``); ``None``: the
             image's. Under ``compliance="strict"`` it defaults to ``"1000"`` and may not be
             root.

@@ -196,9 +196,12 @@ def parameters_for(row: dict[str, str]) -> Params:
     if row["boundary"] == "set":
         p["PermissionsBoundaryArn"] = f"arn:aws:iam::{ACCOUNT}:policy/fluoride-boundary"
     if row["ingress_by"] == "gateway":
-        p.update(Gateway="lab", GatewaySecurityGroup="sg-0a23456789abcdef0",
-                 GatewayAlb="app/ecs-gw-lab/0123456789abcdef",
-                 GatewayTargetGroup="targetgroup/ecs-gw-0123/0123456789abcdef")
+        p.update(Gateway="lab", GatewaySecurityGroup="sg-0a23456789abcdef0")
+        if row["alarm"] == "true":
+            # The route's metrics once known (the SDK arms the alarms after create); rows
+            # without the rollback alarm show a gateway service before that (MetricsKnown off).
+            p.update(GatewayAlb="app/ecs-gw-lab/0123456789abcdef",
+                     GatewayTargetGroup="targetgroup/ecs-gw-0123/0123456789abcdef")
     return p
 
 

@@ -105,7 +105,7 @@ GROUPS = (
                                                  "AWS::Route53::", "AWS::CertificateManager::")),
     ("compute", "Tasks", ("AWS::ECS::", "AWS::ApplicationAutoScaling::", "AWS::ECR::",
                           "AWS::Logs::")),
-    ("iam", "Permissions", ("AWS::IAM::",)),
+    ("iam", "Permissions and keys", ("AWS::IAM::", "AWS::KMS::")),
     ("data", "Data and access logs", ("AWS::DynamoDB::", "AWS::S3::", "AWS::SecretsManager::")),
     ("alarms", "Alarms", ("AWS::CloudWatch::", "AWS::Events::", "AWS::SNS::")),
 )

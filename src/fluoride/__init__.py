@@ -100,22 +100,6 @@ _WHERE: dict[str, str] = {
     "CostEstimate": "fluoride.cost",
     "StoreReplacementRefused": "fluoride._settings",
     **dict.fromkeys(("Table", "Bucket", "Secret", "ObjectSummary"), "fluoride.stores.data"),
-    **dict.fromkeys(
-        (
-            "DeploymentProgress",
-            "FleetStarted",
-            "ForService",
-            "Note",
-            "PlanReady",
-            "PlannedChange",
-            "ProgressEvent",
-            "Reporter",
-            "ServiceEventSeen",
-            "ServiceFinished",
-            "StackEventSeen",
-        ),
-        "fluoride.events",
-    ),
     "Sidecar": "fluoride.spec",
     **dict.fromkeys(
         (

@@ -55,3 +55,8 @@ cd "$work"
 echo "mutants: $(wc -l < "$work/results.txt")"
 grep -c ": killed" "$work/results.txt" | sed 's/^/killed: /'
 grep -v ": killed" "$work/results.txt"
+# Each survivor's diff, so it can be judged (an equivalent mutant, or a missing test row).
+for mutant in $(grep -v ": killed" "$work/results.txt" | sed 's/:.*//'); do
+  echo "--- $mutant"
+  "$venv/bin/mutmut" show "$mutant" | grep '^[-+][^-+]' || true
+done

@@ -846,6 +846,10 @@ def test_a_stack_update_to_a_broken_image_behind_a_gateway_rolls_the_stack_back(
     ("-edge-", "https://edge-0123abcd.ecs.us-east-1.on.aws"),
     ("___", "https://service-0123abcd.ecs.us-east-1.on.aws"),
     ("x" * 255, f"https://{'x' * 50}-0123abcd.ecs.us-east-1.on.aws"),
+    # CloudFormation's generated ECS name for the longest service name (24 characters)
+    ("fluoride-" + "a" * 24 + "-Service-939J4sm1XyZ0",
+     f"https://fluoride-{'a' * 24}-service-939j4sm1-0123abcd.ecs.us-east-1.on.aws"),
+    ("x" * 49 + "-yz", f"https://{'x' * 49}-0123abcd.ecs.us-east-1.on.aws"),  # no "--"
 ])
 def test_route_urls_are_one_dns_label_under_the_region_s_domain(service: str, url: str) -> None:
     from fluoride.local._gateway import route_url

@@ -404,6 +404,10 @@ class Service:
         elif assign_public_ip is None:
             # A default VPC has no NAT: tasks need a public address to pull their image.
             assign_public_ip = network.is_default
+        # Before the callers: behind an internet-facing gateway they are refused outright.
+        gateway_group = (self._gateway_security_group(
+            spec.gateway, network.vpc_id, callers=spec.network.allowed_callers)
+            if spec.gateway else None)
         return to_parameters(
             spec,
             service_name=self.name,
@@ -423,8 +427,7 @@ class Service:
             adopt_secret=secret is not None,
             adopted_secret_arn=secret.arn if secret is not None else None,
             alarm_topic_arn=self._alarm_topic_arn() if spec.notify else None,
-            gateway_security_group=(self._gateway_security_group(spec.gateway, network.vpc_id)
-                                    if spec.gateway else None),
+            gateway_security_group=gateway_group,
             gateway_metrics=self._gateway_metrics(spec),
         )
 
@@ -485,9 +488,12 @@ class Service:
                                f"({done.status if done else 'timed out'}); deployments are "
                                "still guarded by the circuit breaker and health checks."))
 
-    def _gateway_security_group(self, environment: str, vpc_id: str) -> str:
+    def _gateway_security_group(self, environment: str, vpc_id: str, *,
+                                callers: Sequence[str] = ()) -> str:
         """The security group of environment ``environment``'s gateway load balancers, which
-        the tasks will admit; the environment must exist, complete, in the service's VPC."""
+        the tasks will admit; the environment must exist, complete, in the service's VPC,
+        and be internal when the service names ``callers`` (their rules go on that group:
+        an internet-facing gateway is reached from its ``ingress_cidrs``)."""
         from fluoride.errors import EnvironmentNotFound
         from fluoride.names import ENVIRONMENT_TAG, environment_stack_name
 
@@ -511,6 +517,18 @@ class Service:
                 f"is in {env_vpc}; a gateway reaches only tasks in its own VPC.",
                 hint="Give the service that VPC (network.vpc_id and subnet_ids), or use an "
                 "environment in the service's VPC.",
+            )
+        scheme = info.outputs.get("Scheme") or info.parameters.get("Scheme")
+        if callers and scheme != "internal":
+            raise ConfigError(
+                f"{self.name} names allowed_callers, but environment {environment!r}'s gateway "
+                f"is {scheme}. Nothing was changed.",
+                errors=[FieldError(
+                    "network.allowed_callers", f"{list(callers)!r} cannot apply behind the "
+                    f"{scheme} gateway of environment {environment!r}",
+                    allowed="none behind an internet-facing gateway (the environment's "
+                    "ingress_cidrs say who reaches it); callers only behind an environment "
+                    "with scheme='internal'")],
             )
         return group
 

@@ -267,3 +267,18 @@ def test_caller_rules_follow_the_ingress(gateway: str, callers: str, cert: str,
                              region="us-east-1") == "api allowed caller 1 HTTPS"
         assert resolve_value(props["SourceSecurityGroupId"], template, params,
                              region="us-east-1") == "sg-0123abcd"
+
+
+@pytest.mark.parametrize(("parameters", "unarmed"), [
+    ({"Gateway": "lab", "AlarmRollback": "true", "GatewayTargetGroup": ""}, "lab"),
+    ({"Gateway": "lab", "AlarmRollback": "true"}, "lab"),
+    ({"Gateway": "lab", "AlarmRollback": "true", "GatewayTargetGroup": "targetgroup/t/1"},
+     None),
+    ({"Gateway": "lab", "AlarmRollback": "false", "GatewayTargetGroup": ""}, None),
+    ({"Gateway": "", "AlarmRollback": "true", "GatewayTargetGroup": ""}, None),  # own ALB
+    ({}, None),
+])
+def test_alarm_unarmed(parameters: dict[str, str], unarmed: str | None) -> None:
+    from fluoride.infra.gateway import alarm_unarmed
+
+    assert alarm_unarmed(parameters) == unarmed

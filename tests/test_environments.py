@@ -4,6 +4,7 @@ the public API (issue 14's "Done when")."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -16,6 +17,7 @@ from fluoride.errors import (
     InvalidInput,
     RolledBack,
 )
+from fluoride.events import Note
 from fluoride.local import Timing
 from fluoride.releases.history import Outcome
 from fluoride.service import Service
@@ -312,3 +314,65 @@ def test_allowed_callers_are_refused_behind_an_internet_facing_gateway(
         three[0].update(spec)
     assert three[0].spec().network.allowed_callers == ()
     assert _gateway_callers(local, lab) == before
+
+
+def test_deploy_arms_the_5xx_alarm_left_unarmed_and_adds_no_call_once_armed() -> None:
+    from fluoride.infra.gateway import alarm_unarmed
+    from fluoride.releases.deployment import _Follower
+
+    from ._bench import load_benchmark
+
+    bench = load_benchmark("api_calls")
+    counter = bench.Counter()
+    check = _Follower.check
+
+    def counted(self: _Follower) -> object:
+        with counter.polling():
+            return check(self)
+
+    recorded = Recorder()
+    fast = Timing(task_start=0.05, health_check=0.05, drain=0.05)
+    with Fluoride.local(reporter=recorded, timing=fast) as fl, bench._patched(counted):
+        fl.aws.session.events.register("before-call", counter)  # before any client
+        fl.environment("lab").create(EnvironmentSpec())
+        svc = fl.service("late")
+        svc.create(ServiceSpec(gateway="lab"), wait=False)  # the alarm is not armed
+        for _ in range(600):
+            info = svc.stack.describe()
+            if info is not None and info.status == "CREATE_COMPLETE":
+                break
+            time.sleep(0.05)
+        assert alarm_unarmed(svc.stack.require().parameters) == "lab"
+        push(fl, svc, "v1")
+        push(fl, svc, "v2")
+
+        with counter.counting():
+            first = svc.deploy("v1")
+        assert first.outcome is Outcome.STABLE
+        after = dict(counter.calls["outcome"])
+        # After the verdict, in a stack update of its own: the route, then the change set.
+        assert after.get("ecs.ListGatewayRoutes") == 1, after
+        assert after.get("cloudformation.ExecuteChangeSet") == 1, after
+        params = svc.stack.require().parameters
+        assert alarm_unarmed(params) is None
+        cw = fl.session.client("cloudwatch", endpoint_url=fl.endpoint_url)
+        (alarm,) = [a for a in cw.describe_alarms()["MetricAlarms"]
+                    if a["MetricName"] == "HTTPCode_Target_5XX_Count"]
+        dims = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
+        assert dims["TargetGroup"] == params["GatewayTargetGroup"]
+        assert any(isinstance(e, Note) and "arming the 5xx alarm" in e.text
+                   for e in recorded.events)
+        # Arming rolled nothing back and started no release: v1 serves, judged stable.
+        status = svc.status()
+        assert status.release is not None
+        assert status.release.digest == first.digest
+        assert [(r.id, r.outcome) for r in svc.history()] == [(first.id, Outcome.STABLE)]
+
+        with counter.counting():
+            second = svc.deploy("v2")
+        assert second.outcome is Outcome.STABLE
+        # Armed: the deploy makes the calls of any deploy, nothing after its verdict but
+        # the history's outcome (the budget of tests/test_api_budget.py).
+        assert dict(counter.calls["outcome"]) == {"s3.PutObject": 1}
+        assert sum(counter.calls["start"].values()) <= 9
+        assert alarm_unarmed(svc.stack.require().parameters) is None

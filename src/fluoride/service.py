@@ -428,19 +428,20 @@ class Service:
             adopted_secret_arn=secret.arn if secret is not None else None,
             alarm_topic_arn=self._alarm_topic_arn() if spec.notify else None,
             gateway_security_group=gateway_group,
-            gateway_metrics=self._gateway_metrics(spec),
+            gateway_metrics=self._gateway_metrics(
+                spec.gateway if spec.alarm_rollback else None),
         )
 
-    def _gateway_metrics(self, spec: ServiceSpec, info: StackInfo | None = None
+    def _gateway_metrics(self, gateway: str | None, info: StackInfo | None = None
                          ) -> tuple[str, str] | None:
-        """The 5xx alarm's dimensions behind ``spec.gateway``: the service's route's load
+        """The 5xx alarm's dimensions behind ``gateway``: the service's route's load
         balancer and target group, once the stack is behind that gateway and ECS has made
-        the route; ``None`` before (or with ``alarm_rollback`` off)."""
-        if not (spec.gateway and spec.alarm_rollback):
+        the route; ``None`` before (or with no gateway)."""
+        if not gateway:
             return None
         if info is None:
             info = retry_call(self.stack.describe, clock=self.clock, seconds=CALL_PATIENCE)
-        if info is None or info.parameters.get("Gateway") != spec.gateway:
+        if info is None or info.parameters.get("Gateway") != gateway:
             return None
         from fluoride.infra.gateway import metric_names, rule_target_group, service_route
 
@@ -456,13 +457,13 @@ class Service:
                            seconds=CALL_PATIENCE)
         return None if group is None else metric_names(route.load_balancer, group)
 
-    def _arm_gateway_alarm(self, spec: ServiceSpec, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def _arm_gateway_alarm(self, gateway: str, *, timeout: float = DEFAULT_TIMEOUT) -> None:
         """Behind a gateway, point the 5xx alarm at the route's target group once ECS has
         made the route (a second, small stack update: the alarm and the service's alarm
         list; no task restarts). Not armed is said, not raised: the circuit breaker and the
         health-check verdict still guard deployments."""
         info = retry_call(self.stack.describe, clock=self.clock, seconds=CALL_PATIENCE)
-        metrics = self._gateway_metrics(spec, info)
+        metrics = self._gateway_metrics(gateway, info)
         if info is None or metrics is None:
             return
         if (info.parameters.get("GatewayAlb"), info.parameters.get("GatewayTargetGroup")) \
@@ -685,8 +686,8 @@ class Service:
             wait=wait,
             on_failure=self._remove_retained_by_failure,
         )
-        if wait and spec.gateway:
-            self._arm_gateway_alarm(spec)
+        if wait and spec.gateway and spec.alarm_rollback:
+            self._arm_gateway_alarm(spec.gateway)
         # The stack is made: a fault while reading its status must not say otherwise.
         return retry_call(self.status, clock=self.clock, seconds=CALL_PATIENCE)
 
@@ -1125,8 +1126,25 @@ class Service:
         .. versionadded:: 0.1
         """
         check_deploy(image, wait=wait, timeout=timeout, region=self.aws.session.region_name)
+
+        def arm(info: StackInfo) -> None:
+            # Behind a gateway, after the release serves: a 5xx alarm still waiting for the
+            # route (create or update with wait=False) is armed now, in its own small stack
+            # update, so it can never roll back this deploy. Armed already: no call at all.
+            from fluoride.infra.gateway import alarm_unarmed
+
+            gateway = alarm_unarmed(info.parameters)
+            if gateway is None:
+                return
+            try:
+                self._arm_gateway_alarm(gateway, timeout=timeout)
+            except FluorideError as exc:  # the release serves: say so, do not raise
+                self.reporter(Note(self.name, f"the 5xx alarm could not be armed "
+                                   f"({exc.message}); the next deploy tries again."))
+
         return self._operation(
-            "deploy", lambda: self.deployments.deploy(image, wait=wait, timeout=timeout),
+            "deploy", lambda: self.deployments.deploy(image, wait=wait, timeout=timeout,
+                                                      on_stable=arm),
             _release_summary, detail=image or "newest image")
 
     def wait_stable(self, *, timeout: float = DEFAULT_TIMEOUT) -> Release:
@@ -1281,8 +1299,8 @@ class Service:
         def run() -> ServiceStatus:
             status = update(self, spec, wait=wait, timeout=timeout,
                             allow_replacement=allow_replacement)
-            if wait and spec.gateway:
-                self._arm_gateway_alarm(spec)
+            if wait and spec.gateway and spec.alarm_rollback:
+                self._arm_gateway_alarm(spec.gateway)
                 status = self.status()
             return status
 

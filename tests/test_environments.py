@@ -284,8 +284,7 @@ def test_allowed_callers_behind_an_internal_gateway(local: Fluoride) -> None:
     callee.create(ServiceSpec(gateway="inner", network=Network(allowed_callers=("in-b",))))
     rules = _gateway_callers(local, inner)
     assert caller_group in rules, rules
-    # (The rule's description, "in-a allowed caller 1 HTTPS", is not kept by moto 5.2.5's
-    # AWS::EC2::SecurityGroupIngress for a source group; the template test checks it.)
+    assert rules[caller_group] == "in-a allowed caller 1 HTTPS"  # whose rule it is
     assert callee.spec().network.allowed_callers == ("in-b",)
 
     callee.update(ServiceSpec(gateway="inner"))  # callers cleared
@@ -334,15 +333,15 @@ def test_deploy_arms_the_5xx_alarm_left_unarmed_and_adds_no_call_once_armed() ->
     fast = Timing(task_start=0.05, health_check=0.05, drain=0.05)
     with Fluoride.local(reporter=recorded, timing=fast) as fl, bench._patched(counted):
         fl.aws.session.events.register("before-call", counter)  # before any client
-        fl.environment("lab").create(EnvironmentSpec())
+        fl.environment("armlab").create(EnvironmentSpec())
         svc = fl.service("late")
-        svc.create(ServiceSpec(gateway="lab"), wait=False)  # the alarm is not armed
+        svc.create(ServiceSpec(gateway="armlab"), wait=False)  # the alarm is not armed
         for _ in range(600):
             info = svc.stack.describe()
             if info is not None and info.status == "CREATE_COMPLETE":
                 break
             time.sleep(0.05)
-        assert alarm_unarmed(svc.stack.require().parameters) == "lab"
+        assert alarm_unarmed(svc.stack.require().parameters) == "armlab"
         push(fl, svc, "v1")
         push(fl, svc, "v2")
 
@@ -357,7 +356,8 @@ def test_deploy_arms_the_5xx_alarm_left_unarmed_and_adds_no_call_once_armed() ->
         assert alarm_unarmed(params) is None
         cw = fl.session.client("cloudwatch", endpoint_url=fl.endpoint_url)
         (alarm,) = [a for a in cw.describe_alarms()["MetricAlarms"]
-                    if a["MetricName"] == "HTTPCode_Target_5XX_Count"]
+                    if a["MetricName"] == "HTTPCode_Target_5XX_Count"
+                    and a["AlarmDescription"].startswith("Fluoride late ")]
         dims = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
         assert dims["TargetGroup"] == params["GatewayTargetGroup"]
         assert any(isinstance(e, Note) and "arming the 5xx alarm" in e.text

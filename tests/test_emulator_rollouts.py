@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import attrs
@@ -21,13 +22,35 @@ import botocore.exceptions
 import pytest
 
 from fluoride.infra.template import load_template
-from fluoride.local import Emulator, Timing
+from fluoride.local import Emulator, Timing, start_emulator
 
 from ._rollouts import TIMING, Aws, pushed, wait_for, wait_stack
 
 TEMPLATE = load_template()
 IMAGES = "images/app"  # a repository outside any stack, for the images the tests deploy
 _names = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[Emulator]:
+    with start_emulator(timing=TIMING) as emu:
+        yield emu
+
+
+@pytest.fixture(scope="module")
+def aws(emulator: Emulator) -> Aws:
+    aws = Aws(emulator)
+    aws.ecr.create_repository(repositoryName=IMAGES)
+    return aws
+
+
+@pytest.fixture(scope="module")
+def network(aws: Aws) -> dict[str, str]:
+    vpc = aws.ec2.describe_vpcs(
+        Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    subnets = [s["SubnetId"] for s in aws.ec2.describe_subnets(
+        Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]][:2]
+    return {"VpcId": vpc, "SubnetIds": ",".join(subnets)}
 
 
 def image(emulator: Emulator, tag: str, *, healthy: bool = True) -> str:

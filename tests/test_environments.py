@@ -298,6 +298,23 @@ def test_allowed_callers_behind_an_internal_gateway(local: Fluoride) -> None:
     inner.delete()
 
 
+def test_allowed_callers_behind_an_internal_gateway_open_to_networks_are_noted(
+    local: Fluoride, recorded: Recorder
+) -> None:
+    wide = local.environment("wide")
+    wide.create(EnvironmentSpec(scheme="internal", ingress_cidrs=["10.0.0.0/8"]))
+    local.service("wd-b").create(ServiceSpec(gateway="wide"))
+    seen = len(recorded.events)
+    callee = local.service("wd-a")
+    callee.create(ServiceSpec(gateway="wide", network=Network(allowed_callers=("wd-b",))))
+    notes = [e.text for e in recorded.events[seen:]
+             if isinstance(e, Note) and e.service == "wd-a"]
+    assert any("also admits 10.0.0.0/8" in n and "ingress_cidrs=[]" in n for n in notes), notes
+    for svc in wide.services():
+        svc.delete(purge_data=True)
+    wide.delete()
+
+
 def test_allowed_callers_are_refused_behind_an_internet_facing_gateway(
     local: Fluoride, lab: Environment, three: list[Service]
 ) -> None:

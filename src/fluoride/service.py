@@ -519,7 +519,7 @@ class Service:
                 hint="Give the service that VPC (network.vpc_id and subnet_ids), or use an "
                 "environment in the service's VPC.",
             )
-        scheme = info.outputs.get("Scheme") or info.parameters.get("Scheme")
+        scheme = info.outputs.get("Scheme") or info.parameters.get("Scheme") or "unknown"
         if callers and scheme != "internal":
             raise ConfigError(
                 f"{self.name} names allowed_callers, but environment {environment!r}'s gateway "
@@ -531,6 +531,13 @@ class Service:
                     "ingress_cidrs say who reaches it); callers only behind an environment "
                     "with scheme='internal'")],
             )
+        networks = [info.parameters.get(f"IngressCidr{i}") for i in range(1, 5)]
+        if callers and any(networks):
+            # Said, not refused: the callers are admitted, but so is everyone else there.
+            self.reporter(Note(self.name, f"environment {environment!r} also admits "
+                               f"{', '.join(n for n in networks if n)} (its ingress_cidrs), "
+                               "so allowed_callers restricts nothing; create it with "
+                               "ingress_cidrs=[] to admit only named callers."))
         return group
 
     def _alarm_topic_arn(self) -> str:

@@ -1120,6 +1120,11 @@ class Service:
         changes. Success is the new ECS deployment COMPLETED with its tasks running and
         targets healthy, never merely a stable service.
 
+        Behind a gateway, a 5xx alarm that a ``create()`` or ``update()`` with
+        ``wait=False`` left unarmed is armed once the release is stable (a small stack
+        update of its own, which cannot roll this release back); an armed one costs
+        nothing.
+
         Returns the :class:`Release` (``STABLE``; ``IN_PROGRESS`` with ``wait=False``).
         Raises :class:`RolledBack` (with ``.reasons``, ``.events`` and ``.serving``),
         :class:`DeploymentTimeout` after cancelling the update at ``timeout`` seconds,
@@ -1131,6 +1136,7 @@ class Service:
             print(release.digest, release.outcome)
 
         .. versionadded:: 0.1
+        .. versionchanged:: 0.3 arms a gateway service's 5xx alarm when still unarmed.
         """
         check_deploy(image, wait=wait, timeout=timeout, region=self.aws.session.region_name)
 

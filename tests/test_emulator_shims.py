@@ -201,11 +201,18 @@ def _ingress(aws: Any) -> Any:
     vpc, _ = _network(aws)
     group = aws("ec2").create_security_group(GroupName="probe", Description="p",
                                              VpcId=vpc)["GroupId"]
+    source = aws("ec2").create_security_group(GroupName="probe-caller", Description="c",
+                                              VpcId=vpc)["GroupId"]
     _stack(aws, "ingress", {"I": {"Type": "AWS::EC2::SecurityGroupIngress", "Properties": {
         "GroupId": group, "IpProtocol": "tcp", "FromPort": 80, "ToPort": 80,
-        "CidrIp": "10.0.0.0/8"}}})
+        "CidrIp": "10.0.0.0/8"}}, "S": {"Type": "AWS::EC2::SecurityGroupIngress",
+        "Properties": {"GroupId": group, "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+                       "SourceSecurityGroupId": source, "Description": "from the caller"}}})
     summaries = aws("cloudformation").list_stack_resources(StackName="ingress")
-    return summaries["StackResourceSummaries"][0]["PhysicalResourceId"]
+    (described,) = aws("ec2").describe_security_groups(GroupIds=[group])["SecurityGroups"]
+    pairs = [pair for p in described["IpPermissions"] for pair in p.get("UserIdGroupPairs", [])]
+    return [sorted(r["PhysicalResourceId"] for r in summaries["StackResourceSummaries"]),
+            [pair.get("Description") for pair in pairs]]
 
 
 @probe("ecr_repository")
@@ -562,7 +569,8 @@ MOTO_5_2_5: dict[str, Any] = {
     "sns_topic": ["TypeError", 1],  # the first address subscribed, then the None fails
     "logs_group": [365, False],  # the key is dropped
     "kms_key": "TypeError",  # DescribeKey fails: moto parses the dict policy as text
-    "ec2_security_group_ingress": "",
+    # no physical ids; the source group's rule without its description
+    "ec2_security_group_ingress": [["", ""], [None]],
     "ecr_repository": [None, False],
     "ecr_images": 1,  # the first image is gone
 

@@ -109,6 +109,7 @@ def test_environment_example(capsys: pytest.CaptureFixture[str]) -> None:
     assert all(u.startswith("https://") for u in urls)
     assert "services [api, jobs, web]" in out
     assert "refused: api, jobs, web" in out
+    assert "reports admits: worker" in out
     assert "environment exists: False" in out
     assert "10 services: own ALBs $164.25/month, one gateway $16.43/month" in out
 def test_strict_service_example(capsys: pytest.CaptureFixture[str]) -> None:

@@ -15,6 +15,7 @@ import json
 import pkgutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -509,6 +510,19 @@ def _gateway(aws: Any) -> Any:
     return [create, routes, status, [o["OutputValue"] for o in outputs], connector]
 
 
+@probe("logs_stream_prefix")
+def _stream_prefix(aws: Any) -> Any:
+    logs = aws("logs")
+    logs.create_log_group(logGroupName="/probe/prefix")
+    for stream in ("app/app/t1", "proxy/proxy/t1"):
+        logs.create_log_stream(logGroupName="/probe/prefix", logStreamName=stream)
+        logs.put_log_events(logGroupName="/probe/prefix", logStreamName=stream, logEvents=[
+            {"timestamp": int(time.time() * 1000), "message": stream}])
+    events = logs.filter_log_events(logGroupName="/probe/prefix",
+                                    logStreamNamePrefix="proxy/")["events"]
+    return sorted(e["logStreamName"] for e in events)
+
+
 def probe_unpatched_moto() -> None:
     """Run every probe on plain moto and print the observations as JSON (subprocess entry)."""
     import boto3
@@ -561,6 +575,7 @@ MOTO_5_2_5: dict[str, Any] = {
     "ec2_security_group": [["-1", None]],  # allow-all, not the template's HTTPS rule
     "sns_topic": ["TypeError", 1],  # the first address subscribed, then the None fails
     "logs_group": [365, False],  # the key is dropped
+    "logs_stream_prefix": ["app/app/t1", "proxy/proxy/t1"],  # the app's stream too
     "kms_key": "TypeError",  # DescribeKey fails: moto parses the dict policy as text
     "ec2_security_group_ingress": "",
     "ecr_repository": [None, False],

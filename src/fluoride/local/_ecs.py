@@ -48,6 +48,7 @@ from fluoride.local._images import ResolvedImage, min_memory, resolve_image
 from fluoride.local._task_logs import write_task_line
 from fluoride.local._timing import RolloutSettings
 from fluoride.local._world import WORLD
+from fluoride.names import APP_CONTAINER
 
 __all__ = [
     "Deployment",
@@ -242,10 +243,19 @@ def _event(sim: ServiceSim, t: float, message: str) -> None:
     del sim.service.events[MAX_EVENTS:]
 
 
-def _log_line(sim: ServiceSim, task: SimTask, t: float, what: str) -> None:
-    """What the task "wrote" (no container runs): see :mod:`fluoride.local._task_logs`."""
+def _log_line(sim: ServiceSim, task: SimTask, t: float, what: str | Callable[[str], str],
+              ) -> None:
+    """What the task "wrote" (no container runs): see :mod:`fluoride.local._task_logs`.
+    Each container writes the line to its own stream; a sidecar's names itself
+    (``task <id> container <name> ...``). ``what`` may be a function of the container's
+    image (what each container started from)."""
+    def line(name: str, image: str) -> str:
+        text = what if isinstance(what, str) else what(image)
+        who = "" if name == APP_CONTAINER else f"container {name} "
+        return f"task {task.short_id} {who}{text}"
+
     write_task_line(sim.backend, task.deployment.task_definition, task.short_id,
-                    WORLD.clock.wall(t), f"task {task.short_id} {what}")
+                    WORLD.clock.wall(t), line)
 
 
 def _tasks_text(tasks: list[SimTask]) -> str:
@@ -735,7 +745,7 @@ def _task_started(sim: ServiceSim, task: SimTask, t: float) -> None:
     for container in moto_task.containers:
         container.last_status = "RUNNING"
         container.runtime_id = f"{moto_task.id}-{mock_random.randint(10**9, 10**10 - 1)}"
-    _log_line(sim, task, t, f"started from {task.image.reference}")
+    _log_line(sim, task, t, lambda image: f"started from {image or task.image.reference}")
     needed = min_memory(task.image.digest)
     if needed is not None and int(moto_task.memory or 0) < needed:
         _log_line(sim, task, t, f"out of memory: needs {needed} MiB, has {moto_task.memory}")

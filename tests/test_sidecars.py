@@ -200,3 +200,61 @@ def test_a_service_without_sidecars_refuses_a_container_by_name(fl: Fluoride,
     assert refused.value.errors[0].allowed == "app"
     assert list(svc.logs(container="app")) == []  # no task has run yet
     svc.delete(purge_data=True)
+
+
+# -- an essential sidecar that fails rolls the change back, with its reason ----------------
+
+
+def test_an_essential_sidecar_that_fails_rolls_back_with_its_reason(
+    fl: Fluoride, unique_name: str
+) -> None:
+    from fluoride import Outcome, RolledBack
+
+    svc = fl.service(unique_name)
+    spec = _spec(PROXY)  # non-essential, a public image: starts
+    svc.create(spec)
+    assert fl.emulator is not None
+    repository = svc.outputs()["RepositoryName"]
+    v1 = fl.emulator.push_image(repository, "v1")
+    svc.deploy("v1")
+    serving = svc.status().outputs
+    ecs = _client(fl, "ecs")
+
+    def served_task_definition() -> str:
+        (service,) = ecs.describe_services(cluster=serving["ClusterName"],
+                                           services=[serving["EcsServiceName"]])["services"]
+        return str(service["taskDefinition"])
+
+    before = served_task_definition()
+    # a proxy image that needs 512 MiB, given 128: the kernel kills it at start
+    fl.emulator.push_image(repository, "proxy-big", needs_memory=512)
+    big = f"{svc.outputs()['RepositoryUri']}:proxy-big"
+    essential = attrs.evolve(spec, sidecars=(attrs.evolve(PROXY, image=big, essential=True),))
+    with pytest.raises(RolledBack) as caught:
+        svc.update(essential)
+    reasons = caught.value.reasons
+    assert any("Essential container in task exited" in r and "container proxy: exit code 137: "
+               "OutOfMemoryError" in r for r in reasons), reasons
+    assert "container proxy" in str(caught.value)
+    # the previous release serves: same task definition, same image, the old sidecar
+    assert served_task_definition() == before
+    status = svc.status()
+    assert status.release is not None
+    assert status.release.digest == v1
+    assert status.running == 1
+    assert svc.spec() == spec
+    assert svc.history()[0].outcome == Outcome.ROLLED_BACK
+    assert any("container proxy out of memory" in line.message
+               for line in svc.logs(since="1h", container="proxy"))
+
+    # the same image in a non-essential sidecar: the proxy stops alone, the task serves
+    optional = attrs.evolve(spec, sidecars=(attrs.evolve(PROXY, image=big),))
+    svc.update(optional)
+    assert svc.spec() == optional
+    assert svc.status().running == 1
+    tasks = ecs.list_tasks(cluster=serving["ClusterName"],
+                           serviceName=serving["EcsServiceName"])["taskArns"]
+    (task,) = ecs.describe_tasks(cluster=serving["ClusterName"], tasks=tasks)["tasks"]
+    states = {c["name"]: (c["lastStatus"], c.get("exitCode")) for c in task["containers"]}
+    assert states == {"app": ("RUNNING", None), "proxy": ("STOPPED", 137)}
+    svc.delete(purge_data=True)

@@ -25,11 +25,12 @@ PREFIX = "[fluoride emulator]"
 
 
 def write_task_line(backend: Any, task_definition_arn: str, task_id: str,
-                    when: dt.datetime, message: str | Callable[[str, str], str]) -> None:
+                    when: dt.datetime, message: str | Callable[[str, str], str | None]) -> None:
     """Append ``PREFIX message`` at ``when`` (naive UTC, as moto keeps time) to the
     ``awslogs`` stream of each container of the task definition, each under its own
     stream prefix. ``message`` may be a function of the container's name and image (a
-    sidecar's line then says what that container did, not the app's).
+    sidecar's line then says what that container did, not the app's; ``None``: that
+    container writes nothing).
 
     Never raises: a missing task definition or log group (a deleted stack) means there is
     nowhere to write, as on AWS, and the simulation must go on regardless.
@@ -39,7 +40,8 @@ def write_task_line(backend: Any, task_definition_arn: str, task_id: str,
         for container in task_definition.container_definitions:
             text = message if isinstance(message, str) else message(
                 str(container.get("name", "")), str(container.get("image", "")))
-            _write(backend, container, task_id, when, f"{PREFIX} {text}")
+            if text is not None:
+                _write(backend, container, task_id, when, f"{PREFIX} {text}")
 
 
 def _write(backend: Any, container: dict[str, Any], task_id: str, when: dt.datetime,

@@ -896,6 +896,8 @@ def _stop_task(sim: ServiceSim, task: SimTask, t: float, *, reason: str, stop_co
     moto_task.stop_code = stop_code
     each: Any
     for each in moto_task.containers:
+        if each.last_status == "STOPPED":
+            continue  # a non-essential sidecar that stopped earlier keeps its own exit
         if container is not None and each.name != container:
             # stopped by ECS after the failing one: a clean stop, no reason of its own
             if getattr(each, "reason", None) is None:

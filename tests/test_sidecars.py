@@ -257,4 +257,14 @@ def test_an_essential_sidecar_that_fails_rolls_back_with_its_reason(
     (task,) = ecs.describe_tasks(cluster=serving["ClusterName"], tasks=tasks)["tasks"]
     states = {c["name"]: (c["lastStatus"], c.get("exitCode")) for c in task["containers"]}
     assert states == {"app": ("RUNNING", None), "proxy": ("STOPPED", 137)}
+
+    # a sidecar image that does not exist: no task starts, whatever `essential` says
+    missing = attrs.evolve(optional, sidecars=(attrs.evolve(
+        PROXY, image=f"{svc.outputs()['RepositoryUri']}:no-such-tag"),))
+    with pytest.raises(RolledBack) as caught:
+        svc.update(missing)
+    assert any("CannotPullContainerError" in r and "container proxy: " in r
+               for r in caught.value.reasons), caught.value.reasons
+    assert svc.spec() == optional
+    assert svc.status().running == 1
     svc.delete(purge_data=True)

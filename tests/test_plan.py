@@ -13,9 +13,11 @@ from fluoride._settings import first_failure
 from fluoride.events import StackEventSeen
 from fluoride.infra.plan import (
     PARAMETER_FIELDS,
+    ProfileSwitch,
     ResourceChange,
     StoreRisk,
     make_plan,
+    profile_switch,
     resource_changes,
     setting_changes,
     store_risks,
@@ -208,3 +210,57 @@ def test_first_failure_of_one_operation(
     events: list[StackEventSeen], expected: tuple[str | None, str | None]
 ) -> None:
     assert first_failure(events) == expected
+
+
+# -- a live switch of compliance profile -------------------------------------------------
+
+_OWN = {"AdoptRepository": "false"}
+_ADOPTED = {"AdoptRepository": "true"}
+_REPO = {"RepositoryName": "fluoride/web"}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ({**_OWN, "Compliance": "standard"}, {**_OWN, "Compliance": "strict"},
+         ProfileSwitch("standard", "strict", "fluoride/web")),
+        ({**_OWN, "Compliance": "strict"}, {**_OWN, "Compliance": "standard"},
+         ProfileSwitch("strict", "standard", "fluoride/web")),
+        # a stack from before the parameter existed is standard
+        (dict(_OWN), {**_OWN, "Compliance": "strict"},
+         ProfileSwitch("standard", "strict", "fluoride/web")),
+        ({**_OWN, "Compliance": "strict"}, {**_OWN, "Compliance": "strict"}, None),
+        ({**_OWN, "Compliance": "standard"}, {**_OWN, "Compliance": "standard"}, None),
+        (dict(_OWN), {**_OWN, "Compliance": "standard"}, None),
+        # an adopted repository is not the stack's: it keeps its settings, nothing replaced
+        ({**_ADOPTED, "Compliance": "standard"}, {**_ADOPTED, "Compliance": "strict"}, None),
+        ({**_ADOPTED, "Compliance": "strict"}, {**_ADOPTED, "Compliance": "standard"}, None),
+    ],
+)
+def test_a_live_profile_switch_is_named(old: dict[str, str], new: dict[str, str],
+                                        expected: ProfileSwitch | None) -> None:
+    assert profile_switch(old, new, _REPO) == expected
+
+
+def test_the_profile_switch_says_what_would_happen_and_what_to_do() -> None:
+    sentence = ProfileSwitch("standard", "strict", "fluoride/web").sentence()
+    for words in ("replace the image repository fluoride/web", "AES256 now",
+                  "the service's KMS key under 'strict'", "cannot change",
+                  "create a new service with compliance='strict'",
+                  "keep compliance='standard'"):
+        assert words in sentence, words
+    back = ProfileSwitch("strict", "standard", "fluoride/web").sentence()
+    assert "the service's KMS key now, AES256 under 'standard'" in back
+
+
+def test_the_plan_of_a_profile_switch_says_update_refuses_it() -> None:
+    old_spec, new_spec = ServiceSpec(), attrs.evolve(ServiceSpec(), compliance="strict")
+    plan = make_plan("web", [], old_spec=old_spec, new_spec=new_spec,
+                     old_params={**_OWN, "Compliance": "standard"},
+                     new_params={**_OWN, "Compliance": "strict"}, outputs=_REPO)
+    assert plan.consequences[0].startswith("update() refuses this: compliance 'standard' -> "
+                                           "'strict' would replace the image repository")
+    same = make_plan("web", [], old_spec=old_spec, new_spec=old_spec,
+                     old_params={**_OWN, "Compliance": "standard"},
+                     new_params={**_OWN, "Compliance": "standard"}, outputs=_REPO)
+    assert same.consequences == ()

@@ -58,6 +58,7 @@ from fluoride.infra.stack import (
 from fluoride.infra.template import load_template
 from fluoride.infra.upgrade import template_note, template_tags
 from fluoride.names import (
+    APP_CONTAINER,
     DEFAULT_TIMEOUT,
     SERVICE_TAG,
     VERSION_TAG,
@@ -1060,19 +1061,26 @@ class Service:
     # Thin: the work is in logs.py.
 
     def logs(
-        self, since: TimeSpec = "10m", *, follow: bool = False, pattern: str | None = None
+        self, since: TimeSpec = "10m", *, follow: bool = False, pattern: str | None = None,
+        container: str | None = None,
     ) -> LogStream:
-        """What the service's containers wrote, every task's lines interleaved, oldest
-        first, as :class:`~fluoride.logs.LogLine` values (``timestamp``, ``task_id``,
-        ``message``).
+        """What the service's app container wrote (or, with ``container``, one of its
+        sidecars), every task's lines interleaved, oldest first, as
+        :class:`~fluoride.logs.LogLine` values (``timestamp``, ``task_id``, ``message``).
 
         ``since`` is ``"30s"``, ``"10m"``, ``"2h"``, ``"1d"``, a ``timedelta`` (that long
         ago) or a ``datetime``. With ``follow=True`` the iterator keeps looking for new
         lines (every 2 s) until you stop iterating; ``pattern`` is a CloudWatch Logs filter
-        pattern such as ``"ERROR"``.
+        pattern such as ``"ERROR"``. ``container`` is ``"app"`` (the default) or the name
+        of one of the spec's ``sidecars``: each container logs to the service's log group
+        under its own stream prefix (``app/app/<task>``, ``proxy/proxy/<task>``), and only
+        that container's streams are read.
 
-        Raises :class:`ConfigError` for a bad ``since`` (before any AWS call) and
-        :class:`ServiceNotFound` at once; while iterating, :class:`AwsError`.
+        Raises :class:`ConfigError` for a bad ``since`` and :class:`InvalidInput` for a
+        ``container`` that is not a container name (both before any AWS call), a
+        :class:`ConfigError` naming the service's containers for a name it does not have
+        (read from the stack's template, one call, made only when ``container`` names a
+        sidecar), and :class:`ServiceNotFound` at once; while iterating, :class:`AwsError`.
 
         It returns a :class:`~fluoride.logs.LogStream`: an iterator that fetches as you
         iterate; a notebook shows its first 10 lines (fetching only those), and
@@ -1086,15 +1094,40 @@ class Service:
         .. versionadded:: 0.1
         .. versionchanged:: 0.3 returns a :class:`~fluoride.logs.LogStream` (still an
            iterator) that a notebook shows as a table of its first lines.
+        .. versionchanged:: 0.3 ``container``: a sidecar's lines; by default only the app's.
         """
+        from fluoride._check import container_problems
         from fluoride.logs import follow_logs, parse_time, read_logs
 
+        refuse("logs()", container_problems(container))
         parse_time(since)  # a bad value fails before the stack is looked up
+        name = container or APP_CONTAINER
         log_group = self.outputs().get("LogGroupName") or log_group_name(self.name)
+        if name != APP_CONTAINER:
+            self._require_container(name)
+        # The template's awslogs-stream-prefix of every container is its own name.
+        prefix = f"{name}/{name}/"
         if follow:
             return follow_logs(self.aws, log_group, since=since, clock=self.clock,
-                               pattern=pattern)
-        return read_logs(self.aws, log_group, since=since, pattern=pattern)
+                               pattern=pattern, stream_prefix=prefix)
+        return read_logs(self.aws, log_group, since=since, pattern=pattern,
+                         stream_prefix=prefix)
+
+    def _require_container(self, name: str) -> None:
+        """Refuse a container the service does not have, naming those it has (read back
+        from the stack's template: one GetTemplate call)."""
+        from fluoride.infra.stack import stack_template
+        from fluoride.spec._readback import read_sidecars
+
+        names = [APP_CONTAINER, *(car.name for car in read_sidecars(stack_template(self.stack)))]
+        if name not in names:
+            raise ConfigError(
+                f"logs() was refused: {self.name} has no container {name!r}.",
+                errors=[FieldError("container", f"{name!r} is not one of {self.name}'s "
+                                   "containers", allowed=", ".join(names))],
+                hint="Sidecars are named in the spec's sidecars; svc.spec().sidecars lists "
+                "them.",
+            )
 
     # -- releases ------------------------------------------------------------------------
     # Thin: the work is in deployment.py (deploy, follow, roll back), registry.py,

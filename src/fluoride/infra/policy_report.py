@@ -325,6 +325,15 @@ def _peer(rule: dict[str, Any]) -> str:
     return "(none)"
 
 
+def _group_cell(group_id: Any) -> str:
+    """The group a separate rule belongs to, in backticks; for a rule whose group follows
+    a condition, both groups and the condition."""
+    if isinstance(group_id, dict) and "Fn::If" in group_id:
+        cond, yes, no = group_id["Fn::If"]
+        return f"{_group_cell(yes)} if {cond}, else {_group_cell(no)}"
+    return f"`{show(group_id).strip('${}').removesuffix('.GroupId')}`"
+
+
 def _security_groups(resources_: dict[str, Any]) -> list[str]:
     rows = []
     for name, res in resources_.items():
@@ -360,16 +369,15 @@ def _security_groups(resources_: dict[str, Any]) -> list[str]:
                 )
         elif res.get("Type") in {"AWS::EC2::SecurityGroupIngress", "AWS::EC2::SecurityGroupEgress"}:
             direction = "ingress" if res["Type"].endswith("Ingress") else "egress"
-            group = show(props["GroupId"]).strip("${}").removesuffix(".GroupId")
             rows.append(
                 (
-                    f"`{group}`",
+                    _group_cell(props["GroupId"]),
                     direction,
                     show(props["IpProtocol"]),
                     _ports(props),
                     _cell(_peer(props)),
                     res.get("Condition", "always"),
-                    _cell(f"{name}: {props.get('Description', '')}"),
+                    _cell(f"{name}: {show(props.get('Description', ''))}"),
                 )
             )
     return _table(("Group", "Direction", "Protocol", "Ports", "Peer", "When", "Rule"), rows)

@@ -24,7 +24,7 @@ from fluoride.infra.plan import (
 )
 from fluoride.infra.upgrade import TEMPLATE_TAG, template_digest, template_note
 from fluoride.names import VERSION_TAG
-from fluoride.spec import Domain, ServiceSpec, Stores, to_parameters
+from fluoride.spec import Domain, ServiceSpec, Sidecar, Stores, to_parameters
 from fluoride.spec._parameters import to_parameters as forward
 
 
@@ -317,6 +317,34 @@ def test_the_plan_says_what_users_care_about(
 )
 def test_a_store_risk_says_what_would_be_lost(risk: StoreRisk, sentence: str) -> None:
     assert risk.sentence() == sentence
+
+
+def test_setting_changes_of_sidecars_lists_and_switches() -> None:
+    old = ServiceSpec(sidecars=(Sidecar(name="proxy", image="nginx:1"),))
+    new = ServiceSpec(
+        sidecars=(Sidecar(name="proxy", image="nginx:2", essential=True),
+                  Sidecar(name="otel", image="otel:1")),
+        exec_enabled=True,
+        network=attrs.evolve(ServiceSpec().network,
+                             ingress_cidrs=("10.0.0.0/16", "10.1.0.0/16")))
+    assert [str(s) for s in setting_changes(old, new)] == [
+        "network.ingress_cidrs: [0.0.0.0/0] -> [10.0.0.0/16, 10.1.0.0/16]",
+        "sidecars.proxy.image: 'nginx:1' -> 'nginx:2'",
+        "sidecars.proxy.essential: false -> true",
+        "exec_enabled: false -> true",
+        # an added sidecar: what it sets, not the fields it leaves unset
+        "sidecars.otel.name: (unset) -> 'otel'",
+        "sidecars.otel.image: (unset) -> 'otel:1'",
+        "sidecars.otel.cpu: (unset) -> 0",
+        "sidecars.otel.essential: (unset) -> false",
+        "sidecars.otel.command: (unset) -> []",
+    ]
+    removed = [str(s) for s in setting_changes(new, old) if ".otel." in s.field]
+    assert removed == ["sidecars.otel.name: 'otel' -> (unset)",
+                       "sidecars.otel.image: 'otel:1' -> (unset)",
+                       "sidecars.otel.cpu: 0 -> (unset)",
+                       "sidecars.otel.essential: false -> (unset)",
+                       "sidecars.otel.command: [] -> (unset)"]
 
 
 def test_setting_changes_list_fields_and_variables_in_order() -> None:

@@ -330,11 +330,13 @@ def _show(value: object) -> str:
 
 def setting_changes(old: ServiceSpec, new: ServiceSpec) -> list[SettingChange]:
     """Every field (and environment variable) that differs between the two specs, in
-    field order; a variable that only one spec has shows ``(unset)`` for the other."""
+    field order; a variable that only one spec has shows ``(unset)`` for the other. A
+    field that reads the same both ways is not a change (an added sidecar's unset port)."""
     before, after = _flatten(old), _flatten(new)
     names = list(before) + [k for k in after if k not in before]
-    return [SettingChange(name, _show(before.get(name, _UNSET)), _show(after.get(name, _UNSET)))
-            for name in names if before.get(name, _UNSET) != after.get(name, _UNSET)]
+    shown = ((name, _show(before.get(name, _UNSET)), _show(after.get(name, _UNSET)))
+             for name in names)
+    return [SettingChange(name, was, becomes) for name, was, becomes in shown if was != becomes]
 
 
 def store_risks(

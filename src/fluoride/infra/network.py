@@ -7,9 +7,9 @@ from collections.abc import Sequence
 import attrs
 
 from fluoride.aws import Aws, translate
-from fluoride.errors import ConfigError, NoDefaultVpc
+from fluoride.errors import ConfigError, FieldError, NoDefaultVpc
 
-__all__ = ["ResolvedNetwork", "resolve_network"]
+__all__ = ["ResolvedNetwork", "endpoint_preflight", "resolve_network"]
 
 
 @attrs.frozen
@@ -78,3 +78,62 @@ def resolve_network(aws: Aws, vpc_id: str | None, subnet_ids: Sequence[str]) -> 
             hint="Add a subnet in another zone.",
         )
     return ResolvedNetwork(vpc_id=vpc_id, subnet_ids=tuple(subnet_ids), is_default=False)
+
+
+def endpoint_preflight(aws: Aws, vpc_id: str, subnet_ids: Sequence[str]) -> tuple[str, ...]:
+    """Before a change set that creates VPC endpoints (``network.endpoints``): check that
+    the VPC resolves private DNS names, and return the route tables of ``subnet_ids``
+    (each subnet's own, or the VPC's main one), which the S3 and DynamoDB gateway
+    endpoints join.
+
+    The route tables are looked up, not asked for in the spec: the subnets decide which
+    route table their traffic takes, and a separate list could disagree with them.
+
+    Raises :class:`ConfigError` naming ``network.vpc_id`` when the VPC has DNS support or
+    DNS hostnames off (interface endpoints with private DNS need both), or
+    ``network.subnet_ids`` when a subnet has no route table at all.
+    """
+    ec2 = aws.client("ec2")
+    off = []
+    with translate("DescribeVpcAttribute", vpc_id):
+        support = ec2.describe_vpc_attribute(VpcId=vpc_id, Attribute="enableDnsSupport")
+        hostnames = ec2.describe_vpc_attribute(VpcId=vpc_id, Attribute="enableDnsHostnames")
+    if not support.get("EnableDnsSupport", {}).get("Value", False):
+        off.append("enableDnsSupport")
+    if not hostnames.get("EnableDnsHostnames", {}).get("Value", False):
+        off.append("enableDnsHostnames")
+    if off:
+        raise ConfigError(
+            f"network.endpoints needs DNS in {vpc_id}, and its {' and '.join(off)} "
+            f"{'is' if len(off) == 1 else 'are'} off.",
+            errors=[FieldError("network.vpc_id", f"{vpc_id!r} has {', '.join(off)} off: "
+                               "interface endpoints with private DNS cannot answer there",
+                               allowed="a VPC with enableDnsSupport and enableDnsHostnames "
+                               "on, or network.endpoints = false")],
+            hint="Turn both on: `aws ec2 modify-vpc-attribute --vpc-id "
+            f"{vpc_id} --enable-dns-support` and `... --enable-dns-hostnames`.",
+        )
+    with translate("DescribeRouteTables", vpc_id):
+        tables = ec2.describe_route_tables(
+            Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["RouteTables"]
+    main: str | None = None
+    by_subnet: dict[str, str] = {}
+    for table in tables:
+        for assoc in table.get("Associations", []):
+            if assoc.get("Main"):
+                main = table["RouteTableId"]
+            elif assoc.get("SubnetId"):
+                by_subnet[assoc["SubnetId"]] = table["RouteTableId"]
+    chosen: list[str] = []
+    for subnet in subnet_ids:
+        table_id = by_subnet.get(subnet, main)
+        if table_id is None:
+            raise ConfigError(
+                f"Subnet {subnet} has no route table, and {vpc_id} has no main one.",
+                errors=[FieldError("network.subnet_ids", f"{subnet!r} has no route table",
+                                   allowed="subnets with a route table (their own or the "
+                                   "VPC's main one)")],
+            )
+        if table_id not in chosen:
+            chosen.append(table_id)
+    return tuple(sorted(chosen))

@@ -495,6 +495,18 @@ class _Checker:
                       "could reach the service", "1 to 4 IPv4 networks, or some allowed_callers")
         if net.assign_public_ip is not None:
             self.boolean("network.assign_public_ip", net.assign_public_ip)
+        self.boolean("network.endpoints", net.endpoints)
+        if net.endpoints is True:
+            if net.vpc_id is None:
+                self.fail("network.endpoints", "is true, but network.vpc_id is unset: the "
+                          "default VPC's subnets are public, and endpoints with private DNS "
+                          "would change how every workload in it reaches AWS",
+                          "network.vpc_id and network.subnet_ids of a VPC with private "
+                          "subnets, or endpoints = false")
+            if net.assign_public_ip is True:
+                self.fail("network.assign_public_ip", "is true, but network.endpoints runs "
+                          "tasks in private subnets without public IPs",
+                          "false or unset with endpoints = true")
 
     def domain(self, dom: Domain) -> None:
         zone_id = self.pattern("domain.hosted_zone_id", dom.hosted_zone_id, _HOSTED_ZONE_ID,

@@ -45,8 +45,8 @@ _SIDECAR_STRICT: Final = (
 ENDPOINTS_MARKER: Final = "# fluoride:endpoints"
 ENDPOINTS_END_MARKER: Final = "# fluoride:endpoints-end"
 """The template lines around the VPC endpoints' resources (and the conditions only they
-use): `render_environment` keeps what lies between each pair only for a spec with ``network.endpoints`` on, so the default body
-stays inline (under 51,200 bytes).
+use): `render_environment` keeps what lies between each pair only for a spec with
+``network.endpoints`` on, so the default body stays inline (under 51,200 bytes).
 
 .. versionadded:: 0.3.0
 """

@@ -208,6 +208,26 @@ def _ingress(aws: Any) -> Any:
     return summaries["StackResourceSummaries"][0]["PhysicalResourceId"]
 
 
+@probe("ec2_vpc_endpoint")
+def _vpc_endpoint(aws: Any) -> Any:
+    ec2 = aws("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}
+    _stack(aws, "endpoint", {"E": {"Type": "AWS::EC2::VPCEndpoint", "Properties": {
+        "VpcEndpointType": "Interface", "ServiceName": "com.amazonaws.us-east-1.logs",
+        "VpcId": vpc, "SubnetIds": [subnet], "PrivateDnsEnabled": True,
+        "PolicyDocument": policy}}})
+    mine = [{"Name": "vpc-id", "Values": [vpc]}]
+    (made,) = ec2.describe_vpc_endpoints(Filters=mine)["VpcEndpoints"]
+    policy_is_json = _attempt(lambda: json.loads(made["PolicyDocument"]), True,
+                              lambda exc: type(exc).__name__)
+    aws("cloudformation").delete_stack(StackName="endpoint")
+    left = [e["State"] for e in ec2.describe_vpc_endpoints(Filters=mine)["VpcEndpoints"]]
+    return [policy_is_json, left]
+
+
 @probe("ecr_repository")
 def _repository(aws: Any) -> Any:
     rules = {"rules": [{"rulePriority": 1, "action": {"type": "expire"}, "selection": {
@@ -563,6 +583,8 @@ MOTO_5_2_5: dict[str, Any] = {
     "logs_group": [365, False],  # the key is dropped
     "kms_key": "TypeError",  # DescribeKey fails: moto parses the dict policy as text
     "ec2_security_group_ingress": "",
+    # the policy is a Python repr, and the endpoint outlives its stack
+    "ec2_vpc_endpoint": ["JSONDecodeError", ["available"]],
     "ecr_repository": [None, False],
     "ecr_images": 1,  # the first image is gone
 

@@ -228,6 +228,21 @@ def _vpc_endpoint(aws: Any) -> Any:
     return [policy_is_json, left]
 
 
+@probe("ec2_network_interface_dns")
+def _interface_dns(aws: Any) -> Any:
+    ec2 = aws("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]  # DNS hostnames off
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.8.1.0/24")["Subnet"]["SubnetId"]
+    aws("ecs").create_cluster(clusterName="dns")
+    aws("ecs").register_task_definition(family="dns", networkMode="awsvpc", containerDefinitions=[
+        {"name": "a", "image": "i", "memory": 128}])
+    group = ec2.create_security_group(GroupName="dns", Description="d", VpcId=vpc)["GroupId"]
+    return _attempt(lambda: aws("ecs").run_task(
+        cluster="dns", taskDefinition="dns", launchType="FARGATE", networkConfiguration={
+            "awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [group]}}),
+        "started")
+
+
 @probe("ecr_repository")
 def _repository(aws: Any) -> Any:
     rules = {"rules": [{"rulePriority": 1, "action": {"type": "expire"}, "selection": {
@@ -583,6 +598,7 @@ MOTO_5_2_5: dict[str, Any] = {
     "logs_group": [365, False],  # the key is dropped
     "kms_key": "TypeError",  # DescribeKey fails: moto parses the dict policy as text
     "ec2_security_group_ingress": "",
+    "ec2_network_interface_dns": "AttributeError",  # the task crashes in moto's Task
     # the policy is a Python repr, and the endpoint outlives its stack
     "ec2_vpc_endpoint": ["JSONDecodeError", ["available"]],
     "ecr_repository": [None, False],

@@ -75,7 +75,8 @@ def test_endpoints_read_back_deploy_and_leave_nothing_on_delete(
         (statement,) = policy["Statement"]
         assert statement["Condition"]["StringEquals"]["aws:PrincipalAccount"] == emulator.account_id
     pull = json.loads(found["ecr.dkr"]["PolicyDocument"])["Statement"][0]["Action"]
-    assert "ecr:PutImage" not in pull and "ecr:BatchGetImage" in pull
+    assert "ecr:PutImage" not in pull
+    assert "ecr:BatchGetImage" in pull
 
     # The endpoints' security group admits the tasks' group on 443, and nothing else.
     ec2 = _client(fl, "ec2")
@@ -150,7 +151,8 @@ def test_endpoints_refuse_a_vpc_without_dns_before_any_change(
     assert "enableDnsSupport and enableDnsHostnames on" in (error.allowed or "")
     assert "modify-vpc-attribute" in (raised.value.hint or "")
     assert not svc.exists()
-    assert network.vpc_id is not None and _endpoints(fl, network.vpc_id) == []
+    assert network.vpc_id is not None
+    assert _endpoints(fl, network.vpc_id) == []
 
 
 def test_endpoints_refuse_the_default_vpc_before_any_call(fl: Fluoride, unique_name: str) -> None:

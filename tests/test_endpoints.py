@@ -176,3 +176,40 @@ def test_a_plain_service_deploys_in_a_vpc_without_dns_hostnames(
     emulator.push_image(svc.outputs()["RepositoryName"], "v1")
     assert svc.deploy("v1").tag == "v1"
     svc.delete(purge_data=True)
+
+
+def test_turning_endpoints_on_and_off_is_an_update_and_a_second_service_is_refused(
+    fl: Fluoride, unique_name: str
+) -> None:
+    network, _ = _private_vpc(fl, 48)
+    assert network.vpc_id is not None
+    plain = ServiceSpec(network=Network(vpc_id=network.vpc_id, subnet_ids=network.subnet_ids))
+    svc = fl.service(unique_name)
+    svc.create(plain)
+    assert _endpoints(fl, network.vpc_id) == []
+
+    on = ServiceSpec(network=network)
+    plan = svc.plan(on)
+    assert [str(s) for s in plan.settings] == ["network.endpoints: false -> true"]
+    added = {c.logical_id for c in plan.changes if c.action == "add"}
+    assert {"EndpointEcrApi", "EndpointS3", "EndpointDynamoDb", "EndpointSecurityGroup"} <= added
+    svc.update(on)
+    assert len(_endpoints(fl, network.vpc_id)) == 6
+    assert svc.spec() == on
+    svc.update(on)  # its own endpoints are not "taken"
+
+    # A second service in the same VPC would make a second private-DNS endpoint per service.
+    other = fl.service(unique_name + "b")
+    with pytest.raises(ConfigError) as raised:
+        other.create(on)
+    (error,) = raised.value.errors
+    assert error.field == "network.endpoints"
+    assert "logs (vpce-" in error.message
+    assert "s3 (vpce-" in error.message
+    assert not other.exists()
+    other.create(plain)  # without endpoints it uses the VPC's
+    other.delete(purge_data=True)
+
+    svc.update(plain)
+    assert _endpoints(fl, network.vpc_id) == []
+    svc.delete(purge_data=True)

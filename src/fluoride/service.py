@@ -407,7 +407,11 @@ class Service:
         route_tables: tuple[str, ...] = ()
         if spec.network.endpoints:
             # Before any change set: DNS on in the VPC, and the subnets' route tables.
-            route_tables = endpoint_preflight(self.aws, network.vpc_id, network.subnet_ids)
+            info = retry_call(self.stack.describe, clock=self.clock, seconds=CALL_PATIENCE)
+            has_endpoints = info is not None and info.parameters.get("VpcEndpoints") == "true"
+            route_tables = endpoint_preflight(self.aws, network.vpc_id, network.subnet_ids,
+                                              new=not has_endpoints,
+                                              strict=spec.compliance == "strict")
             assign_public_ip = False
         return to_parameters(
             spec,

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Final
 
 import attrs
 
 from fluoride.aws import Aws, translate
 from fluoride.errors import ConfigError, FieldError, NoDefaultVpc
 
-__all__ = ["ResolvedNetwork", "endpoint_preflight", "resolve_network"]
+__all__ = [
+    "GATEWAY_ENDPOINTS",
+    "INTERFACE_ENDPOINTS",
+    "ResolvedNetwork",
+    "endpoint_preflight",
+    "resolve_network",
+]
 
 
 @attrs.frozen
@@ -80,7 +87,15 @@ def resolve_network(aws: Aws, vpc_id: str | None, subnet_ids: Sequence[str]) -> 
     return ResolvedNetwork(vpc_id=vpc_id, subnet_ids=tuple(subnet_ids), is_default=False)
 
 
-def endpoint_preflight(aws: Aws, vpc_id: str, subnet_ids: Sequence[str]) -> tuple[str, ...]:
+#: The interface endpoints ``network.endpoints`` creates (``kms`` under strict too), and
+#: its gateway endpoints.
+INTERFACE_ENDPOINTS: Final = ("ecr.api", "ecr.dkr", "logs", "secretsmanager")
+GATEWAY_ENDPOINTS: Final = ("s3", "dynamodb")
+_GONE: Final = frozenset({"deleting", "deleted", "rejected", "failed", "expired"})
+
+
+def endpoint_preflight(aws: Aws, vpc_id: str, subnet_ids: Sequence[str], *,
+                       new: bool = True, strict: bool = False) -> tuple[str, ...]:
     """Before a change set that creates VPC endpoints (``network.endpoints``): check that
     the VPC resolves private DNS names, and return the route tables of ``subnet_ids``
     (each subnet's own, or the VPC's main one), which the S3 and DynamoDB gateway
@@ -89,9 +104,14 @@ def endpoint_preflight(aws: Aws, vpc_id: str, subnet_ids: Sequence[str]) -> tupl
     The route tables are looked up, not asked for in the spec: the subnets decide which
     route table their traffic takes, and a separate list could disagree with them.
 
+    ``new``: the stack has no endpoints yet, so any endpoint of the same service already
+    in the VPC (interface, private DNS) or on these route tables (gateway) is someone
+    else's, and AWS would refuse the second one: that is checked too.
+
     Raises :class:`ConfigError` naming ``network.vpc_id`` when the VPC has DNS support or
-    DNS hostnames off (interface endpoints with private DNS need both), or
-    ``network.subnet_ids`` when a subnet has no route table at all.
+    DNS hostnames off (interface endpoints with private DNS need both),
+    ``network.subnet_ids`` when a subnet has no route table at all, or
+    ``network.endpoints`` when the VPC already has such endpoints.
     """
     ec2 = aws.client("ec2")
     off = []
@@ -136,4 +156,33 @@ def endpoint_preflight(aws: Aws, vpc_id: str, subnet_ids: Sequence[str]) -> tupl
             )
         if table_id not in chosen:
             chosen.append(table_id)
+    if new:
+        _refuse_taken(aws, vpc_id, chosen, strict=strict)
     return tuple(sorted(chosen))
+
+
+def _refuse_taken(aws: Aws, vpc_id: str, route_tables: Sequence[str], *, strict: bool) -> None:
+    interface = (*INTERFACE_ENDPOINTS, "kms") if strict else INTERFACE_ENDPOINTS
+    prefix = f"com.amazonaws.{aws.region}."
+    with translate("DescribeVpcEndpoints", vpc_id):
+        found = aws.client("ec2").describe_vpc_endpoints(
+            Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["VpcEndpoints"]
+    taken = []
+    for endpoint in found:
+        name = endpoint.get("ServiceName", "").removeprefix(prefix)
+        if str(endpoint.get("State", "")).lower() in _GONE:
+            continue
+        if (name in interface and endpoint.get("PrivateDnsEnabled")) or (
+                name in GATEWAY_ENDPOINTS
+                and set(endpoint.get("RouteTableIds", [])) & set(route_tables)):
+            taken.append(f"{name} ({endpoint['VpcEndpointId']})")
+    if taken:
+        raise ConfigError(
+            f"{vpc_id} already has VPC endpoints that network.endpoints would create again.",
+            errors=[FieldError("network.endpoints", f"is true, but {vpc_id} already has "
+                               f"{', '.join(sorted(taken))}: AWS allows one private-DNS "
+                               "endpoint per service in a VPC, and one gateway endpoint per "
+                               "service on a route table",
+                               allowed="false: the VPC's own endpoints already serve the "
+                               "tasks (check their policies admit this service)")],
+        )

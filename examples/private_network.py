@@ -9,6 +9,8 @@ your own VPC (DNS support and DNS hostnames on) and its private subnets.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fluoride import Fluoride, ServiceSpec
 from fluoride.spec import Network
 
@@ -36,15 +38,16 @@ def main() -> None:
         svc.deploy("v1")
         # [/endpoints]
 
-        mine = [{"Name": "vpc-id", "Values": [vpc]}]
-        for endpoint in sorted(ec2.describe_vpc_endpoints(Filters=mine)["VpcEndpoints"],
-                               key=lambda e: e["ServiceName"]):
+        def endpoints() -> list[Any]:
+            found = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc]}])
+            return sorted(found["VpcEndpoints"], key=lambda e: e["ServiceName"])
+
+        for endpoint in endpoints():
             print(endpoint["ServiceName"], endpoint["VpcEndpointType"],
                   "private DNS" if endpoint.get("PrivateDnsEnabled") else "route tables")
         print("round trip:", svc.spec() == spec)
         svc.delete(purge_data=True)
-        left = ec2.describe_vpc_endpoints(Filters=mine)["VpcEndpoints"]
-        print("endpoints left after delete:", len(left))
+        print("endpoints left after delete:", len(endpoints()))
 
 
 if __name__ == "__main__":

@@ -307,3 +307,18 @@ def test_endpoints_add_an_hourly_line_per_interface_endpoint_and_their_data(
     total = estimate_cost(with_endpoints, region=region).total
     assert total == pytest.approx(estimate_cost(base, region=region).total
                                   + len(names) * per_endpoint + data)
+
+
+def test_the_estimate_counts_the_endpoints_the_stack_makes() -> None:
+    # cost.py keeps its own list (importing infra.network would load boto3 for `fluoride cost`)
+    from fluoride import cost
+    from fluoride.infra.network import INTERFACE_ENDPOINTS
+    from fluoride.infra.policy_report import parse_template
+    from fluoride.infra.template import load_template
+
+    assert cost._ENDPOINTS == INTERFACE_ENDPOINTS
+    made = {r["Properties"]["ServiceName"]["Fn::Sub"].rsplit("}.", 1)[-1]
+            for r in parse_template(load_template())["Resources"].values()
+            if r["Type"] == "AWS::EC2::VPCEndpoint"
+            and r["Properties"]["VpcEndpointType"] == "Interface"}
+    assert made == {*INTERFACE_ENDPOINTS, "kms"}

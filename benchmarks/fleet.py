@@ -154,9 +154,7 @@ def measure(n: int, *, parallels: Sequence[int] = (1, 4, 8), baseline: bool = Tr
         rss_before = _rss_mb()  # the emulator is running, with no service yet
         fl.aws.session.events.register("before-call", calls)
         assert fl.emulator is not None
-        # Behind a gateway, short names: the emulator builds the route's host name from the
-        # ECS service's name and its certificate takes at most 64 characters (gwemu).
-        names = [f"{'f' if gateway else 'fleet'}{i:03d}" for i in range(n)]
+        names = [f"fleet{i:03d}" for i in range(n)]
         start = time.perf_counter()
         if gateway:
             from fluoride import EnvironmentSpec

@@ -1,6 +1,7 @@
 """Shared ingress: one environment (an ECS gateway with shared HTTPS load balancers) and
 three services behind it, each at its own generated https:// hostname, with no load
-balancer of their own; the cost of both choices side by side.
+balancer of their own; an internal environment whose services name their callers; the
+cost of both choices side by side.
 
 Runs as it is on the embedded emulator (no AWS account); on AWS, use ``Fluoride()``.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from fluoride import EnvironmentInUse, EnvironmentSpec, Fluoride, ServiceSpec
 from fluoride.cost import compare_ingress
+from fluoride.spec import Network
 
 
 def main() -> None:
@@ -28,6 +30,20 @@ def main() -> None:
             print(name, svc.url)
         print(lab.status())
         # [/services]
+
+        # [internal]
+        # Internal, with no networks: only the callers its services name get in.
+        inner = fl.environment("inner")
+        inner.create(EnvironmentSpec(scheme="internal", ingress_cidrs=[]))
+        fl.service("worker").create(ServiceSpec(gateway="inner"))
+        reports = fl.service("reports")
+        reports.create(ServiceSpec(gateway="inner",
+                                   network=Network(allowed_callers=["worker"])))
+        print("reports admits:", ", ".join(reports.spec().network.allowed_callers))
+        for svc in inner.services():
+            svc.delete(purge_data=True)
+        inner.delete()
+        # [/internal]
 
         # [delete]
         try:

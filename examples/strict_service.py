@@ -1,5 +1,6 @@
 """A service under compliance="strict" with a sidecar: private subnets, a certificate, a
-proxy beside the app; what each control looks like through the AWS APIs; delete with purge.
+proxy beside the app; what each control looks like through the AWS APIs; the sidecar's
+logs apart from the app's; a switch back to standard refused; delete with purge.
 
 Runs as it is on the embedded emulator (no AWS account); on AWS, use ``Fluoride()`` with
 your own private VPC, subnets and ACM certificate.
@@ -7,7 +8,9 @@ your own private VPC, subnets and ACM certificate.
 
 from __future__ import annotations
 
-from fluoride import Fluoride, ServiceSpec, Sidecar
+import attrs
+
+from fluoride import ComplianceSwitchRefused, Fluoride, ServiceSpec, Sidecar
 from fluoride.spec import Domain, Network
 
 
@@ -53,6 +56,19 @@ def main() -> None:
             TableName=out["TableName"])["Table"]
         print("table deletion protection:", table["DeletionProtectionEnabled"])
         print("round trip:", svc.spec() == spec)
+
+        # [sidecar-logs]
+        app = list(svc.logs(since="1h"))  # the app's lines
+        proxy = list(svc.logs(since="1h", container="proxy"))  # the sidecar's, apart
+        print(f"app lines: {len(app)}, proxy lines: {len(proxy)}")
+        print("proxy:", proxy[0].message.replace(proxy[0].task_id, "<task>"))
+        # [/sidecar-logs]
+
+        try:  # a live service keeps the profile it was created with
+            svc.update(attrs.evolve(spec, compliance="standard"))
+        except ComplianceSwitchRefused as refused:
+            print("refused:", refused.switch.old, "->", refused.switch.new,
+                  "would replace", refused.switch.repository)
         removed = svc.delete(purge_data=True).removed
         print("purged:", ", ".join(sorted(removed)))
 

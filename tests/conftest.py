@@ -100,6 +100,29 @@ def stub_aws(offline_session: boto3.Session) -> Aws:
 
 
 @pytest.fixture(scope="module")
+def moto_endpoint() -> Iterator[str]:
+    """A plain moto server, without fluoride's shims: one per test module. For the store
+    handles (which need nothing moto lacks) and for showing a gap against plain moto."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+def plain_aws(endpoint: str, region: str = "eu-west-1") -> Aws:
+    """An :class:`Aws` seam on a plain moto server (``moto_endpoint``), dummy credentials."""
+    session = boto3.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region
+    )
+    return Aws(session=session, endpoint_url=endpoint)
+
+
+@pytest.fixture(scope="module")
 def fl() -> Iterator[object]:
     """One embedded emulator per test module; tests use unique service names."""
     from fluoride import Fluoride

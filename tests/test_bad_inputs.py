@@ -170,6 +170,10 @@ SDK: list[Bad] = [
         ("tag", "'bad tag'", "128 letters")),
     Bad("logs-since", lambda c: c.svc.logs(since="yesterday"), ConfigError,
         ("since", "yesterday")),
+    Bad("logs-container", lambda c: c.svc.logs(container="no such/container"), InvalidInput,
+        ("container", "'no such/container'", "a sidecar's name")),
+    Bad("logs-container-type", lambda c: c.svc.logs(container=7),  # type: ignore[arg-type]  # the bad input
+        InvalidInput, ("container", "7")),
     Bad("delete-purge-no-wait", lambda c: c.svc.delete(purge_data=True, wait=False),
         ConfigError, ("purge_data=True", "wait=True")),
     # -- fluoride.toml

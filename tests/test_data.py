@@ -10,16 +10,13 @@ from __future__ import annotations
 import json
 import urllib.request
 import uuid
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-import boto3
 import botocore.exceptions
 import pytest
 from boto3.dynamodb.conditions import Key
-from moto.server import ThreadedMotoServer
 
 from fluoride.aws import Aws
 from fluoride.errors import (
@@ -55,24 +52,14 @@ from fluoride.stores.retention import (
     purge_table,
 )
 
+from .conftest import plain_aws
+
 REGION: Final = "eu-west-1"
 
 
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture
-def aws(endpoint: str) -> Aws:
-    session = boto3.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
-    )
-    return Aws(session=session, endpoint_url=endpoint)
+def aws(moto_endpoint: str) -> Aws:
+    return plain_aws(moto_endpoint, REGION)
 
 
 def unique(prefix: str) -> str:

@@ -632,6 +632,16 @@ def test_slices_of_the_list_types_show_as_tables_too() -> None:
     assert statuses[0].name == "s0"
 
 
+def test_status_list_collects_reads_in_order_and_raises_the_first_failure() -> None:
+    ok = {f"s{i}": _status(name=f"s{i}") for i in range(3)}
+    collected = StatusList.collect(ok)
+    assert type(collected) is StatusList
+    assert [s.name for s in collected] == ["s0", "s1", "s2"]
+    first, second = RolledBack("first failure"), RolledBack("second failure")
+    with pytest.raises(RolledBack, match="first failure"):
+        StatusList.collect({"s0": ok["s0"], "s1": first, "s2": second})
+
+
 def test_the_new_types_are_exported() -> None:
     for name in ("ReleaseList", "LogLines", "LogStream", "Items", "Objects"):
         assert name in fluoride.__all__

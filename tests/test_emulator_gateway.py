@@ -8,39 +8,19 @@ from __future__ import annotations
 import itertools
 import json
 import re
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from fluoride.local import Emulator, Timing, start_emulator
+from fluoride.local import Emulator, start_emulator
+
+from ._rollouts import TIMING, Aws, pushed, rollout, wait_for, wait_stack
 
 _GROUPS = itertools.count()
-TIMING = Timing(task_start=0.05, health_check=0.05, drain=0.05)
 IMAGES = "gateway/app"
 URL = re.compile(r"^https://[a-z0-9-]+-[0-9a-f]{8}\.ecs\.us-east-1\.on\.aws$")
-
-
-class Aws:
-    """boto3 clients on the emulator, by attribute: ``aws.ecs``, ``aws.elbv2`` ..."""
-
-    def __init__(self, emulator: Emulator) -> None:
-        import boto3
-
-        self._session = boto3.Session(aws_access_key_id="testing",
-                                      aws_secret_access_key="testing", region_name="us-east-1")
-        self._endpoint = emulator.endpoint_url
-        self._clients: dict[str, Any] = {}
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        if name not in self._clients:
-            self._clients[name] = self._session.client(  # type: ignore[call-overload]  # any name
-                name.replace("_", "-"), endpoint_url=self._endpoint)
-        return self._clients[name]
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +63,7 @@ def fails(call: Callable[[], object]) -> ClientError:
 
 
 def image(emulator: Emulator, tag: str, *, healthy: bool = True) -> str:
-    digest = emulator.push_image(IMAGES, tag, healthy=healthy)
-    return f"{emulator.account_id}.dkr.ecr.{emulator.region}.amazonaws.com/{IMAGES}@{digest}"
+    return pushed(emulator, IMAGES, tag, healthy=healthy)
 
 
 def gateway(aws: Aws, role: str, name: str, **config: Any) -> str:
@@ -143,19 +122,6 @@ def target_health(aws: Aws, gateway_route: dict[str, Any]) -> list[str]:
     group = rule["Actions"][0]["TargetGroupArn"]
     described = aws.elbv2.describe_target_health(TargetGroupArn=group)
     return sorted(d["TargetHealth"]["State"] for d in described["TargetHealthDescriptions"])
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("the condition did not hold in time")
-        time.sleep(0.02)
-
-
-def rollout(aws: Aws, cluster: str, name: str) -> list[tuple[str, str]]:
-    service = aws.ecs.describe_services(cluster=cluster, services=[name])["services"][0]
-    return [(d["status"], d["rolloutState"]) for d in service["deployments"]]
 
 
 # ---------------------------------------------------------------- gateways
@@ -532,17 +498,6 @@ def test_removing_the_connector_removes_the_route_and_lets_the_cluster_go(
 # ---------------------------------------------------------------- CloudFormation
 
 
-def _wait_stack(aws: Aws, name: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 30
-    while True:
-        stack: dict[str, Any] = aws.cloudformation.describe_stacks(StackName=name)["Stacks"][0]
-        if not stack["StackStatus"].endswith("_IN_PROGRESS"):
-            return stack
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{name} still {stack['StackStatus']}")
-        time.sleep(0.02)
-
-
 def _outputs(stack: dict[str, Any]) -> dict[str, str]:
     return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 
@@ -604,7 +559,7 @@ def test_stacks_make_and_delete_a_gateway_an_association_and_a_connected_service
     cfn = aws.cloudformation
     cfn.create_stack(StackName="env-stacked", TemplateBody=json.dumps(ENVIRONMENT),
                      Parameters=[{"ParameterKey": "RoleArn", "ParameterValue": role}])
-    env = _wait_stack(aws, "env-stacked")
+    env = wait_stack(aws, "env-stacked")
     assert env["StackStatus"] == "CREATE_COMPLETE"
     out = _outputs(env)
     arn = "arn:aws:ecs:us-east-1:123456789012:gateway/stacked"
@@ -621,7 +576,7 @@ def test_stacks_make_and_delete_a_gateway_an_association_and_a_connected_service
                                           VpcId=network["vpc"])["GroupId"]
     template = _service_template(arn, definition, network["subnets"], group)
     cfn.create_stack(StackName="svc-stacked", TemplateBody=json.dumps(template))
-    svc = _wait_stack(aws, "svc-stacked")
+    svc = wait_stack(aws, "svc-stacked")
     assert svc["StackStatus"] == "CREATE_COMPLETE", svc.get("StackStatusReason")
     out = _outputs(svc)
     cluster = "arn:aws:ecs:us-east-1:123456789012:cluster/stacked"
@@ -644,8 +599,8 @@ def test_stacks_make_and_delete_a_gateway_an_association_and_a_connected_service
         "HttpDesync"] = "strictest"
     cfn.update_stack(StackName="env-stacked", TemplateBody=json.dumps(changed),
                      Parameters=[{"ParameterKey": "RoleArn", "ParameterValue": role}])
-    assert _wait_stack(aws, "env-stacked")["StackStatus"] == "UPDATE_COMPLETE"
-    assert _outputs(_wait_stack(aws, "env-stacked"))["Arn"] == arn  # updated, not replaced
+    assert wait_stack(aws, "env-stacked")["StackStatus"] == "UPDATE_COMPLETE"
+    assert _outputs(wait_stack(aws, "env-stacked"))["Arn"] == arn  # updated, not replaced
     wait_for(lambda: aws.ecs.describe_gateway(gateway="stacked")["gateway"]["status"]
              == "UPDATE_COMPLETE")
     balancer = gateway_route["resources"]["hostSharedAlb"][0]["loadBalancerArn"]
@@ -659,7 +614,7 @@ def test_stacks_make_and_delete_a_gateway_an_association_and_a_connected_service
 
     # the environment cannot go while a cluster is associated: its stack fails to delete
     cfn.delete_stack(StackName="env-stacked")
-    assert _wait_stack(aws, "env-stacked")["StackStatus"] == "DELETE_FAILED"
+    assert wait_stack(aws, "env-stacked")["StackStatus"] == "DELETE_FAILED"
 
     cfn.delete_stack(StackName="svc-stacked")
     _wait_stack_gone(aws, "svc-stacked")
@@ -692,9 +647,9 @@ def test_a_stack_gateway_with_default_deletion_protection_refuses_deletion(
     aws.cloudformation.create_stack(
         StackName="env-protected", TemplateBody=json.dumps(template),
         Parameters=[{"ParameterKey": "RoleArn", "ParameterValue": role}])
-    assert _wait_stack(aws, "env-protected")["StackStatus"] == "CREATE_COMPLETE"
+    assert wait_stack(aws, "env-protected")["StackStatus"] == "CREATE_COMPLETE"
     aws.cloudformation.delete_stack(StackName="env-protected")
-    assert _wait_stack(aws, "env-protected")["StackStatus"] == "DELETE_FAILED"
+    assert wait_stack(aws, "env-protected")["StackStatus"] == "DELETE_FAILED"
     assert aws.ecs.describe_gateway(gateway="protected")["gateway"]["deletionProtection"]
 
 
@@ -744,12 +699,12 @@ def test_a_stack_update_moves_a_service_from_its_alb_to_the_gateway_and_back(
     service_arn = "arn:aws:ecs:us-east-1:123456789012:service/moving/web"
 
     def own_targets() -> list[str]:
-        stack = _wait_stack(aws, "moving")
+        stack = wait_stack(aws, "moving")
         described = aws.elbv2.describe_target_health(TargetGroupArn=_outputs(stack)["Targets"])
         return sorted(d["TargetHealth"]["State"] for d in described["TargetHealthDescriptions"])
 
     def settled(stage: str) -> None:
-        stack = _wait_stack(aws, "moving")
+        stack = wait_stack(aws, "moving")
         assert stack["StackStatus"] == stage, stack.get("StackStatusReason")
         wait_for(lambda: rollout(aws, "moving", "web") == [("PRIMARY", "COMPLETED")])
 
@@ -818,14 +773,14 @@ def test_a_stack_update_to_a_broken_image_behind_a_gateway_rolls_the_stack_back(
     cfn = aws.cloudformation
     cfn.create_stack(StackName="stack-roll", TemplateBody=json.dumps(
         _service_template(arn, good, network["subnets"], group, cluster="stack-roll")))
-    assert _wait_stack(aws, "stack-roll")["StackStatus"] == "CREATE_COMPLETE"
+    assert wait_stack(aws, "stack-roll")["StackStatus"] == "CREATE_COMPLETE"
     service_arn = "arn:aws:ecs:us-east-1:123456789012:service/stack-roll/web"
     before = route(aws, service_arn)
     wait_for(lambda: target_health(aws, before) == ["healthy"])
 
     cfn.update_stack(StackName="stack-roll", TemplateBody=json.dumps(
         _service_template(arn, bad, network["subnets"], group, cluster="stack-roll")))
-    stack = _wait_stack(aws, "stack-roll")
+    stack = wait_stack(aws, "stack-roll")
     assert stack["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
     described = aws.ecs.describe_services(cluster="stack-roll", services=["web"])["services"][0]
     assert [(d["taskDefinition"], d["rolloutState"]) for d in described["deployments"]] == [
@@ -846,6 +801,10 @@ def test_a_stack_update_to_a_broken_image_behind_a_gateway_rolls_the_stack_back(
     ("-edge-", "https://edge-0123abcd.ecs.us-east-1.on.aws"),
     ("___", "https://service-0123abcd.ecs.us-east-1.on.aws"),
     ("x" * 255, f"https://{'x' * 50}-0123abcd.ecs.us-east-1.on.aws"),
+    # CloudFormation's generated ECS name for the longest service name (24 characters)
+    ("fluoride-" + "a" * 24 + "-Service-939J4sm1XyZ0",
+     f"https://fluoride-{'a' * 24}-service-939j4sm1-0123abcd.ecs.us-east-1.on.aws"),
+    ("x" * 49 + "-yz", f"https://{'x' * 49}-0123abcd.ecs.us-east-1.on.aws"),  # no "--"
 ])
 def test_route_urls_are_one_dns_label_under_the_region_s_domain(service: str, url: str) -> None:
     from fluoride.local._gateway import route_url

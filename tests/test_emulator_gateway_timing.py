@@ -10,8 +10,8 @@ import pytest
 
 from fluoride.local import Emulator, Timing, start_emulator
 
+from ._rollouts import Aws
 from .test_emulator_gateway import (
-    Aws,
     connected_service,
     gateway,
     image,

@@ -18,36 +18,17 @@ from collections.abc import Iterator
 from typing import Any
 
 import attrs
-import boto3
 import botocore.exceptions
 import pytest
 
 from fluoride.infra.template import load_template
 from fluoride.local import Emulator, Timing, start_emulator
 
-TIMING = Timing(task_start=0.05, health_check=0.05, drain=0.05)
+from ._rollouts import TIMING, Aws, pushed, wait_for, wait_stack
+
 TEMPLATE = load_template()
 IMAGES = "images/app"  # a repository outside any stack, for the images the tests deploy
 _names = itertools.count(1)
-
-
-class Aws:
-    """Plain boto3 clients on the emulator's endpoint."""
-
-    def __init__(self, emulator: Emulator) -> None:
-        self.emulator = emulator
-        self.session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
-                                     region_name=emulator.region)
-        self._clients: dict[str, Any] = {}
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        service = {"cfn": "cloudformation", "aas": "application-autoscaling"}.get(name, name)
-        if name not in self._clients:
-            self._clients[name] = self.session.client(service,  # type: ignore[call-overload]  # a str, not a literal
-                                                      endpoint_url=self.emulator.endpoint_url)
-        return self._clients[name]
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +55,7 @@ def network(aws: Aws) -> dict[str, str]:
 
 def image(emulator: Emulator, tag: str, *, healthy: bool = True) -> str:
     """Push an image to the test repository; its full reference by digest."""
-    digest = emulator.push_image(IMAGES, tag, healthy=healthy)
-    return f"{emulator.account_id}.dkr.ecr.{emulator.region}.amazonaws.com/{IMAGES}@{digest}"
+    return pushed(emulator, IMAGES, tag, healthy=healthy)
 
 
 @attrs.define
@@ -122,15 +102,10 @@ class Stack:
         return values[key]
 
     def wait(self, timeout: float = 30, *, by_id: str | None = None) -> str:
-        deadline = time.monotonic() + timeout
-        while True:
-            status = self.status if by_id is None else str(self.aws.cfn.describe_stacks(
-                StackName=by_id)["Stacks"][0]["StackStatus"])
-            if not status.endswith("_IN_PROGRESS"):
-                return status
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{self.name} still {status} after {timeout} s")
-            time.sleep(0.02)
+        stack = wait_stack(self.aws, by_id or self.name, timeout)
+        if by_id is None and stack.get("Outputs"):
+            self.outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+        return str(stack["StackStatus"])
 
     def service(self) -> dict[str, Any]:
         found: dict[str, Any] = self.aws.ecs.describe_services(
@@ -550,15 +525,13 @@ def test_plain_ecs_calls_roll_out_and_roll_back(aws: Aws, emulator: Emulator,
     # A task stopped by hand is replaced by the scheduler.
     running = aws.ecs.list_tasks(cluster=plain["name"], serviceName="web")["taskArns"]
     aws.ecs.stop_task(cluster=plain["name"], task=running[0], reason="testing")
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
+
+    def replaced() -> bool:
         now = aws.ecs.list_tasks(cluster=plain["name"], serviceName="web")["taskArns"]
         service = aws.ecs.describe_services(cluster=plain["name"], services=["web"])
-        if running[0] not in now and service["services"][0]["runningCount"] == 3:
-            break
-        time.sleep(0.02)
-    else:
-        raise AssertionError("the stopped task was not replaced")
+        return running[0] not in now and service["services"][0]["runningCount"] == 3
+
+    wait_for(replaced)  # the stopped task is replaced
     stopped = aws.ecs.describe_tasks(cluster=plain["name"], tasks=[running[0]])["tasks"][0]
     assert (stopped["lastStatus"], stopped["stoppedReason"]) == ("STOPPED", "testing")
 

@@ -15,6 +15,7 @@ import json
 import pkgutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -201,11 +202,18 @@ def _ingress(aws: Any) -> Any:
     vpc, _ = _network(aws)
     group = aws("ec2").create_security_group(GroupName="probe", Description="p",
                                              VpcId=vpc)["GroupId"]
+    source = aws("ec2").create_security_group(GroupName="probe-caller", Description="c",
+                                              VpcId=vpc)["GroupId"]
     _stack(aws, "ingress", {"I": {"Type": "AWS::EC2::SecurityGroupIngress", "Properties": {
         "GroupId": group, "IpProtocol": "tcp", "FromPort": 80, "ToPort": 80,
-        "CidrIp": "10.0.0.0/8"}}})
+        "CidrIp": "10.0.0.0/8"}}, "S": {"Type": "AWS::EC2::SecurityGroupIngress",
+        "Properties": {"GroupId": group, "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+                       "SourceSecurityGroupId": source, "Description": "from the caller"}}})
     summaries = aws("cloudformation").list_stack_resources(StackName="ingress")
-    return summaries["StackResourceSummaries"][0]["PhysicalResourceId"]
+    (described,) = aws("ec2").describe_security_groups(GroupIds=[group])["SecurityGroups"]
+    pairs = [pair for p in described["IpPermissions"] for pair in p.get("UserIdGroupPairs", [])]
+    return [sorted(r["PhysicalResourceId"] for r in summaries["StackResourceSummaries"]),
+            [pair.get("Description") for pair in pairs]]
 
 
 @probe("ec2_vpc_endpoint")
@@ -402,7 +410,12 @@ def _tasks(aws: Any) -> Any:
     by_service = ecs.list_tasks(cluster="probe-tasks", serviceName="nobody")["taskArns"]
     ecs.stop_task(cluster="probe-tasks", task=task, reason="probe")
     default = ecs.list_tasks(cluster="probe-tasks")["taskArns"]
-    return [len(by_service), len(default)]
+    ecs.register_task_definition(family="two", containerDefinitions=[
+        {"name": "a", "image": "i", "memory": 128}, {"name": "b", "image": "j", "memory": 64}])
+    two = ecs.run_task(cluster="probe-tasks", taskDefinition="two", launchType="FARGATE",
+                       networkConfiguration={"awsvpcConfiguration": {"subnets": subnets[:1]}}
+                       )["tasks"][0]
+    return [len(by_service), len(default), [c["name"] for c in two["containers"]]]
 
 
 @probe("ecs_task_network")
@@ -544,6 +557,19 @@ def _gateway(aws: Any) -> Any:
     return [create, routes, status, [o["OutputValue"] for o in outputs], connector]
 
 
+@probe("logs_stream_prefix")
+def _stream_prefix(aws: Any) -> Any:
+    logs = aws("logs")
+    logs.create_log_group(logGroupName="/probe/prefix")
+    for stream in ("app/app/t1", "proxy/proxy/t1"):
+        logs.create_log_stream(logGroupName="/probe/prefix", logStreamName=stream)
+        logs.put_log_events(logGroupName="/probe/prefix", logStreamName=stream, logEvents=[
+            {"timestamp": int(time.time() * 1000), "message": stream}])
+    events = logs.filter_log_events(logGroupName="/probe/prefix",
+                                    logStreamNamePrefix="proxy/")["events"]
+    return sorted(e["logStreamName"] for e in events)
+
+
 def probe_unpatched_moto() -> None:
     """Run every probe on plain moto and print the observations as JSON (subprocess entry)."""
     import boto3
@@ -596,8 +622,10 @@ MOTO_5_2_5: dict[str, Any] = {
     "ec2_security_group": [["-1", None]],  # allow-all, not the template's HTTPS rule
     "sns_topic": ["TypeError", 1],  # the first address subscribed, then the None fails
     "logs_group": [365, False],  # the key is dropped
+    "logs_stream_prefix": ["app/app/t1", "proxy/proxy/t1"],  # the app's stream too
     "kms_key": "TypeError",  # DescribeKey fails: moto parses the dict policy as text
-    "ec2_security_group_ingress": "",
+    # no physical ids; the source group's rule without its description
+    "ec2_security_group_ingress": [["", ""], [None]],
     "ec2_network_interface_dns": "AttributeError",  # the task crashes in moto's Task
     # the policy is a Python repr, and the endpoint outlives its stack
     "ec2_vpc_endpoint": ["JSONDecodeError", ["available"]],
@@ -622,7 +650,7 @@ MOTO_5_2_5: dict[str, Any] = {
         "status_after_delete": "ACTIVE",
     },
     "ecs_task_network": False,  # a random 10.x address, outside the default VPC's subnets
-    "ecs_tasks": [1, 1],
+    "ecs_tasks": [1, 1, ["a"]],  # a task of two containers has only the first
     "ecs_execute_command": "NotImplementedError",
     # no gateway API; CloudFormation skips the gateway, and an output of its Ref is dropped
     "ecs_gateway": ["NotImplementedError", "NotImplementedError", "CREATE_COMPLETE", [],

@@ -44,7 +44,9 @@ CASES: list[tuple[dict[str, Any], str | None]] = [
     ({"max_albs": "3"}, "max_albs"),
     ({"ingress_cidrs": ("10.0.0.0/8", "192.168.0.0/16")}, None),
     ({"ingress_cidrs": "10.0.0.0/8"}, None),
-    ({"ingress_cidrs": ()}, "ingress_cidrs"),
+    ({"ingress_cidrs": ()}, "ingress_cidrs"),  # internet-facing: nothing could reach it
+    ({"ingress_cidrs": (), "scheme": "internet-facing"}, "ingress_cidrs"),
+    ({"ingress_cidrs": (), "scheme": "internal"}, None),  # only allowed_callers admit
     ({"ingress_cidrs": ("10.0.0.1/8",)}, "ingress_cidrs[0]"),
     ({"ingress_cidrs": ("nope",)}, "ingress_cidrs[0]"),
     ({"ingress_cidrs": ("10.0.0.0/8",) * 2}, "ingress_cidrs[1]"),
@@ -136,8 +138,9 @@ GATEWAY_CASES: list[tuple[dict[str, Any], str | None]] = [
         certificate_arn="arn:aws:acm:eu-west-1:123456789012:certificate/0123-abcd")},
      "gateway"),
     ({"requests_per_target": 100}, None),
-    ({"gateway": "lab", "network": Network(allowed_callers=("orders",))},
-     "network.allowed_callers"),
+    # Whether the gateway is internal is the environment's to say: checked before the
+    # change set (tests/test_environments.py), not here.
+    ({"gateway": "lab", "network": Network(allowed_callers=("orders",))}, None),
     ({"gateway": "lab", "network": Network(public=False)}, "network.public"),
     ({"gateway": "lab", "network": Network(ingress_cidrs=("10.0.0.0/8",))},
      "network.ingress_cidrs"),
@@ -167,6 +170,7 @@ def test_gateway_in_fluoride_toml() -> None:
     EnvironmentSpec(),
     EnvironmentSpec(scheme="internal", max_albs=2, ingress_cidrs=("10.0.0.0/8", "10.1.0.0/16"),
                     waf_acl_arn=WAF, access_log_retention_days=7),
+    EnvironmentSpec(scheme="internal", ingress_cidrs=()),
 ])
 def test_parameters_round_trip(spec: EnvironmentSpec) -> None:
     params = environment_parameters("lab", spec, vpc_id="vpc-0123456789abcdef0",
@@ -225,3 +229,56 @@ def test_environment_template_is_lint_clean() -> None:
     result = subprocess.run([str(cfn_lint), "--include-checks", "I", "--", str(TEMPLATE)],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+CERT = "arn:aws:acm:eu-west-1:123456789012:certificate/0123-abcd"
+
+# allowed_callers' rules: (Gateway, callers, certificate) -> (Caller1Http, Caller1Https,
+# Caller2Https); behind a gateway only the HTTPS rule, on the environment's group.
+CALLER_RULES = [
+    ("", "", "", (False, False, False)),
+    ("", "sg-0123abcd", "", (True, False, False)),
+    ("", "sg-0123abcd", CERT, (True, True, False)),
+    ("", "sg-0123abcd,sg-4567abcd", CERT, (True, True, True)),
+    ("lab", "", "", (False, False, False)),
+    ("lab", "sg-0123abcd", "", (False, True, False)),
+    ("lab", "sg-0123abcd,sg-4567abcd", "", (False, True, True)),
+]
+
+
+@pytest.mark.parametrize(("gateway", "callers", "cert", "made"), CALLER_RULES)
+def test_caller_rules_follow_the_ingress(gateway: str, callers: str, cert: str,
+                                         made: tuple[bool, bool, bool]) -> None:
+    from fluoride.infra.policy_report import parse_template
+    from fluoride.infra.resolve import evaluate_conditions, resolve_value
+    from fluoride.infra.template import load_template
+
+    template = parse_template(load_template())
+    params = {"ServiceName": "api", "VpcId": "vpc-0123abcd", "SubnetIds": "subnet-a,subnet-b",
+              "Gateway": gateway, "AllowedCallerSecurityGroups": callers,
+              "CertificateArn": cert, "GatewaySecurityGroup": "sg-0000aaaa" if gateway else ""}
+    conditions = evaluate_conditions(template, params, region="us-east-1")
+    assert (conditions["Caller1"], conditions["Caller1Https"], conditions["Caller2Https"]) == made
+    if made[1]:
+        props = template["Resources"]["Caller1Https"]["Properties"]
+        group = resolve_value(props["GroupId"], template, params, region="us-east-1")
+        assert (group == "sg-0000aaaa") is bool(gateway)  # the environment's group
+        assert resolve_value(props["Description"], template, params,
+                             region="us-east-1") == "api allowed caller 1 HTTPS"
+        assert resolve_value(props["SourceSecurityGroupId"], template, params,
+                             region="us-east-1") == "sg-0123abcd"
+
+
+@pytest.mark.parametrize(("parameters", "unarmed"), [
+    ({"Gateway": "lab", "AlarmRollback": "true", "GatewayTargetGroup": ""}, "lab"),
+    ({"Gateway": "lab", "AlarmRollback": "true"}, "lab"),
+    ({"Gateway": "lab", "AlarmRollback": "true", "GatewayTargetGroup": "targetgroup/t/1"},
+     None),
+    ({"Gateway": "lab", "AlarmRollback": "false", "GatewayTargetGroup": ""}, None),
+    ({"Gateway": "", "AlarmRollback": "true", "GatewayTargetGroup": ""}, None),  # own ALB
+    ({}, None),
+])
+def test_alarm_unarmed(parameters: dict[str, str], unarmed: str | None) -> None:
+    from fluoride.infra.gateway import alarm_unarmed
+
+    assert alarm_unarmed(parameters) == unarmed

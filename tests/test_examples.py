@@ -109,6 +109,7 @@ def test_environment_example(capsys: pytest.CaptureFixture[str]) -> None:
     assert all(u.startswith("https://") for u in urls)
     assert "services [api, jobs, web]" in out
     assert "refused: api, jobs, web" in out
+    assert "reports admits: worker" in out
     assert "environment exists: False" in out
     assert "10 services: own ALBs $164.25/month, one gateway $16.43/month" in out
 def test_strict_service_example(capsys: pytest.CaptureFixture[str]) -> None:
@@ -118,6 +119,10 @@ def test_strict_service_example(capsys: pytest.CaptureFixture[str]) -> None:
     assert "tags: IMMUTABLE encryption: KMS" in out
     assert "table deletion protection: True" in out
     assert "round trip: True" in out
+    assert "app lines: 1, proxy lines: 1" in out
+    assert ("proxy: [fluoride emulator] task <task> container proxy started from "
+            "public.ecr.aws/envoyproxy/envoy:v1.31") in out
+    assert "refused: strict -> standard would replace fluoride/records" in out
     assert "purged: bucket, repository, secret, table" in out
 
 

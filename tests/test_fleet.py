@@ -52,6 +52,8 @@ from fluoride.ratelimit import RateBudget
 from fluoride.selection import Selector
 from fluoride.waiting import FakeClock
 
+from .conftest import CliRun, cli_against
+
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
 
@@ -462,24 +464,12 @@ def test_fluoride_error_stays_a_fluoride_error() -> None:
 # -- the CLI ------------------------------------------------------------------------------
 
 @pytest.fixture
-def cli(local: Fluoride, monkeypatch: pytest.MonkeyPatch) -> Any:
-    from click.testing import CliRunner
-
-    from fluoride.cli import main
-
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", local.region)
-    runner = CliRunner()
-
-    def invoke(*args: str) -> Any:
-        return runner.invoke(main, ["--endpoint-url", str(local.endpoint_url), *args],
-                             catch_exceptions=False)
-
-    return invoke
+def cli(local: Fluoride, monkeypatch: pytest.MonkeyPatch) -> CliRun:
+    """The CLI against this module's emulator (the ``local`` fixture)."""
+    return cli_against(local, monkeypatch)
 
 
-def test_cli_deploys_a_selection(local: Fluoride, cli: Any) -> None:
+def test_cli_deploys_a_selection(local: Fluoride, cli: CliRun) -> None:
     _push(local, "fleet-b", "c1")
     _push(local, "fleet-d", "c1", healthy=False)
     result = cli("--output", "json", "deploy", "--select", "fleet-*", "--select", "team=red",
@@ -499,7 +489,7 @@ def test_cli_deploys_a_selection(local: Fluoride, cli: Any) -> None:
     assert "fleet-a" not in status.stdout
 
 
-def test_cli_rejects_a_name_with_select(cli: Any) -> None:
+def test_cli_rejects_a_name_with_select(cli: CliRun) -> None:
     result = cli("deploy", "--select", "fleet-*", "fleet-a", "v2")
     assert result.exit_code == 2
     assert "only the IMAGE" in result.output

@@ -97,6 +97,18 @@ def test_pages_are_read_lazily_in_order(stub_aws: Aws) -> None:
     assert [(line.task_id, line.message) for line in rest] == [("bbb", "two"), ("abc123", "three")]
 
 
+def test_a_stream_prefix_narrows_the_streams_read(stub_aws: Aws) -> None:
+    start = dt.datetime.fromtimestamp(T0 / 1000, tz=dt.timezone.utc)
+    with Stubber(stub_aws.client("logs")) as stub:
+        stub.add_response("filter_log_events", {"events": [_event("1", T0 + 1, "up")]},
+                          {"logGroupName": GROUP, "startTime": T0, "interleaved": True,
+                           "logStreamNamePrefix": "proxy/proxy/"})
+        lines = read_logs(stub_aws, GROUP, since=start, stream_prefix="proxy/proxy/")
+        assert "proxy/proxy/*" in repr(lines)
+        assert [line.message for line in lines] == ["up"]
+        stub.assert_no_pending_responses()
+
+
 def test_limit_stops_early_and_bounds_the_page(stub_aws: Aws) -> None:
     start = dt.datetime.fromtimestamp(T0 / 1000, tz=dt.timezone.utc)
     end = start + dt.timedelta(minutes=5)
@@ -253,8 +265,10 @@ def test_ctrl_c_ends_follow_cleanly(fl: Any, monkeypatch: pytest.MonkeyPatch) ->
 
     asked: dict[str, Any] = {}
 
-    def logs(self: Service, since: str, *, follow: bool, pattern: str | None) -> Any:
-        asked.update(name=self.name, since=since, follow=follow, pattern=pattern)
+    def logs(self: Service, since: str, *, follow: bool, pattern: str | None,
+             container: str | None) -> Any:
+        asked.update(name=self.name, since=since, follow=follow, pattern=pattern,
+                     container=container)
         yield LogLine(timestamp=NOW, task_id="t1", message="hello")
         raise KeyboardInterrupt  # what Ctrl-C does during the follow loop's sleep
 
@@ -266,4 +280,5 @@ def test_ctrl_c_ends_follow_cleanly(fl: Any, monkeypatch: pytest.MonkeyPatch) ->
                                        "--follow", "--filter", "ERROR"])
     assert result.exit_code == 0, result.output
     assert result.stdout == "2024-05-01T12:00:00.000+00:00 t1 hello\n"
-    assert asked == {"name": "web", "since": "10m", "follow": True, "pattern": "ERROR"}
+    assert asked == {"name": "web", "since": "10m", "follow": True, "pattern": "ERROR",
+                     "container": None}

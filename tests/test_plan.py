@@ -13,16 +13,18 @@ from fluoride._settings import first_failure
 from fluoride.events import StackEventSeen
 from fluoride.infra.plan import (
     PARAMETER_FIELDS,
+    ProfileSwitch,
     ResourceChange,
     StoreRisk,
     make_plan,
+    profile_switch,
     resource_changes,
     setting_changes,
     store_risks,
 )
 from fluoride.infra.upgrade import TEMPLATE_TAG, template_digest, template_note
 from fluoride.names import VERSION_TAG
-from fluoride.spec import ServiceSpec, Stores, to_parameters
+from fluoride.spec import Domain, ServiceSpec, Stores, to_parameters
 from fluoride.spec._parameters import to_parameters as forward
 
 
@@ -60,11 +62,31 @@ def param(name: str, recreation: str = "Always") -> dict[str, Any]:
          ResourceChange("Certificate", "AWS::CertificateManager::Certificate", "add")),
         (change("Table", "AWS::DynamoDB::Table", "Remove", None),
          ResourceChange("Table", "AWS::DynamoDB::Table", "remove")),
+        # CloudFormation may say Replacement on an Add; only a modify replaces anything
+        (change("Topic", "AWS::SNS::Topic", "Add", "True"),
+         ResourceChange("Topic", "AWS::SNS::Topic", "add")),
+        # every kind of cause: tags, an unknown source, a parameter with no field (its own
+        # name), an attribute path (the resource), a parameter of the internal kind
+        (change("Bucket", "AWS::S3::Bucket", details=[
+            {"ChangeSource": "Tags"},
+            {"ChangeSource": "Automatic"},
+            {"ChangeSource": "ParameterReference", "CausingEntity": "NotAField"},
+            {"ChangeSource": "ResourceAttribute", "CausingEntity": "Role.Arn.Extra"},
+            {"ChangeSource": "ParameterReference", "CausingEntity": "AdoptTable"},
+            {"ChangeSource": "Automatic", "CausingEntity": "Something"},
+            {}]),
+         ResourceChange("Bucket", "AWS::S3::Bucket", "modify", "no",
+                        ("tags", "Automatic", "NotAField", "Role", "AdoptTable", "Something"))),
+        # a change with nothing in it: said as unknown, never dropped
+        ({"Type": "Resource", "ResourceChange": {}},
+         ResourceChange("?", "?", "modify", None)),
+        ({"Type": "Resource"}, ResourceChange("?", "?", "modify", None)),
     ],
 )
 def test_resource_changes_from_the_change_set(raw: dict[str, Any], expected: ResourceChange
                                               ) -> None:
-    assert resource_changes([raw, {"Type": "Other"}]) == [expected]
+    # a change of another type, first or last, is skipped (not the end of the list)
+    assert resource_changes([{"Type": "Other"}, raw, {"Type": "Other"}]) == [expected]
 
 
 def test_every_parameter_maps_to_a_field_or_is_internal() -> None:
@@ -129,33 +151,135 @@ def test_the_change_set_reveals_what_the_parameters_cannot() -> None:
         StoreRisk("bucket", "bucket-b", "the template", "replaced")]
 
 
+RESTART = ("The tasks restart (rolling, no downtime): a new task definition is deployed and "
+           "followed like a release; the image stays.")
+IN_PLACE = "No restart: the changes apply in place; the tasks keep running."
+LISTENER = [change("Listener", "AWS::ElasticLoadBalancingV2::Listener")]
+CERT = "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
+
+
 @pytest.mark.parametrize(
-    ("raw", "new", "words"),
+    ("changes", "expected"),
     [
-        ([change("TaskDefinition", "AWS::ECS::TaskDefinition", replacement="True")],
-         ServiceSpec(memory=1024), ["The tasks restart (rolling, no downtime)"]),
-        ([change("ScalableTarget", "AWS::ApplicationAutoScaling::ScalableTarget")],
-         ServiceSpec(max_count=8), ["No restart"]),
-        ([change("LoadBalancer", "AWS::ElasticLoadBalancingV2::LoadBalancer",
-                 replacement="True")],
-         ServiceSpec(network=attrs.evolve(ServiceSpec().network, public=False)),
-         ["No restart", "The load balancer is replaced: the URL changes"]),
-        ([change("Table", "AWS::DynamoDB::Table", replacement="True")],
-         ServiceSpec(stores=Stores(partition_key="id")),
-         ["No restart", "The table tbl would be replaced"]),
-        ([], ServiceSpec(), []),
+        # the change set's own words on a store: removed, or replaced by what caused it
+        ([ResourceChange("Secret", "AWS::SecretsManager::Secret", "remove")],
+         [StoreRisk("secret", "arn:secret:s-abcdef", "the template", "removed")]),
+        ([ResourceChange("Table", "AWS::DynamoDB::Table", "modify", "yes",
+                         ("stores.table_name", "the template"))],
+         [StoreRisk("table", "tbl", "stores.table_name, the template", "replaced")]),
+        # a store's logical id on a type that holds no data, an added store, and one
+        # changed in place: nothing at stake
+        ([ResourceChange("Table", "AWS::CloudFormation::WaitConditionHandle", "modify", "yes"),
+          ResourceChange("Bucket", "AWS::S3::Bucket", "add"),
+          ResourceChange("Secret", "AWS::SecretsManager::Secret", "modify", "no")], []),
+        # said in the order table, bucket, secret, whatever the change set's order
+        ([ResourceChange("Secret", "AWS::SecretsManager::Secret", "remove"),
+          ResourceChange("Table", "AWS::DynamoDB::Table", "remove")],
+         [StoreRisk("table", "tbl", "the template", "removed"),
+          StoreRisk("secret", "arn:secret:s-abcdef", "the template", "removed")]),
+    ],
+)
+def test_store_risks_from_the_change_set(changes: list[ResourceChange],
+                                         expected: list[StoreRisk]) -> None:
+    same = _params(ServiceSpec())
+    assert store_risks(same, same, OUTPUTS, changes) == expected
+
+
+def test_the_parameters_say_it_first_and_name_the_store_without_outputs() -> None:
+    old, new = _params(ServiceSpec()), _params(ServiceSpec(stores=Stores(partition_key="id")))
+    from_change_set = ResourceChange("Table", "AWS::DynamoDB::Table", "remove")
+    assert store_risks(old, new, {}, [from_change_set]) == [
+        StoreRisk("table", "tbl", "stores.partition_key: 'pk' -> 'id'", "replaced")]
+
+
+@pytest.mark.parametrize(
+    ("raw", "old", "new", "params", "words"),
+    [
+        pytest.param([change("TaskDefinition", "AWS::ECS::TaskDefinition", replacement="True")],
+                     ServiceSpec(), ServiceSpec(memory=1024), ({}, {}), [RESTART],
+                     id="restart"),
+        pytest.param([change("TaskDefinition", "AWS::ECS::TaskDefinition", "Remove", None)],
+                     ServiceSpec(), ServiceSpec(memory=1024), ({}, {}), [IN_PLACE],
+                     id="a-removed-task-definition-starts-nothing"),
+        pytest.param([change("ScalableTarget", "AWS::ApplicationAutoScaling::ScalableTarget")],
+                     ServiceSpec(), ServiceSpec(max_count=8), ({}, {}), [IN_PLACE],
+                     id="in-place"),
+        pytest.param([change("LoadBalancer", "AWS::ElasticLoadBalancingV2::LoadBalancer",
+                             replacement="True")],
+                     ServiceSpec(), ServiceSpec(max_count=8), ({}, {}),
+                     [IN_PLACE, "The load balancer is replaced: the URL changes (status().url "
+                      "has the new one), and it answers only once the new one is ready."],
+                     id="load-balancer-replaced"),
+        pytest.param(LISTENER, ServiceSpec(),
+                     ServiceSpec(network=attrs.evolve(ServiceSpec().network, public=False)),
+                     ({}, {}),
+                     [IN_PLACE, "The load balancer is replaced: the URL changes (status().url "
+                      "has the new one), and it answers only once the new one is ready."],
+                     id="public-to-internal"),
+        pytest.param(LISTENER, ServiceSpec(), ServiceSpec(domain=Domain(certificate_arn=CERT)),
+                     ({}, {}),
+                     [IN_PLACE, "The URL changes: the domain or HTTPS settings differ."],
+                     id="https"),
+        pytest.param(LISTENER, ServiceSpec(), ServiceSpec(), ({}, {"Gateway": "lab"}),
+                     [IN_PLACE, "The URL changes: the service moves from its own load "
+                      "balancer to the gateway of environment lab, which gives it a generated "
+                      "https:// hostname (status().url has it); its load balancer, listeners, "
+                      "target group and load balancer security group are removed."],
+                     id="onto-a-gateway"),
+        pytest.param(LISTENER, ServiceSpec(), ServiceSpec(), ({"Gateway": "lab"}, {}),
+                     [IN_PLACE, "The URL changes: the service leaves the gateway of "
+                      "environment lab for a load balancer of its own (status().url has the "
+                      "new URL)."],
+                     id="off-a-gateway"),
+        pytest.param(LISTENER, ServiceSpec(), ServiceSpec(),
+                     ({"Gateway": "lab"}, {"Gateway": "lab2"}),
+                     [IN_PLACE, "The URL changes: the service moves from the gateway of "
+                      "environment lab to that of environment lab2 (status().url has the new "
+                      "https:// hostname)."],
+                     id="gateway-to-gateway"),
+        pytest.param([change("Table", "AWS::DynamoDB::Table", replacement="True")],
+                     ServiceSpec(), ServiceSpec(stores=Stores(partition_key="id")), ({}, {}),
+                     [IN_PLACE, "The table tbl would be replaced (stores.partition_key: 'pk' "
+                      "-> 'id'): the service would start on a new, empty table, and its items "
+                      "would be lost to it."],
+                     id="table-replaced"),
+        pytest.param([change("Table", "AWS::DynamoDB::Table", "Add", None)],
+                     ServiceSpec(stores=Stores(table=False)), ServiceSpec(), ({}, {}),
+                     [IN_PLACE, "A new store is created (empty)."], id="a-new-store"),
+        pytest.param([], ServiceSpec(), ServiceSpec(), ({}, {}), [], id="nothing"),
     ],
 )
 def test_the_plan_says_what_users_care_about(
-    raw: list[dict[str, Any]], new: ServiceSpec, words: list[str]
+    raw: list[dict[str, Any]], old: ServiceSpec, new: ServiceSpec,
+    params: tuple[dict[str, str], dict[str, str]], words: list[str]
 ) -> None:
-    plan = make_plan("x", raw, old_spec=ServiceSpec(), new_spec=new,
-                     old_params=_params(ServiceSpec()), new_params=_params(new), outputs=OUTPUTS)
-    assert len(plan.consequences) == len(words)
-    for said, expected in zip(plan.consequences, words, strict=True):
-        assert said.startswith(expected)
+    plan = make_plan("x", raw, old_spec=old, new_spec=new,
+                     old_params=_params(old) | params[0], new_params=_params(new) | params[1],
+                     outputs=OUTPUTS)
+    assert list(plan.consequences) == words
     assert ("lost" in str(plan)) == bool(plan.risks)
     assert "\n" not in repr(plan)
+
+
+@pytest.mark.parametrize(
+    ("risk", "sentence"),
+    [
+        (StoreRisk("table", "tbl", "stores.partition_key: 'pk' -> 'id'", "replaced"),
+         "The table tbl would be replaced (stores.partition_key: 'pk' -> 'id'): the service "
+         "would start on a new, empty table, and its items would be lost to it."),
+        (StoreRisk("bucket", "bucket-b", "stores.bucket turned off", "removed"),
+         "The bucket bucket-b would be removed from the service (stores.bucket turned off): "
+         "its objects would be lost to it."),
+        (StoreRisk("secret", "s", "the template", "removed"),
+         "The secret s would be removed from the service (the template): its values would "
+         "be lost to it."),
+        (StoreRisk("table", "", "the template", "replaced"),
+         "The table would be replaced (the template): the service would start on a new, "
+         "empty table, and its items would be lost to it."),
+    ],
+)
+def test_a_store_risk_says_what_would_be_lost(risk: StoreRisk, sentence: str) -> None:
+    assert risk.sentence() == sentence
 
 
 def test_setting_changes_list_fields_and_variables_in_order() -> None:
@@ -208,3 +332,57 @@ def test_first_failure_of_one_operation(
     events: list[StackEventSeen], expected: tuple[str | None, str | None]
 ) -> None:
     assert first_failure(events) == expected
+
+
+# -- a live switch of compliance profile -------------------------------------------------
+
+_OWN = {"AdoptRepository": "false"}
+_ADOPTED = {"AdoptRepository": "true"}
+_REPO = {"RepositoryName": "fluoride/web"}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ({**_OWN, "Compliance": "standard"}, {**_OWN, "Compliance": "strict"},
+         ProfileSwitch("standard", "strict", "fluoride/web")),
+        ({**_OWN, "Compliance": "strict"}, {**_OWN, "Compliance": "standard"},
+         ProfileSwitch("strict", "standard", "fluoride/web")),
+        # a stack from before the parameter existed is standard
+        (dict(_OWN), {**_OWN, "Compliance": "strict"},
+         ProfileSwitch("standard", "strict", "fluoride/web")),
+        ({**_OWN, "Compliance": "strict"}, {**_OWN, "Compliance": "strict"}, None),
+        ({**_OWN, "Compliance": "standard"}, {**_OWN, "Compliance": "standard"}, None),
+        (dict(_OWN), {**_OWN, "Compliance": "standard"}, None),
+        # an adopted repository is not the stack's: it keeps its settings, nothing replaced
+        ({**_ADOPTED, "Compliance": "standard"}, {**_ADOPTED, "Compliance": "strict"}, None),
+        ({**_ADOPTED, "Compliance": "strict"}, {**_ADOPTED, "Compliance": "standard"}, None),
+    ],
+)
+def test_a_live_profile_switch_is_named(old: dict[str, str], new: dict[str, str],
+                                        expected: ProfileSwitch | None) -> None:
+    assert profile_switch(old, new, _REPO) == expected
+
+
+def test_the_profile_switch_says_what_would_happen_and_what_to_do() -> None:
+    sentence = ProfileSwitch("standard", "strict", "fluoride/web").sentence()
+    for words in ("replace the image repository fluoride/web", "AES256 now",
+                  "the service's KMS key under 'strict'", "cannot change",
+                  "create a new service with compliance='strict'",
+                  "keep compliance='standard'"):
+        assert words in sentence, words
+    back = ProfileSwitch("strict", "standard", "fluoride/web").sentence()
+    assert "the service's KMS key now, AES256 under 'standard'" in back
+
+
+def test_the_plan_of_a_profile_switch_says_update_refuses_it() -> None:
+    old_spec, new_spec = ServiceSpec(), attrs.evolve(ServiceSpec(), compliance="strict")
+    plan = make_plan("web", [], old_spec=old_spec, new_spec=new_spec,
+                     old_params={**_OWN, "Compliance": "standard"},
+                     new_params={**_OWN, "Compliance": "strict"}, outputs=_REPO)
+    assert plan.consequences[0].startswith("update() refuses this: compliance 'standard' -> "
+                                           "'strict' would replace the image repository")
+    same = make_plan("web", [], old_spec=old_spec, new_spec=old_spec,
+                     old_params={**_OWN, "Compliance": "standard"},
+                     new_params={**_OWN, "Compliance": "standard"}, outputs=_REPO)
+    assert same.consequences == ()

@@ -140,3 +140,40 @@ def test_gateway_broken_image_rolls_back(gateway_service: tuple[Service, str]) -
     assert svc.status().image == before
     with pytest.raises(EnvironmentInUse):
         Fluoride().environment(environment).delete()
+
+
+def test_allowed_callers_behind_an_internal_gateway() -> None:
+    """Callers' rules on a real environment's inbound group (emulator-checked so far):
+    ECS keeps them, and the service's update takes them away."""
+    from fluoride import EnvironmentSpec
+    from fluoride.spec import Network
+
+    reason = _enabled()
+    if reason:
+        pytest.skip(reason)
+    fl = Fluoride()
+    suffix = uuid.uuid4().hex[:6]
+    env = fl.environment(f"flin-{suffix}")
+    env.create(EnvironmentSpec(scheme="internal", ingress_cidrs=[]))
+    caller, callee = fl.service(f"flcb-{suffix}"), fl.service(f"flca-{suffix}")
+    try:
+        caller.create(ServiceSpec(gateway=env.name))
+        callee.create(ServiceSpec(gateway=env.name,
+                                  network=Network(allowed_callers=[caller.name])))
+        ec2 = boto3.client("ec2", region_name=fl.region)
+
+        def sources() -> set[str]:
+            (sg,) = ec2.describe_security_groups(
+                GroupIds=[env.outputs()["GatewaySecurityGroupId"]])["SecurityGroups"]
+            return {pair["GroupId"] for p in sg["IpPermissions"]
+                    for pair in p.get("UserIdGroupPairs", [])}
+
+        group = caller.outputs()["TaskSecurityGroupId"]
+        assert group in sources()
+        callee.update(ServiceSpec(gateway=env.name))
+        assert group not in sources()
+    finally:
+        for svc in (callee, caller):
+            if svc.exists():
+                svc.delete(purge_data=True)
+        env.delete()

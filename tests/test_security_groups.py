@@ -6,19 +6,18 @@ from the configured CIDRs and the allowed callers' security groups, and nothing 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import attrs
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from fluoride.aws import Aws
 from fluoride.errors import ConfigError
 from fluoride.infra.callers import caller_security_groups
 from fluoride.spec import Domain, Network, ServiceSpec, to_parameters
 from tests._cfn import Rendered, render
+
+from .conftest import plain_aws
 
 VPC = "vpc-0123456789abcdef0"
 SUBNETS = ["subnet-0123aaaa", "subnet-0123bbbb"]
@@ -253,15 +252,8 @@ Outputs:
 
 
 @pytest.fixture(scope="module")
-def aws() -> Iterator[Aws]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    session = boto3.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="eu-west-1"
-    )
-    yield Aws(session=session, endpoint_url=f"http://{host}:{port}")
-    server.stop()
+def aws(moto_endpoint: str) -> Aws:
+    return plain_aws(moto_endpoint)
 
 
 def test_callers_by_service_name_resolve_to_their_task_groups(aws: Aws) -> None:

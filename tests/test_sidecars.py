@@ -127,3 +127,144 @@ def test_a_service_with_a_sidecar_on_the_emulator(fl: Fluoride, unique_name: str
         "taskDefinition"]
     assert {c["name"]: c["image"] for c in task["containerDefinitions"]}["proxy"] == (
         "envoyproxy/envoy:v1.32")
+
+
+# -- logs: each container under its own stream prefix ------------------------------------
+
+
+def test_sidecar_logs_are_read_apart_from_the_app_s(fl: Fluoride, unique_name: str,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from fluoride.cli import main
+    from fluoride.errors import ConfigError, InvalidInput
+
+    svc = fl.service(unique_name)
+    svc.create(_spec(PROXY))
+    assert fl.emulator is not None
+    fl.emulator.push_image(svc.outputs()["RepositoryName"], "v1")
+    svc.deploy("v1")
+
+    templates_read: list[str] = []
+    svc.aws.client("cloudformation").meta.events.register(
+        "before-call.cloudformation.GetTemplate", lambda **_: templates_read.append("x"))
+    app = list(svc.logs(since="1h"))
+    assert templates_read == []  # the app's lines need no look at the containers
+    proxy = list(svc.logs(since="1h", container="proxy"))
+    assert templates_read == ["x"]  # a sidecar's: one GetTemplate
+    assert app
+    assert proxy
+    assert list(svc.logs(since="1h", container="app")) == app  # the default is the app
+    assert all(" container proxy " not in line.message for line in app), app
+    assert all(f"task {line.task_id} container proxy " in line.message for line in proxy), proxy
+    [started] = [line for line in proxy if "started from" in line.message]
+    assert started.message.endswith(f"started from {PROXY.image}")
+    assert {line.task_id for line in app} == {line.task_id for line in proxy}
+    # pattern and the lazy preview narrow the sidecar's lines the same way
+    assert [line.message for line in svc.logs(since="1h", container="proxy",
+                                              pattern="started")] == [started.message]
+    preview = svc.logs(since="1h", container="proxy")
+    assert "proxy/proxy/" in repr(preview)
+    assert preview.head(1)[0] == proxy[0]
+    # follow: the lines so far, then (stopped here) no more
+    followed = svc.logs(since="1h", container="proxy", follow=True)
+    assert next(iter(followed)) == proxy[0]
+
+    with pytest.raises(ConfigError) as unknown:
+        svc.logs(container="proxx")
+    assert "has no container 'proxx'" in str(unknown.value)
+    assert [(e.field, e.allowed) for e in unknown.value.errors] == [("container", "app, proxy")]
+    with pytest.raises(InvalidInput, match="container"):
+        svc.logs(container="no such/name")
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", fl.region)
+    result = CliRunner().invoke(main, ["--endpoint-url", str(fl.endpoint_url), "logs",
+                                       unique_name, "--since", "1h", "--container", "proxy"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("container proxy started from") == 1
+    assert all(" container proxy " in text for text in result.stdout.splitlines())
+    svc.delete(purge_data=True)
+
+
+def test_a_service_without_sidecars_refuses_a_container_by_name(fl: Fluoride,
+                                                                unique_name: str) -> None:
+    from fluoride.errors import ConfigError
+
+    svc = fl.service(unique_name)
+    svc.create()
+    with pytest.raises(ConfigError, match="has no container 'proxy'") as refused:
+        svc.logs(container="proxy")
+    assert refused.value.errors[0].allowed == "app"
+    assert list(svc.logs(container="app")) == []  # no task has run yet
+    svc.delete(purge_data=True)
+
+
+# -- an essential sidecar that fails rolls the change back, with its reason ----------------
+
+
+def test_an_essential_sidecar_that_fails_rolls_back_with_its_reason(
+    fl: Fluoride, unique_name: str
+) -> None:
+    from fluoride import Outcome, RolledBack
+
+    svc = fl.service(unique_name)
+    spec = _spec(PROXY)  # non-essential, a public image: starts
+    svc.create(spec)
+    assert fl.emulator is not None
+    repository = svc.outputs()["RepositoryName"]
+    v1 = fl.emulator.push_image(repository, "v1")
+    svc.deploy("v1")
+    serving = svc.status().outputs
+    ecs = _client(fl, "ecs")
+
+    def served_task_definition() -> str:
+        (service,) = ecs.describe_services(cluster=serving["ClusterName"],
+                                           services=[serving["EcsServiceName"]])["services"]
+        return str(service["taskDefinition"])
+
+    before = served_task_definition()
+    # a proxy image that needs 512 MiB, given 128: the kernel kills it at start
+    fl.emulator.push_image(repository, "proxy-big", needs_memory=512)
+    big = f"{svc.outputs()['RepositoryUri']}:proxy-big"
+    essential = attrs.evolve(spec, sidecars=(attrs.evolve(PROXY, image=big, essential=True),))
+    with pytest.raises(RolledBack) as caught:
+        svc.update(essential)
+    reasons = caught.value.reasons
+    assert any("Essential container in task exited" in r and "container proxy: exit code 137: "
+               "OutOfMemoryError" in r for r in reasons), reasons
+    assert "container proxy" in str(caught.value)
+    # the previous release serves: same task definition, same image, the old sidecar
+    assert served_task_definition() == before
+    status = svc.status()
+    assert status.release is not None
+    assert status.release.digest == v1
+    assert status.running == 1
+    assert svc.spec() == spec
+    assert svc.history()[0].outcome == Outcome.ROLLED_BACK
+    assert any("container proxy out of memory" in line.message
+               for line in svc.logs(since="1h", container="proxy"))
+
+    # the same image in a non-essential sidecar: the proxy stops alone, the task serves
+    optional = attrs.evolve(spec, sidecars=(attrs.evolve(PROXY, image=big),))
+    svc.update(optional)
+    assert svc.spec() == optional
+    assert svc.status().running == 1
+    tasks = ecs.list_tasks(cluster=serving["ClusterName"],
+                           serviceName=serving["EcsServiceName"])["taskArns"]
+    (task,) = ecs.describe_tasks(cluster=serving["ClusterName"], tasks=tasks)["tasks"]
+    states = {c["name"]: (c["lastStatus"], c.get("exitCode")) for c in task["containers"]}
+    assert states == {"app": ("RUNNING", None), "proxy": ("STOPPED", 137)}
+
+    # a sidecar image that does not exist: no task starts, whatever `essential` says
+    missing = attrs.evolve(optional, sidecars=(attrs.evolve(
+        PROXY, image=f"{svc.outputs()['RepositoryUri']}:no-such-tag"),))
+    with pytest.raises(RolledBack) as caught:
+        svc.update(missing)
+    assert any("CannotPullContainerError" in r and "container proxy: " in r
+               for r in caught.value.reasons), caught.value.reasons
+    assert svc.spec() == optional
+    assert svc.status().running == 1
+    svc.delete(purge_data=True)

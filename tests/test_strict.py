@@ -146,6 +146,13 @@ def test_a_strict_service_reads_back_strict_through_the_aws_apis(
 
     assert svc.spec() == spec  # strict, its user and retention read back
 
+    from fluoride import ComplianceSwitchRefused
+
+    # back to standard would replace the (KMS-encrypted) repository too: refused
+    with pytest.raises(ComplianceSwitchRefused, match="'strict' -> 'standard'"):
+        svc.update(attrs.evolve(spec, compliance="standard"))
+    assert svc.spec() == spec
+
     result = svc.delete(purge_data=True)
     assert not svc.exists()
     assert set(result.removed) >= {"table", "bucket", "secret", "repository"}
@@ -158,3 +165,47 @@ def test_switching_an_existing_spec_to_strict_says_what_is_missing() -> None:
     spec = attrs.evolve(ServiceSpec(), compliance="strict")
     fields = {p.field for p in spec.problems()}
     assert {"user", "log_retention_days", "domain"} <= fields
+
+
+def test_a_live_switch_to_strict_is_refused_and_nothing_changes(
+    fl: Fluoride, unique_name: str
+) -> None:
+    from fluoride import ComplianceSwitchRefused
+
+    svc = fl.service(unique_name)
+    svc.create()
+    assert fl.emulator is not None
+    fl.emulator.push_image(svc.outputs()["RepositoryName"], "v1")
+    release = svc.deploy("v1")
+    cfn = _client(fl, "cloudformation")
+    before = cfn.describe_stacks(StackName=f"fluoride-{unique_name}")["Stacks"][0]
+    change_sets = cfn.list_change_sets(StackName=f"fluoride-{unique_name}")["Summaries"]
+    history = svc.history()
+
+    strict = attrs.evolve(_strict_spec(fl), notify=())
+    plan = svc.plan(strict)
+    assert plan.consequences[0].startswith(
+        f"update() refuses this: compliance 'standard' -> 'strict' would replace the image "
+        f"repository fluoride/{unique_name}")
+    with pytest.raises(ComplianceSwitchRefused) as refused:
+        svc.update(strict, allow_replacement=True)  # the opt-in for stores does not lift it
+    assert "nothing was changed" in str(refused.value)
+    assert (refused.value.switch.old, refused.value.switch.new) == ("standard", "strict")
+    assert [e.field for e in refused.value.errors] == ["compliance"]
+
+    after = cfn.describe_stacks(StackName=f"fluoride-{unique_name}")["Stacks"][0]
+    assert after["StackStatus"] == before["StackStatus"]
+    assert after.get("LastUpdatedTime") == before.get("LastUpdatedTime")
+    assert after["Parameters"] == before["Parameters"]
+    # the plan's change set was deleted and update() made none
+    assert cfn.list_change_sets(StackName=f"fluoride-{unique_name}")["Summaries"] == change_sets
+    status = svc.status()
+    assert status.release is not None
+    assert status.release.digest == release.digest  # the same release serves
+    assert status.running == 1
+    assert [r.id for r in svc.history()] == [r.id for r in history]
+    assert svc.spec().compliance == "standard"
+    repository = _client(fl, "ecr").describe_repositories(
+        repositoryNames=[f"fluoride/{unique_name}"])["repositories"][0]
+    assert repository["encryptionConfiguration"]["encryptionType"] == "AES256"
+    svc.delete(purge_data=True)

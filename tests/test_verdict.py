@@ -141,6 +141,8 @@ ECS = {
                                            Kind.WAIT, True),
     "ours-failed-no-rollback": Ecs([d(NEW, "PRIMARY", NEW_TD, "FAILED", running=0, failed=3,
                                       reason="tasks failed to start")], Kind.FAILED, False),
+    "ours-failed-no-rollback-no-reason": Ecs(
+        [d(NEW, "PRIMARY", NEW_TD, "FAILED", running=0, failed=3)], Kind.FAILED, False),
     "ours-active-failed-rollback-in-progress": Ecs(
         [d(BACK, "PRIMARY", OLD_TD, "IN_PROGRESS", running=1),
          d(NEW, "ACTIVE", NEW_TD, "FAILED", running=0)], Kind.WAIT, False,
@@ -284,6 +286,52 @@ def test_a_stack_that_completes_while_ecs_rolled_back() -> None:
     assert verdict.deployment.id == NEW
     assert "circuit breaker" in verdict.reason
     assert BACK in verdict.reason  # says what serves instead
+
+
+REASONS = [
+    # What the user reads: the whole reason, and the deployment it names. Each row is one
+    # branch of judge(); ECS's own words (rollout_reason) appear only when ECS gave some.
+    ("UPDATE_ROLLBACK_FAILED", "ours-completed", None,
+     "CloudFormation could not roll the update back", NEW),
+    ("UPDATE_IN_PROGRESS", "ours-completed", None, "the stack update is still running", NEW),
+    ("UPDATE_ROLLBACK_COMPLETE", "ours-active-failed-rollback-in-progress", None,
+     "the previous release is rolling out again", NEW),
+    ("UPDATE_ROLLBACK_COMPLETE", "ours-completed", None,
+     "CloudFormation rolled the update back", NEW),
+    ("UPDATE_COMPLETE", "none-appeared", None,
+     "the update finished, but ECS started no new deployment", None),
+    ("UPDATE_COMPLETE", "ours-inactive-rollback-completed", None,
+     f"the deployment {NEW} failed; ECS runs {OLD_TD} ({BACK})", NEW),
+    ("UPDATE_COMPLETE", "ours-active-failed-rollback-completed", None,
+     f"the deployment {NEW} failed (circuit breaker); ECS runs {OLD_TD} ({BACK})", NEW),
+    ("UPDATE_COMPLETE", "ours-vanished-rollback-in-progress", None,
+     f"the deployment {NEW} vanished; ECS runs {OLD_TD} ({BACK}) and is still rolling it out",
+     None),
+    ("UPDATE_COMPLETE", "ours-replaced-by-another-image", None,
+     f"the deployment {NEW} was replaced; ECS runs {OTHER_TD} ({OTHER})", NEW),
+    ("UPDATE_COMPLETE", "ours-failed-no-rollback", None,
+     f"the deployment {NEW} failed and nothing rolled it back (tasks failed to start)", NEW),
+    ("UPDATE_COMPLETE", "ours-failed-no-rollback-no-reason", None,
+     f"the deployment {NEW} failed and nothing rolled it back", NEW),
+    ("UPDATE_COMPLETE", "ours-in-progress", None,
+     f"the deployment {NEW} is IN_PROGRESS (1 of 2 running)", NEW),
+    ("UPDATE_COMPLETE", "ours-completed-short-of-desired", None,
+     f"the deployment {NEW} is COMPLETED with 1 of 2 running", NEW),
+    ("UPDATE_COMPLETE", "ours-completed", TargetHealth(healthy=1, unhealthy=1),
+     "1 of 2 targets healthy", NEW),
+    ("UPDATE_COMPLETE", "ours-replaced-same-task-definition", TargetHealth(healthy=1),
+     "1 of 2 targets healthy", FORCED),
+    ("UPDATE_COMPLETE", "ours-completed", None,
+     f"the deployment {NEW} is COMPLETED (2 of 2 running)", NEW),
+]
+
+
+@pytest.mark.parametrize(("stack", "case", "health", "reason", "deployment"), REASONS)
+def test_the_reason_says_what_happened(stack: str, case: str, health: TargetHealth | None,
+                                       reason: str, deployment: str | None) -> None:
+    verdict = judge(look(stack, ECS[case], health))
+    assert verdict.reason == reason
+    assert (verdict.deployment.id if verdict.deployment else None) == deployment
 
 
 BY_ECS_ALONE = [

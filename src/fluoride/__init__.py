@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from fluoride._release import Outcome, Release, ReleaseList
-    from fluoride._settings import StoreReplacementRefused
+    from fluoride._settings import ComplianceSwitchRefused, StoreReplacementRefused
     from fluoride.client import Fluoride, LocalFluoride
     from fluoride.cost import CostEstimate
     from fluoride.environment import Environment, EnvironmentStatus
@@ -99,23 +99,8 @@ _WHERE: dict[str, str] = {
     "Plan": "fluoride.infra.plan",
     "CostEstimate": "fluoride.cost",
     "StoreReplacementRefused": "fluoride._settings",
+    "ComplianceSwitchRefused": "fluoride._settings",
     **dict.fromkeys(("Table", "Bucket", "Secret", "ObjectSummary"), "fluoride.stores.data"),
-    **dict.fromkeys(
-        (
-            "DeploymentProgress",
-            "FleetStarted",
-            "ForService",
-            "Note",
-            "PlanReady",
-            "PlannedChange",
-            "ProgressEvent",
-            "Reporter",
-            "ServiceEventSeen",
-            "ServiceFinished",
-            "StackEventSeen",
-        ),
-        "fluoride.events",
-    ),
     "Sidecar": "fluoride.spec",
     **dict.fromkeys(
         (
@@ -175,6 +160,7 @@ _WHERE: dict[str, str] = {
 __all__ = [
     "AwsError",
     "Bucket",
+    "ComplianceSwitchRefused",
     "ConfigError",
     "CostEstimate",
     "CredentialsError",

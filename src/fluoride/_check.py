@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from fluoride.errors import FieldError, InvalidInput
 
 __all__ = [
+    "container_problems",
     "count_problems",
     "endpoint_problems",
     "flag_problems",
@@ -40,6 +41,18 @@ def refuse(call: str, problems: Iterable[FieldError]) -> None:
     if found:
         raise InvalidInput(f"{call} was refused: nothing was sent to AWS and nothing changed.",
                            errors=found)
+
+
+_CONTAINER = re.compile(r"[A-Za-z0-9_-]{1,255}")
+
+
+def container_problems(value: object, field: str = "container") -> list[FieldError]:
+    """Problems of a container name (``None`` is the app's): letters, digits, ``_``, ``-``."""
+    if value is None or (isinstance(value, str) and _CONTAINER.fullmatch(value)):
+        return []
+    return [FieldError(field, f"{shown(value)} is not a container name",
+                       allowed="'app' (the default) or a sidecar's name: letters, digits, "
+                       "_ and -")]
 
 
 def _is_number(value: object) -> bool:

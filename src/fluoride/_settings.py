@@ -25,6 +25,7 @@ from fluoride.errors import (
     DeploymentFailed,
     DeploymentInProgress,
     DeploymentTimeout,
+    FieldError,
     FluorideError,
     RolledBack,
     StackFailed,
@@ -38,7 +39,14 @@ from fluoride.events import (
     Reporter,
     StackEventSeen,
 )
-from fluoride.infra.plan import Plan, StoreRisk, make_plan, store_risks
+from fluoride.infra.plan import (
+    Plan,
+    ProfileSwitch,
+    StoreRisk,
+    make_plan,
+    profile_switch,
+    store_risks,
+)
 from fluoride.infra.stack import (
     StackInfo,
     StackState,
@@ -65,7 +73,8 @@ from fluoride.waiting import Deadline
 if TYPE_CHECKING:
     from fluoride.service import Service, ServiceStatus
 
-__all__ = ["StoreReplacementRefused", "first_failure", "live_spec", "plan", "update"]
+__all__ = ["ComplianceSwitchRefused", "StoreReplacementRefused", "first_failure", "live_spec",
+           "plan", "update"]
 
 
 class StoreReplacementRefused(ConfigError):
@@ -77,6 +86,24 @@ class StoreReplacementRefused(ConfigError):
     def __init__(self, message: str, *, risks: Sequence[StoreRisk], hint: str | None = None):
         self.risks = list(risks)
         super().__init__(message, hint=hint)
+
+
+class ComplianceSwitchRefused(ConfigError):
+    """An update would change ``compliance`` on a live service, which would replace its
+    image repository (ECR cannot change a repository's encryption); nothing was changed.
+
+    ``switch`` (a :class:`~fluoride.infra.plan.ProfileSwitch`) names the profiles and the
+    repository. ``allow_replacement=True`` does not lift it: a repository of the same name
+    cannot be made beside the old one, so the update could only fail.
+
+    .. versionadded:: 0.3.0
+    """
+
+    def __init__(self, message: str, *, switch: ProfileSwitch, hint: str | None = None):
+        self.switch = switch
+        super().__init__(message, errors=[FieldError(
+            "compliance", f"{switch.old!r} -> {switch.new!r} on a live service",
+            allowed=f"{switch.old!r} (the profile it was created with)")], hint=hint)
 
 
 def first_failure(events: Sequence[StackEventSeen]) -> tuple[str | None, str | None]:
@@ -259,6 +286,13 @@ def update(
     ecs = _refuse_if_busy(svc, info)
     desired = _desired(svc, spec, info)
     # What the parameters show is refused before anything is made in AWS.
+    switch = profile_switch(info.parameters, desired.parameters, info.outputs)
+    if switch is not None:
+        raise ComplianceSwitchRefused(
+            f"Refused to update {svc.name}; nothing was changed. {switch.sentence()}",
+            switch=switch,
+            hint=f"Keep compliance={switch.old!r} in the spec, or create a new service with "
+            f"compliance={switch.new!r} (docs: Operations and compliance).")
     early = store_risks(info.parameters, desired.parameters, info.outputs)
     if early and not allow_replacement:
         raise _refusal(svc, early)

@@ -330,12 +330,7 @@ class Fluoride:
 
         done = run_many({info.tags[SERVICE_TAG]: read(info) for info in infos},
                         max_parallel=max_parallel)
-        statuses = StatusList()
-        for value in done.values():
-            if isinstance(value, Exception):
-                raise value  # a read that fails is the caller's to see
-            statuses.append(value)
-        return statuses
+        return StatusList.collect(done)
 
     def deploy_many(
         self,

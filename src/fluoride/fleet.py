@@ -285,6 +285,17 @@ class StatusList(list[ServiceStatus]):
             return StatusList(super().__getitem__(index))
         return super().__getitem__(index)
 
+    @classmethod
+    def collect(cls, done: Mapping[str, ServiceStatus | Exception]) -> StatusList:
+        """The statuses :func:`run_many` read, in its order; the first read that failed is
+        raised (a status read that fails is the caller's to see, not a row)."""
+        statuses = cls()
+        for value in done.values():
+            if isinstance(value, Exception):
+                raise value
+            statuses.append(value)
+        return statuses
+
     def rows(self) -> list[tuple[str, str, str, str, str, str, str]]:
         """One row per service: name, state, stack status, tasks, image, url, environment
         (whose gateway serves it; ``(own ALB)`` for its own load balancer)."""

@@ -213,12 +213,14 @@ def read_logs(
     until: TimeSpec | None = None,
     pattern: str | None = None,
     limit: int | None = None,
+    stream_prefix: str | None = None,
 ) -> LogStream:
     """The lines in ``log_group`` from ``since`` up to ``until`` (default: now), every
     task's interleaved, oldest first, fetched page by page as you iterate.
 
     ``pattern`` is a CloudWatch Logs filter pattern (``"ERROR"``, ``'"exact phrase"'``,
-    ``"?ERROR ?WARN"``); ``limit`` stops after that many lines.
+    ``"?ERROR ?WARN"``); ``limit`` stops after that many lines; ``stream_prefix`` reads
+    only the streams whose names begin with it (one container's: ``"app/app/"``).
 
     Raises :class:`ConfigError` for a bad ``since``, ``until`` or ``limit`` at once,
     before any AWS call; while iterating, :class:`AwsError` when the log group does not
@@ -235,19 +237,23 @@ def read_logs(
     end = None if until is None else _millis(parse_time(until, name="until"))
     if limit is not None and (isinstance(limit, bool) or limit < 1):
         raise ConfigError(f"limit={limit!r} must be a positive number of lines.")
-    lines = _read(aws, log_group, start=start, end=end, pattern=pattern, limit=limit)
-    return LogStream(lines, title=_title(log_group, since, pattern))
+    lines = _read(aws, log_group, start=start, end=end, pattern=pattern, limit=limit,
+                  stream_prefix=stream_prefix)
+    return LogStream(lines, title=_title(log_group, since, pattern, stream_prefix))
 
 
-def _title(log_group: str, since: TimeSpec, pattern: str | None) -> str:
+def _title(log_group: str, since: TimeSpec, pattern: str | None,
+           stream_prefix: str | None = None) -> str:
     when = since if isinstance(since, str) else str(since)
-    return f"{log_group} since {when}" + (f" matching {truncate(pattern, 30)!r}"
-                                           if pattern else "")
+    return (f"{log_group}" + (f" {stream_prefix}*" if stream_prefix else "")
+            + f" since {when}"
+            + (f" matching {truncate(pattern, 30)!r}" if pattern else ""))
 
 
 def _read(aws: Aws, log_group: str, *, start: int, end: int | None, pattern: str | None,
-          limit: int | None) -> Iterator[LogLine]:
-    events = _events(aws, log_group, start=start, end=end, pattern=pattern, limit=limit)
+          limit: int | None, stream_prefix: str | None = None) -> Iterator[LogLine]:
+    events = _events(aws, log_group, start=start, end=end, pattern=pattern, limit=limit,
+                     stream_prefix=stream_prefix)
     for shown, event in enumerate(events, start=1):
         yield LogLine.from_event(event)
         if limit is not None and shown >= limit:
@@ -263,6 +269,7 @@ def follow_logs(
     poll_interval: float = 2.0,
     stop: Callable[[], bool] | None = None,
     pattern: str | None = None,
+    stream_prefix: str | None = None,
 ) -> LogStream:
     """The lines in ``log_group`` from ``since`` on, then each new line as it arrives
     (``tail -f``): looks again every ``poll_interval`` seconds, sleeping on ``clock``.
@@ -280,17 +287,19 @@ def follow_logs(
     if not poll_interval > 0:
         raise ConfigError(f"poll_interval={poll_interval!r} must be more than 0 seconds.")
     lines = _follow(aws, log_group, start=start, clock=clock, poll_interval=poll_interval,
-                    stop=stop, pattern=pattern)
-    return LogStream(lines, title="following " + _title(log_group, since, pattern), peek=False)
+                    stop=stop, pattern=pattern, stream_prefix=stream_prefix)
+    return LogStream(lines, title="following " + _title(log_group, since, pattern, stream_prefix),
+                     peek=False)
 
 
 def _follow(aws: Aws, log_group: str, *, start: int, clock: Clock, poll_interval: float,
-            stop: Callable[[], bool] | None, pattern: str | None) -> Iterator[LogLine]:
+            stop: Callable[[], bool] | None, pattern: str | None,
+            stream_prefix: str | None = None) -> Iterator[LogLine]:
     overlap = int(FOLLOW_OVERLAP.total_seconds() * 1000)
     seen: dict[str, int] = {}  # event id -> timestamp, for the events since `start`
     while True:
         for event in _events(aws, log_group, start=start, end=None, pattern=pattern,
-                             limit=None):
+                             limit=None, stream_prefix=stream_prefix):
             event_id = str(event.get("eventId", ""))
             if event_id in seen:
                 continue
@@ -305,7 +314,7 @@ def _follow(aws: Aws, log_group: str, *, start: int, clock: Clock, poll_interval
 
 
 def _events(aws: Aws, log_group: str, *, start: int, end: int | None, pattern: str | None,
-            limit: int | None) -> Iterator[Mapping[str, Any]]:
+            limit: int | None, stream_prefix: str | None = None) -> Iterator[Mapping[str, Any]]:
     """Every event of FilterLogEvents, page by page as the caller iterates (botocore's
     paginator follows ``nextToken``)."""
     request: dict[str, Any] = {
@@ -318,6 +327,8 @@ def _events(aws: Aws, log_group: str, *, start: int, end: int | None, pattern: s
         request["endTime"] = end
     if pattern:
         request["filterPattern"] = pattern
+    if stream_prefix:
+        request["logStreamNamePrefix"] = stream_prefix
     if limit is not None:
         request["limit"] = min(limit, _MAX_PAGE)
     pages = iter(aws.client("logs").get_paginator("filter_log_events").paginate(**request))

@@ -259,12 +259,7 @@ class Fleet:
 
         done = run_many({str(_target(f.place, n)): read(f, n) for f, n in chosen},
                         max_parallel=max_parallel)
-        statuses = StatusList()
-        for value in done.values():
-            if isinstance(value, Exception):
-                raise value
-            statuses.append(value)
-        return statuses
+        return StatusList.collect(done)
 
     def deploy_many(
         self,

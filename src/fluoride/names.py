@@ -13,6 +13,9 @@ from typing import Final
 STACK_PREFIX: Final = "fluoride-"
 #: The stack tag that marks a Fluoride service (its value is the service name).
 SERVICE_TAG: Final = "fluoride:service"
+#: The app's container in the task definition (also its awslogs stream prefix: each
+#: container logs under ``<name>/<name>/<task-id>``).
+APP_CONTAINER: Final = "app"
 #: The stack tag that records the Fluoride version that last wrote the stack.
 VERSION_TAG: Final = "fluoride:version"
 #: How long a create, deploy, update, rollback or delete may take before it gives up, in s.

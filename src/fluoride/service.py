@@ -58,6 +58,7 @@ from fluoride.infra.stack import (
 from fluoride.infra.template import load_template
 from fluoride.infra.upgrade import template_note, template_tags
 from fluoride.names import (
+    APP_CONTAINER,
     DEFAULT_TIMEOUT,
     SERVICE_TAG,
     VERSION_TAG,
@@ -413,6 +414,10 @@ class Service:
                                               new=not has_endpoints,
                                               strict=spec.compliance == "strict")
             assign_public_ip = False
+        # Before the callers: behind an internet-facing gateway they are refused outright.
+        gateway_group = (self._gateway_security_group(
+            spec.gateway, network.vpc_id, callers=spec.network.allowed_callers)
+            if spec.gateway else None)
         return to_parameters(
             spec,
             service_name=self.name,
@@ -432,22 +437,22 @@ class Service:
             adopt_secret=secret is not None,
             adopted_secret_arn=secret.arn if secret is not None else None,
             alarm_topic_arn=self._alarm_topic_arn() if spec.notify else None,
-            gateway_security_group=(self._gateway_security_group(spec.gateway, network.vpc_id)
-                                    if spec.gateway else None),
-            gateway_metrics=self._gateway_metrics(spec),
+            gateway_security_group=gateway_group,
+            gateway_metrics=self._gateway_metrics(
+                spec.gateway if spec.alarm_rollback else None),
             endpoint_route_tables=route_tables,
         )
 
-    def _gateway_metrics(self, spec: ServiceSpec, info: StackInfo | None = None
+    def _gateway_metrics(self, gateway: str | None, info: StackInfo | None = None
                          ) -> tuple[str, str] | None:
-        """The 5xx alarm's dimensions behind ``spec.gateway``: the service's route's load
+        """The 5xx alarm's dimensions behind ``gateway``: the service's route's load
         balancer and target group, once the stack is behind that gateway and ECS has made
-        the route; ``None`` before (or with ``alarm_rollback`` off)."""
-        if not (spec.gateway and spec.alarm_rollback):
+        the route; ``None`` before (or with no gateway)."""
+        if not gateway:
             return None
         if info is None:
             info = retry_call(self.stack.describe, clock=self.clock, seconds=CALL_PATIENCE)
-        if info is None or info.parameters.get("Gateway") != spec.gateway:
+        if info is None or info.parameters.get("Gateway") != gateway:
             return None
         from fluoride.infra.gateway import metric_names, rule_target_group, service_route
 
@@ -463,13 +468,13 @@ class Service:
                            seconds=CALL_PATIENCE)
         return None if group is None else metric_names(route.load_balancer, group)
 
-    def _arm_gateway_alarm(self, spec: ServiceSpec, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def _arm_gateway_alarm(self, gateway: str, *, timeout: float = DEFAULT_TIMEOUT) -> None:
         """Behind a gateway, point the 5xx alarm at the route's target group once ECS has
         made the route (a second, small stack update: the alarm and the service's alarm
         list; no task restarts). Not armed is said, not raised: the circuit breaker and the
         health-check verdict still guard deployments."""
         info = retry_call(self.stack.describe, clock=self.clock, seconds=CALL_PATIENCE)
-        metrics = self._gateway_metrics(spec, info)
+        metrics = self._gateway_metrics(gateway, info)
         if info is None or metrics is None:
             return
         if (info.parameters.get("GatewayAlb"), info.parameters.get("GatewayTargetGroup")) \
@@ -495,9 +500,12 @@ class Service:
                                f"({done.status if done else 'timed out'}); deployments are "
                                "still guarded by the circuit breaker and health checks."))
 
-    def _gateway_security_group(self, environment: str, vpc_id: str) -> str:
+    def _gateway_security_group(self, environment: str, vpc_id: str, *,
+                                callers: Sequence[str] = ()) -> str:
         """The security group of environment ``environment``'s gateway load balancers, which
-        the tasks will admit; the environment must exist, complete, in the service's VPC."""
+        the tasks will admit; the environment must exist, complete, in the service's VPC,
+        and be internal when the service names ``callers`` (their rules go on that group:
+        an internet-facing gateway is reached from its ``ingress_cidrs``)."""
         from fluoride.errors import EnvironmentNotFound
         from fluoride.names import ENVIRONMENT_TAG, environment_stack_name
 
@@ -522,6 +530,25 @@ class Service:
                 hint="Give the service that VPC (network.vpc_id and subnet_ids), or use an "
                 "environment in the service's VPC.",
             )
+        scheme = info.outputs.get("Scheme") or info.parameters.get("Scheme") or "unknown"
+        if callers and scheme != "internal":
+            raise ConfigError(
+                f"{self.name} names allowed_callers, but environment {environment!r}'s gateway "
+                f"is {scheme}. Nothing was changed.",
+                errors=[FieldError(
+                    "network.allowed_callers", f"{list(callers)!r} cannot apply behind the "
+                    f"{scheme} gateway of environment {environment!r}",
+                    allowed="none behind an internet-facing gateway (the environment's "
+                    "ingress_cidrs say who reaches it); callers only behind an environment "
+                    "with scheme='internal'")],
+            )
+        networks = [info.parameters.get(f"IngressCidr{i}") for i in range(1, 5)]
+        if callers and any(networks):
+            # Said, not refused: the callers are admitted, but so is everyone else there.
+            self.reporter(Note(self.name, f"environment {environment!r} also admits "
+                               f"{', '.join(n for n in networks if n)} (its ingress_cidrs), "
+                               "so allowed_callers restricts nothing; create it with "
+                               "ingress_cidrs=[] to admit only named callers."))
         return group
 
     def _alarm_topic_arn(self) -> str:
@@ -678,8 +705,8 @@ class Service:
             wait=wait,
             on_failure=self._remove_retained_by_failure,
         )
-        if wait and spec.gateway:
-            self._arm_gateway_alarm(spec)
+        if wait and spec.gateway and spec.alarm_rollback:
+            self._arm_gateway_alarm(spec.gateway)
         # The stack is made: a fault while reading its status must not say otherwise.
         return retry_call(self.status, clock=self.clock, seconds=CALL_PATIENCE)
 
@@ -1045,19 +1072,26 @@ class Service:
     # Thin: the work is in logs.py.
 
     def logs(
-        self, since: TimeSpec = "10m", *, follow: bool = False, pattern: str | None = None
+        self, since: TimeSpec = "10m", *, follow: bool = False, pattern: str | None = None,
+        container: str | None = None,
     ) -> LogStream:
-        """What the service's containers wrote, every task's lines interleaved, oldest
-        first, as :class:`~fluoride.logs.LogLine` values (``timestamp``, ``task_id``,
-        ``message``).
+        """What the service's app container wrote (or, with ``container``, one of its
+        sidecars), every task's lines interleaved, oldest first, as
+        :class:`~fluoride.logs.LogLine` values (``timestamp``, ``task_id``, ``message``).
 
         ``since`` is ``"30s"``, ``"10m"``, ``"2h"``, ``"1d"``, a ``timedelta`` (that long
         ago) or a ``datetime``. With ``follow=True`` the iterator keeps looking for new
         lines (every 2 s) until you stop iterating; ``pattern`` is a CloudWatch Logs filter
-        pattern such as ``"ERROR"``.
+        pattern such as ``"ERROR"``. ``container`` is ``"app"`` (the default) or the name
+        of one of the spec's ``sidecars``: each container logs to the service's log group
+        under its own stream prefix (``app/app/<task>``, ``proxy/proxy/<task>``), and only
+        that container's streams are read.
 
-        Raises :class:`ConfigError` for a bad ``since`` (before any AWS call) and
-        :class:`ServiceNotFound` at once; while iterating, :class:`AwsError`.
+        Raises :class:`ConfigError` for a bad ``since`` and :class:`InvalidInput` for a
+        ``container`` that is not a container name (both before any AWS call), a
+        :class:`ConfigError` naming the service's containers for a name it does not have
+        (read from the stack's template, one call, made only when ``container`` names a
+        sidecar), and :class:`ServiceNotFound` at once; while iterating, :class:`AwsError`.
 
         It returns a :class:`~fluoride.logs.LogStream`: an iterator that fetches as you
         iterate; a notebook shows its first 10 lines (fetching only those), and
@@ -1071,15 +1105,40 @@ class Service:
         .. versionadded:: 0.1
         .. versionchanged:: 0.3 returns a :class:`~fluoride.logs.LogStream` (still an
            iterator) that a notebook shows as a table of its first lines.
+        .. versionchanged:: 0.3 ``container``: a sidecar's lines; by default only the app's.
         """
+        from fluoride._check import container_problems
         from fluoride.logs import follow_logs, parse_time, read_logs
 
+        refuse("logs()", container_problems(container))
         parse_time(since)  # a bad value fails before the stack is looked up
+        name = container or APP_CONTAINER
         log_group = self.outputs().get("LogGroupName") or log_group_name(self.name)
+        if name != APP_CONTAINER:
+            self._require_container(name)
+        # The template's awslogs-stream-prefix of every container is its own name.
+        prefix = f"{name}/{name}/"
         if follow:
             return follow_logs(self.aws, log_group, since=since, clock=self.clock,
-                               pattern=pattern)
-        return read_logs(self.aws, log_group, since=since, pattern=pattern)
+                               pattern=pattern, stream_prefix=prefix)
+        return read_logs(self.aws, log_group, since=since, pattern=pattern,
+                         stream_prefix=prefix)
+
+    def _require_container(self, name: str) -> None:
+        """Refuse a container the service does not have, naming those it has (read back
+        from the stack's template: one GetTemplate call)."""
+        from fluoride.infra.stack import stack_template
+        from fluoride.spec._readback import read_sidecars
+
+        names = [APP_CONTAINER, *(car.name for car in read_sidecars(stack_template(self.stack)))]
+        if name not in names:
+            raise ConfigError(
+                f"logs() was refused: {self.name} has no container {name!r}.",
+                errors=[FieldError("container", f"{name!r} is not one of {self.name}'s "
+                                   "containers", allowed=", ".join(names))],
+                hint="Sidecars are named in the spec's sidecars; svc.spec().sidecars lists "
+                "them.",
+            )
 
     # -- releases ------------------------------------------------------------------------
     # Thin: the work is in deployment.py (deploy, follow, roll back), registry.py,
@@ -1105,6 +1164,11 @@ class Service:
         changes. Success is the new ECS deployment COMPLETED with its tasks running and
         targets healthy, never merely a stable service.
 
+        Behind a gateway, a 5xx alarm that a ``create()`` or ``update()`` with
+        ``wait=False`` left unarmed is armed once the release is stable (a small stack
+        update of its own, which cannot roll this release back); an armed one costs
+        nothing.
+
         Returns the :class:`Release` (``STABLE``; ``IN_PROGRESS`` with ``wait=False``).
         Raises :class:`RolledBack` (with ``.reasons``, ``.events`` and ``.serving``),
         :class:`DeploymentTimeout` after cancelling the update at ``timeout`` seconds,
@@ -1116,10 +1180,28 @@ class Service:
             print(release.digest, release.outcome)
 
         .. versionadded:: 0.1
+        .. versionchanged:: 0.3 arms a gateway service's 5xx alarm when still unarmed.
         """
         check_deploy(image, wait=wait, timeout=timeout, region=self.aws.session.region_name)
+
+        def arm(info: StackInfo) -> None:
+            # Behind a gateway, after the release serves: a 5xx alarm still waiting for the
+            # route (create or update with wait=False) is armed now, in its own small stack
+            # update, so it can never roll back this deploy. Armed already: no call at all.
+            from fluoride.infra.gateway import alarm_unarmed
+
+            gateway = alarm_unarmed(info.parameters)
+            if gateway is None:
+                return
+            try:
+                self._arm_gateway_alarm(gateway, timeout=timeout)
+            except FluorideError as exc:  # the release serves: say so, do not raise
+                self.reporter(Note(self.name, f"the 5xx alarm could not be armed "
+                                   f"({exc.message}); the next deploy tries again."))
+
         return self._operation(
-            "deploy", lambda: self.deployments.deploy(image, wait=wait, timeout=timeout),
+            "deploy", lambda: self.deployments.deploy(image, wait=wait, timeout=timeout,
+                                                      on_stable=arm),
             _release_summary, detail=image or "newest image")
 
     def wait_stable(self, *, timeout: float = DEFAULT_TIMEOUT) -> Release:
@@ -1274,8 +1356,8 @@ class Service:
         def run() -> ServiceStatus:
             status = update(self, spec, wait=wait, timeout=timeout,
                             allow_replacement=allow_replacement)
-            if wait and spec.gateway:
-                self._arm_gateway_alarm(spec)
+            if wait and spec.gateway and spec.alarm_rollback:
+                self._arm_gateway_alarm(spec.gateway)
                 status = self.status()
             return status
 

@@ -385,13 +385,18 @@ def push(opts: Options, name: str, image: str, tag: str | None) -> None:
 @click.option("--follow", "-f", is_flag=True, help="Keep showing new lines until Ctrl-C.")
 @click.option("--filter", "pattern", metavar="PATTERN",
               help="A CloudWatch Logs filter pattern, e.g. ERROR or '\"exact phrase\"'.")
+@click.option("--container", "-c", metavar="NAME", default=None,
+              help="A sidecar's name, to show its lines instead of the app's.")
 @click.pass_obj
-def logs(opts: Options, name: str, since: str, follow: bool, pattern: str | None) -> None:
-    """Show what NAME's containers wrote: time (UTC), task id, message."""
+def logs(opts: Options, name: str, since: str, follow: bool, pattern: str | None,
+         container: str | None) -> None:
+    """Show what NAME's app container (or, with --container, a sidecar) wrote: time (UTC),
+    task id, message."""
     from fluoride.cli.render import dumps
 
     with client(opts) as fl:
-        lines = fl.service(name).logs(since, follow=follow, pattern=pattern)
+        lines = fl.service(name).logs(since, follow=follow, pattern=pattern,
+                                      container=container)
         try:
             for line in lines:
                 if opts.json:

@@ -19,7 +19,8 @@ import attrs
 
 from fluoride.aws import Aws, translate
 
-__all__ = ["GatewayRoute", "metric_names", "rule_target_group", "service_route"]
+__all__ = ["GatewayRoute", "alarm_unarmed", "metric_names", "rule_target_group",
+           "service_route"]
 
 #: Route states that no longer serve (a route being removed, or one that failed).
 _GONE = ("DELETE_IN_PROGRESS", "DELETE_FAILED", "CREATE_FAILED")
@@ -66,6 +67,24 @@ def service_route(aws: Aws, cluster: str, ecs_service: str) -> GatewayRoute | No
     with translate("DescribeGatewayRoute", arn):
         raw = ecs.describe_gateway_route(gatewayRouteArn=arn).get("gatewayRoute") or {}
     return GatewayRoute.from_api(raw)
+
+
+def alarm_unarmed(parameters: Mapping[str, str]) -> str | None:
+    """The gateway whose route the stack's 5xx alarm still waits for, from the stack's
+    parameters alone (no call): the service is behind a gateway with ``alarm_rollback`` on,
+    and the route's target group is not yet known (``MetricsKnown`` false); else ``None``.
+
+    >>> alarm_unarmed({"Gateway": "lab", "AlarmRollback": "true", "GatewayTargetGroup": ""})
+    'lab'
+    >>> alarm_unarmed({"Gateway": "lab", "AlarmRollback": "true",
+    ...                "GatewayTargetGroup": "targetgroup/t/2b"}) is None
+    True
+    """
+    gateway = parameters.get("Gateway") or ""
+    if (gateway and parameters.get("AlarmRollback") == "true"
+            and not parameters.get("GatewayTargetGroup")):
+        return gateway
+    return None
 
 
 def metric_names(load_balancer_arn: str, target_group_arn: str) -> tuple[str, str]:

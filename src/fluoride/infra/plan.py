@@ -23,10 +23,12 @@ __all__ = [
     "PARAMETER_FIELDS",
     "STORE_TYPES",
     "Plan",
+    "ProfileSwitch",
     "ResourceChange",
     "SettingChange",
     "StoreRisk",
     "make_plan",
+    "profile_switch",
     "resource_changes",
     "setting_changes",
     "store_risks",
@@ -375,6 +377,69 @@ def store_risks(
     return [risks[s] for s in ("table", "bucket", "secret") if s in risks]
 
 
+@attrs.frozen
+class ProfileSwitch:
+    """A change of ``compliance`` on a live service whose stack owns the image repository.
+
+    The two profiles encrypt the repository differently (``standard``: AES256; ``strict``:
+    the service's KMS key). ECR cannot change a repository's encryption: CloudFormation's
+    resource schema for ``AWS::ECR::Repository`` lists ``EncryptionConfiguration`` as
+    create-only, so the change would replace the repository. Its name is fixed
+    (``fluoride/<service>``), so the new one cannot be made beside the old one, and the old
+    one (``Retain``) would be left outside the service with every image. Every other
+    setting either profile changes (the table's, bucket's, log group's, secret's and
+    topic's keys, tag mutability, deletion protection, versioning, logging, events,
+    retention, public IPs) is changed in place.
+
+    Attributes:
+        old: the live profile.
+        new: the spec's.
+        repository: the repository's name (``fluoride/<service>``).
+
+    .. versionadded:: 0.3.0
+    """
+
+    old: str
+    new: str
+    repository: str
+
+    def sentence(self) -> str:
+        """What would happen, and what to do instead."""
+        where = f" {self.repository}" if self.repository else ""
+        return (f"compliance {self.old!r} -> {self.new!r} would replace the image "
+                f"repository{where}: its encryption ({_ENCRYPTION[self.old]} now, "
+                f"{_ENCRYPTION[self.new]} under {self.new!r}) cannot change on an existing "
+                "repository, and a repository of the same name cannot be made beside it, so "
+                "CloudFormation would fail the update (and a replacement would leave every "
+                "image outside the service). Choose the profile at create(): create a new "
+                f"service with compliance={self.new!r}, deploy to it and move the data, or "
+                f"keep compliance={self.old!r} here.")
+
+
+#: How each profile encrypts the image repository (the template's ``Repository``).
+_ENCRYPTION: Final = {"standard": "AES256", "strict": "the service's KMS key"}
+
+
+def profile_switch(old_params: Mapping[str, str], new_params: Mapping[str, str],
+                   outputs: Mapping[str, str]) -> ProfileSwitch | None:
+    """The `ProfileSwitch` an update from ``old_params`` to ``new_params`` (template
+    parameters) would make, or ``None``: the profile stays, or the stack does not own the
+    repository (an adopted one keeps its settings whatever the profile says).
+
+    >>> profile_switch({"Compliance": "standard"}, {"Compliance": "strict"},
+    ...                {"RepositoryName": "fluoride/x"}).new
+    'strict'
+    >>> profile_switch({"Compliance": "strict"}, {"Compliance": "strict"}, {}) is None
+    True
+    """
+    old = old_params.get("Compliance") or "standard"
+    new = new_params.get("Compliance") or "standard"
+    if old == new or old_params.get("AdoptRepository", "false") == "true" \
+            or new_params.get("AdoptRepository", "false") == "true":
+        return None
+    return ProfileSwitch(old, new, outputs.get("RepositoryName", ""))
+
+
 def _consequences(
     changes: Sequence[ResourceChange],
     settings: Sequence[SettingChange],
@@ -442,5 +507,8 @@ def make_plan(
     settings = setting_changes(old_spec, new_spec)
     risks = store_risks(old_params, new_params, outputs, changes)
     said = _consequences(changes, settings, risks, old_params, new_params) if changes else []
+    switch = profile_switch(old_params, new_params, outputs)
+    if switch is not None:
+        said.insert(0, f"update() refuses this: {switch.sentence()}")
     return Plan(service=service, changes=tuple(changes), settings=tuple(settings),
                 risks=tuple(risks), consequences=tuple(said) + tuple(notes if changes else ()))

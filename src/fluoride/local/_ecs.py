@@ -36,7 +36,7 @@ from typing import Any
 
 import attrs
 from moto.ec2.models import ec2_backends
-from moto.ecs.models import EC2ContainerServiceBackend, Task
+from moto.ecs.models import Container, EC2ContainerServiceBackend, Task
 from moto.elbv2.models import elbv2_backends
 from moto.moto_api._internal import mock_random
 from moto.secretsmanager.models import secretsmanager_backends
@@ -48,6 +48,7 @@ from fluoride.local._images import ResolvedImage, min_memory, resolve_image
 from fluoride.local._task_logs import write_task_line
 from fluoride.local._timing import RolloutSettings
 from fluoride.local._world import WORLD
+from fluoride.names import APP_CONTAINER
 
 __all__ = [
     "Deployment",
@@ -242,10 +243,21 @@ def _event(sim: ServiceSim, t: float, message: str) -> None:
     del sim.service.events[MAX_EVENTS:]
 
 
-def _log_line(sim: ServiceSim, task: SimTask, t: float, what: str) -> None:
-    """What the task "wrote" (no container runs): see :mod:`fluoride.local._task_logs`."""
+def _log_line(sim: ServiceSim, task: SimTask, t: float, what: str | Callable[[str], str],
+              *, only: str | None = None) -> None:
+    """What the task "wrote" (no container runs): see :mod:`fluoride.local._task_logs`.
+    Each container writes the line to its own stream; a sidecar's names itself
+    (``task <id> container <name> ...``). ``what`` may be a function of the container's
+    image (what each container started from)."""
+    def line(name: str, image: str) -> str | None:
+        if only is not None and name != only:
+            return None
+        text = what if isinstance(what, str) else what(image)
+        who = "" if name == APP_CONTAINER else f"container {name} "
+        return f"task {task.short_id} {who}{text}"
+
     write_task_line(sim.backend, task.deployment.task_definition, task.short_id,
-                    WORLD.clock.wall(t), f"task {task.short_id} {what}")
+                    WORLD.clock.wall(t), line)
 
 
 def _tasks_text(tasks: list[SimTask]) -> str:
@@ -641,6 +653,30 @@ def _network_configuration(sim: ServiceSim) -> dict[str, Any] | None:
                                     "securityGroups": list(awsvpc.get("securityGroups") or [])}}
 
 
+def _containers(td: Any) -> list[Any]:
+    """One moto ``Container`` per container definition of ``td`` (moto makes only the
+    first's), so a sidecar shows in ``DescribeTasks`` with its own state and reason."""
+    made: list[Any] = []
+    for definition in td.container_definitions:
+        container: Any = Container(td)  # type: ignore[abstract]  # moto instantiates it too
+        container.image = definition.get("image")
+        container.cpu = definition.get("cpu", 0)
+        container.memory = definition.get("memory")
+        container.environment = definition.get("environment")
+        container.name = definition.get("name")
+        container.command = definition.get("command")
+        made.append(container)
+    return made
+
+
+def _sidecars(td: Any, task_memory: int) -> list[tuple[str, ResolvedImage, int, bool]]:
+    """Each container other than the app's: its name, image, memory limit (its own
+    ``memory``, else the task's) and whether it is essential."""
+    return [(str(d.get("name", "")), resolve_image(str(d.get("image", ""))),
+             int(d.get("memory") or task_memory), bool(d.get("essential", True)))
+            for d in td.container_definitions if d.get("name") != APP_CONTAINER]
+
+
 def _launch_task(sim: ServiceSim, deployment: Deployment, t: float) -> SimTask | None:
     service = sim.service
     backend = sim.backend
@@ -692,14 +728,18 @@ def _launch_task(sim: ServiceSim, deployment: Deployment, t: float) -> SimTask |
             task.availability_zone = subnet.availability_zone
     if sim_task.ip is None:  # bridge/host networking: the emulator still gives it an address
         sim_task.ip = f"10.0.{mock_random.randint(0, 255)}.{mock_random.randint(1, 254)}"
+    task.containers = _containers(td)  # moto makes one, of the first definition
     container: Any
     for container in task.containers:
         container.last_status = "PENDING"
         container.exitCode = None
-        container.image = image.reference
-        container.image_digest = image.digest
         container.health_status = "UNKNOWN"
         container.runtime_id = None
+        if container.name == APP_CONTAINER or container is task.containers[0]:
+            container.image = image.reference
+            container.image_digest = image.digest
+        else:
+            container.image_digest = resolve_image(str(container.image or "")).digest
         if sim_task.ip is not None:
             container.network_interfaces = [
                 {"attachmentId": task.attachments[0]["id"] if task.attachments else "",
@@ -721,12 +761,20 @@ def _task_started(sim: ServiceSim, task: SimTask, t: float) -> None:
         _task_failed(sim, task, t, reason=task.image.pull_error, stop_code="TaskFailedToStart",
                      exit_code=None, drain=False)
         return
-    secret_failure = _secret_failure(sim, _task_definition(sim, task.deployment.task_definition))
+    td = _task_definition(sim, task.deployment.task_definition)
+    secret_failure = _secret_failure(sim, td)
     if secret_failure is not None:
         moto_task.pull_stopped_at = WORLD.clock.wall(t)
         _task_failed(sim, task, t, reason=secret_failure, stop_code="TaskFailedToStart",
                      exit_code=None, drain=False)
         return
+    sidecars = _sidecars(td, int(moto_task.memory or 0))
+    for name, image, _, _ in sidecars:
+        if image.pull_error is not None:  # any container's image: the task cannot start
+            moto_task.pull_stopped_at = WORLD.clock.wall(t)
+            _task_failed(sim, task, t, reason=image.pull_error, stop_code="TaskFailedToStart",
+                         exit_code=None, drain=False, container=name)
+            return
     task.state = "RUNNING"
     moto_task.status = "RUNNING"
     moto_task.pull_stopped_at = WORLD.clock.wall(t)
@@ -735,13 +783,27 @@ def _task_started(sim: ServiceSim, task: SimTask, t: float) -> None:
     for container in moto_task.containers:
         container.last_status = "RUNNING"
         container.runtime_id = f"{moto_task.id}-{mock_random.randint(10**9, 10**10 - 1)}"
-    _log_line(sim, task, t, f"started from {task.image.reference}")
+    _log_line(sim, task, t, lambda image: f"started from {image or task.image.reference}")
     needed = min_memory(task.image.digest)
     if needed is not None and int(moto_task.memory or 0) < needed:
         _log_line(sim, task, t, f"out of memory: needs {needed} MiB, has {moto_task.memory}")
-        _task_failed(sim, task, t, reason="OutOfMemoryError: Container killed due to memory usage",
-                     stop_code="EssentialContainerExited", exit_code=137, drain=False)
+        _task_failed(sim, task, t, reason=_OOM, stop_code="EssentialContainerExited",
+                     exit_code=137, drain=False, container=moto_task.containers[0].name)
         return
+    for name, image, limit, essential in sidecars:
+        needed = min_memory(image.digest)
+        if needed is None or limit >= needed:
+            continue
+        _log_line(sim, task, t, f"out of memory: needs {needed} MiB, has {limit}", only=name)
+        if essential:  # ECS stops the task; the container says why
+            _task_failed(sim, task, t, reason="Essential container in task exited",
+                         stop_code="EssentialContainerExited", exit_code=137, drain=False,
+                         container=name, container_reason=_OOM)
+            return
+        for container in moto_task.containers:  # a non-essential one stops alone
+            if container.name == name:
+                container.last_status, container.exitCode = "STOPPED", 137
+                container.reason = _OOM
     registered: list[str] = []
     for arn, container_port in _target_groups(sim, task.deployment.task_definition):
         target_group = elbv2_backends[sim.backend.account_id][sim.backend.region_name] \
@@ -799,10 +861,18 @@ def _health_checked(sim: ServiceSim, task: SimTask, t: float) -> None:
                      stop_code="EssentialContainerExited", exit_code=1, drain=False)
 
 
+#: What ECS says of a container killed for using more than its memory.
+_OOM = "OutOfMemoryError: Container killed due to memory usage"
+
+
 def _task_failed(sim: ServiceSim, task: SimTask, t: float, *, reason: str, stop_code: str,
-                 exit_code: int | None, drain: bool) -> None:
+                 exit_code: int | None, drain: bool, container: str | None = None,
+                 container_reason: str | None = None) -> None:
+    """Stop ``task`` as failed. With ``container``, that container alone carries the exit
+    code and its reason (``container_reason``, else ``reason``): the one that failed."""
     deployment = task.deployment
-    _stop_task(sim, task, t, reason=reason, stop_code=stop_code, exit_code=exit_code, drain=drain)
+    _stop_task(sim, task, t, reason=reason, stop_code=stop_code, exit_code=exit_code, drain=drain,
+               container=container, container_reason=container_reason)
     deployment.failed_tasks += 1
     deployment.updated = t
     _event(sim, t, f"(service {sim.name}) has stopped 1 running tasks: {_tasks_text([task])}.")
@@ -811,7 +881,8 @@ def _task_failed(sim: ServiceSim, task: SimTask, t: float, *, reason: str, stop_
 
 
 def _stop_task(sim: ServiceSim, task: SimTask, t: float, *, reason: str, stop_code: str,
-               exit_code: int | None = 0, drain: bool = True) -> None:
+               exit_code: int | None = 0, drain: bool = True, container: str | None = None,
+               container_reason: str | None = None) -> None:
     if not task.alive:
         return
     moto_task: Any = task.task
@@ -823,10 +894,18 @@ def _stop_task(sim: ServiceSim, task: SimTask, t: float, *, reason: str, stop_co
     moto_task.stopping_at = WORLD.clock.wall(t)
     moto_task.stopped_reason = reason
     moto_task.stop_code = stop_code
-    for container in moto_task.containers:
-        container.exitCode = exit_code if was_running else None
-        if exit_code:
-            container.reason = reason
+    each: Any
+    for each in moto_task.containers:
+        if each.last_status == "STOPPED":
+            continue  # a non-essential sidecar that stopped earlier keeps its own exit
+        if container is not None and each.name != container:
+            # stopped by ECS after the failing one: a clean stop, no reason of its own
+            if getattr(each, "reason", None) is None:
+                each.exitCode = 0 if was_running else None
+            continue
+        each.exitCode = exit_code if was_running else None
+        if exit_code or container is not None:
+            each.reason = container_reason or reason
     for arn, _ in task.targets:
         assert task.ip is not None
         _health_table()[(arn, task.ip)] = (

@@ -129,7 +129,10 @@ class Emulator:
         makes every task that runs this image fail its load balancer health checks (or
         exit, without a load balancer), so deployments of it fail and roll back.
         ``needs_memory`` (MiB): a task of this image with less memory exits at once with
-        ``OutOfMemoryError`` (exit code 137), as a container killed by the kernel does.
+        ``OutOfMemoryError`` (exit code 137), as a container killed by the kernel does; as
+        a sidecar's image (by its URI) it is measured against the sidecar's ``memory`` (else
+        the task's), and an essential sidecar so killed stops the task ("Essential
+        container in task exited"), a non-essential one only itself.
 
         ``repository`` is a repository name (``fluoride/hello``) or URI. Raises
         :class:`~fluoride.errors.EmulatorError` when the repository does not exist.

@@ -659,7 +659,8 @@ def _has_room(gateway: Gateway) -> bool:
 
 def route_url(service_name: str, token: str, region: str) -> str:
     """A route's generated HTTPS URL (a DNS label of at most 63 characters)."""
-    label = re.sub(r"[^a-z0-9-]", "-", service_name.lower()).strip("-")[:50] or "service"
+    label = re.sub(r"[^a-z0-9-]", "-", service_name.lower()).strip("-")[:50].rstrip("-")
+    label = label or "service"
     return f"https://{label}-{token}.ecs.{region}.on.aws"
 
 

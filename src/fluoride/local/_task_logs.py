@@ -10,6 +10,7 @@ have something true to show.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from moto.logs.models import logs_backends
@@ -24,9 +25,12 @@ PREFIX = "[fluoride emulator]"
 
 
 def write_task_line(backend: Any, task_definition_arn: str, task_id: str,
-                    when: dt.datetime, message: str) -> None:
+                    when: dt.datetime, message: str | Callable[[str, str], str | None]) -> None:
     """Append ``PREFIX message`` at ``when`` (naive UTC, as moto keeps time) to the
-    ``awslogs`` stream of each container of the task definition.
+    ``awslogs`` stream of each container of the task definition, each under its own
+    stream prefix. ``message`` may be a function of the container's name and image (a
+    sidecar's line then says what that container did, not the app's; ``None``: that
+    container writes nothing).
 
     Never raises: a missing task definition or log group (a deleted stack) means there is
     nowhere to write, as on AWS, and the simulation must go on regardless.
@@ -34,7 +38,10 @@ def write_task_line(backend: Any, task_definition_arn: str, task_id: str,
     with tolerated(f"a log line for task {task_id}"):
         task_definition = backend.describe_task_definition(task_definition_arn)
         for container in task_definition.container_definitions:
-            _write(backend, container, task_id, when, f"{PREFIX} {message}")
+            text = message if isinstance(message, str) else message(
+                str(container.get("name", "")), str(container.get("image", "")))
+            if text is not None:
+                _write(backend, container, task_id, when, f"{PREFIX} {text}")
 
 
 def _write(backend: Any, container: dict[str, Any], task_id: str, when: dt.datetime,

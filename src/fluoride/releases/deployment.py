@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlparse
 
@@ -402,12 +402,17 @@ class Deployments:
         wait: bool = True,
         timeout: float = DEFAULT_TIMEOUT,
         rollback: bool = False,
+        on_stable: Callable[[StackInfo], None] | None = None,
     ) -> Release:
         """Resolve ``image``, change only the stack's ``Image`` parameter, and (with
         ``wait``) follow the deployment to its outcome. See :meth:`Service.deploy`.
 
         When the stack already names ``image`` but ECS serves another (set outside
         Fluoride), the service is moved back to the stack's own task definition.
+
+        ``on_stable`` is called once the release serves (judged ``STABLE``, or already
+        serving), with the stack as this deploy first read it (its parameters other than
+        ``Image`` are unchanged): what to do after a good deploy, at no extra call.
         """
         info = self.stack.require()
         where = ServiceOutputs.from_info(info)
@@ -421,10 +426,12 @@ class Deployments:
                 self.reporter(Note(self.service,
                                    f"{self.service} already runs {target.reference}."))
                 if found.serving is not None:
+                    if on_stable is not None:
+                        on_stable(info)
                     return found.serving
             else:
                 return self._restore(target, info, where, ecs, found, wait=wait,
-                                     timeout=timeout, rollback=rollback)
+                                     timeout=timeout, rollback=rollback, on_stable=on_stable)
         release = self._new_release(target, rollback)
         try:
             planned = self.stack.plan(
@@ -471,7 +478,10 @@ class Deployments:
         self.reporter(Note(self.service, f"{verb} {self.service} to {release.short}."))
         if not wait:
             return release
-        return self._follow(release, follower, timeout)
+        done = self._follow(release, follower, timeout)
+        if on_stable is not None and done.outcome is Outcome.STABLE:
+            on_stable(info)
+        return done
 
     def _new_release(self, target: ResolvedImage, rollback: bool) -> Release:
         return Release(
@@ -489,6 +499,7 @@ class Deployments:
     def _restore(
         self, target: ResolvedImage, info: StackInfo, where: ServiceOutputs,
         ecs: EcsService | None, found: Now, *, wait: bool, timeout: float, rollback: bool,
+        on_stable: Callable[[StackInfo], None] | None = None,
     ) -> Release:
         """The stack names ``target``, ECS serves an image set outside Fluoride: move the
         ECS service back to the stack's own task definition (CloudFormation sees no change
@@ -517,7 +528,10 @@ class Deployments:
         self.reporter(Note(self.service, f"{verb} {self.service} to {release.short}."))
         if not wait:
             return release
-        return self._follow(release, follower, timeout)
+        done = self._follow(release, follower, timeout)
+        if on_stable is not None and done.outcome is Outcome.STABLE:
+            on_stable(info)
+        return done
 
     def _refuse_if_busy(
         self, info: StackInfo, ecs: EcsService | None, store: ReleaseHistory

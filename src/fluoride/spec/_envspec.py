@@ -77,7 +77,9 @@ class EnvironmentSpec:
             shared load balancers answer. Both listen on HTTPS 443 only.
         max_albs: Most shared load balancers the gateway may run (1 to 10, AWS's
             default 10). Each costs ALB hours, whether or not it is busy.
-        ingress_cidrs: 1 to 4 IPv4 networks allowed to reach the gateway on 443.
+        ingress_cidrs: 1 to 4 IPv4 networks allowed to reach the gateway on 443. With
+            ``scheme="internal"`` it may be empty: then only the callers that the services
+            behind the gateway name in ``network.allowed_callers`` reach it.
         waf_acl_arn: A regional AWS WAF web ACL (``arn:aws:wafv2:...:regional/webacl/...``)
             to associate with the gateway's load balancers; ``None``: no WAF.
         access_log_retention_days: Days the gateway's access logs are kept.
@@ -126,7 +128,12 @@ class _EnvironmentChecker(_Checker):
                       " or ".join(SCHEMES))
         self.integer("max_albs", spec.max_albs, 1, MAX_ALBS,
                      "shared load balancers; AWS's default limit is 10")
-        cidrs = self.strings("ingress_cidrs", spec.ingress_cidrs, 1, 4, "IPv4 networks")
+        cidrs = self.strings("ingress_cidrs", spec.ingress_cidrs, 0, 4, "IPv4 networks")
+        if isinstance(spec.ingress_cidrs, tuple) and not spec.ingress_cidrs and (
+                spec.scheme != "internal"):
+            self.fail("ingress_cidrs", "is empty, so nothing could reach the gateway",
+                      "1 to 4 IPv4 networks; empty only with scheme='internal', where the "
+                      "services' network.allowed_callers then admit their callers")
         for i, cidr in enumerate(cidrs):
             try:
                 ipaddress.IPv4Network(cidr, strict=True)

@@ -726,11 +726,9 @@ class _Checker:
                       "domain on the service's own load balancer, not both")
         net = spec.network  # a Network: parts() checked it
         env_side = "set it on the environment (EnvironmentSpec), which decides for its gateway"
-        if net.allowed_callers:
-            self.fail("network.allowed_callers", "cannot apply behind a gateway: callers "
-                      "reach the service through the gateway's load balancers",
-                      "none behind a gateway; the environment's ingress_cidrs say who may "
-                      "reach it")
+        # network.allowed_callers: admitted to an internal gateway's load balancers; whether
+        # the gateway is internal is known only from the environment's stack, so the
+        # service checks it before its change set (Service._gateway_security_group).
         if net.public is False:
             self.fail("network.public", "is false, but behind a gateway the environment's "
                       "scheme (internet-facing or internal) decides", f"true; {env_side}")

@@ -155,7 +155,9 @@ class Network:
         ingress_cidrs: Up to 4 IPv4 networks allowed to reach the load balancer.
         allowed_callers: Up to 4 security group ids (``sg-...``) or names of other
             Fluoride services whose tasks may reach the load balancer. An entry starting
-            with ``sg-`` is always taken as a security group id.
+            with ``sg-`` is always taken as a security group id. Behind a gateway only an
+            internal one: the callers are admitted to its shared load balancers (to every
+            service behind them, see the environments page).
         assign_public_ip: Give tasks a public IP. ``None``: yes in a default VPC (which has
             no NAT gateway, so tasks need one to pull images), otherwise no.
         endpoints: Create the VPC endpoints that tasks in private subnets need without a
@@ -355,8 +357,8 @@ class ServiceSpec:
             of a load balancer of its own. ``None`` (the default): the service's own ALB.
             Excludes ``domain`` and ``requests_per_target`` (the gateway owns the
             hostname, the certificate and the target group), and ``network``'s
-            ``allowed_callers``, ``public=False`` and non-default ``ingress_cidrs`` (the
-            environment says who may reach its gateway).
+            ``public=False`` and non-default ``ingress_cidrs`` (the environment says who
+            may reach its gateway); ``allowed_callers`` only behind an internal gateway.
         project: ``project`` tag on the stack and its resources.
         team: ``team`` tag.
         contact: ``contact`` tag, e.g. an email address.

@@ -38,6 +38,7 @@ from fluoride.local.shims import (
     elbv2_target_health,
     kms_key,
     logs_group,
+    logs_stream_prefix,
     route53_record_set,
     s3_bucket,
     s3_bucket_policy,
@@ -71,6 +72,7 @@ SHIMS: tuple[ModuleType, ...] = (
     sns_topic,
     kms_key,
     logs_group,
+    logs_stream_prefix,
     # ECS services, their tasks and their targets in simulated time
     ecs_service,
     ecs_task_network,

@@ -1,11 +1,15 @@
-"""``AWS::EC2::SecurityGroupIngress`` gets a physical id and is deleted with the stack.
+"""``AWS::EC2::SecurityGroupIngress`` gets a physical id, keeps its description and is
+deleted with the stack.
 
 moto 5.2.5 behaviour corrected: the resource authorises the rule but has no physical id
 (``ListStackResources`` shows an empty ``PhysicalResourceId``; AWS shows the rule's
-``sgr-`` id) and no delete, so the rule outlives the stack (until its group goes).
+``sgr-`` id) and no delete, so the rule outlives the stack (until its group goes); and a
+rule from a source security group loses its ``Description`` (moto keeps it only for a
+``CidrIp``).
 
-With the shim the physical id is the security group rule id, and deleting the resource
-revokes the rule.
+With the shim the physical id is the security group rule id, a source group's rule keeps
+its description (``UserIdGroupPairs[].Description``), and deleting the resource revokes
+the rule.
 """
 
 from __future__ import annotations
@@ -33,6 +37,10 @@ def _create(creation: Creation) -> Any:
     before = {rule.id for rule in group.ingress_rules}
     ingress = creation.moto_create(SecurityGroupIngress)
     ingress.rule_ids = [rule.id for rule in group.ingress_rules if rule.id not in before]
+    description = properties.get("Description")
+    for rule in group.ingress_rules:
+        if rule.id in ingress.rule_ids and rule.source_group and description:
+            rule.source_group["Description"] = description
     return ingress
 
 

@@ -3,11 +3,16 @@
 moto 5.2.5 behaviour corrected: ``ListTasks`` ignores ``serviceName`` (it lists every
 task in the cluster) and, without ``desiredStatus``, lists stopped tasks too, where AWS
 lists only tasks whose desired status is RUNNING. ``StopTask`` marks a task STOPPED and
-nothing replaces it.
+nothing replaces it. A task has one container, the task definition's first, whatever
+the definition holds.
 
 With the shim ``ListTasks`` filters by the task's service (its ``service:<name>`` group)
 and defaults ``desiredStatus`` to RUNNING; stopping an emulated service's task drains it
-and the service starts a replacement, as the ECS scheduler does.
+and the service starts a replacement, as the ECS scheduler does. An emulated service's
+task has a container per definition (:func:`fluoride.local._ecs._containers`), so a
+sidecar has its own state, exit code and reason: a sidecar whose image cannot be pulled
+stops the task before it starts; one killed for memory (``push_image(needs_memory=)``)
+stops the task when it is essential, and only itself when it is not.
 """
 
 from __future__ import annotations

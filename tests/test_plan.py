@@ -185,6 +185,43 @@ def test_store_risks_from_the_change_set(changes: list[ResourceChange],
     assert store_risks(same, same, OUTPUTS, changes) == expected
 
 
+def test_a_store_that_is_off_does_not_hide_the_next_one() -> None:
+    old = _params(ServiceSpec(stores=Stores(table=False)))
+    new = _params(ServiceSpec(stores=Stores(table=False, bucket_name="bucket-c")))
+    assert store_risks(old, new, OUTPUTS) == [
+        StoreRisk("bucket", "bucket-b", "stores.bucket_name: 'bucket-b' -> 'bucket-c'",
+                  "replaced")]
+    unrelated = ResourceChange("Service", "AWS::ECS::Service", "modify", "yes")
+    removed = ResourceChange("Secret", "AWS::SecretsManager::Secret", "remove")
+    same = _params(ServiceSpec())
+    assert store_risks(same, same, OUTPUTS, [unrelated, removed]) == [
+        StoreRisk("secret", "arn:secret:s-abcdef", "the template", "removed")]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        # a stack from before the switches existed had every store on
+        ({"TableName": "tbl"}, {"EnableTable": "false", "TableName": "tbl"},
+         [StoreRisk("table", "tbl", "stores.table turned off", "removed")]),
+        ({"TableName": "tbl"}, {"TableName": "tbl"}, []),
+        # a name parameter left out reads as empty, and a change from it is still a change
+        ({"EnableBucket": "true"}, {"EnableBucket": "true", "BucketName": "b2"},
+         [StoreRisk("bucket", "", "stores.bucket_name: '' -> 'b2'", "replaced")]),
+        ({"EnableBucket": "true", "BucketName": "b1"}, {"EnableBucket": "true"},
+         [StoreRisk("bucket", "b1", "stores.bucket_name: 'b1' -> ''", "replaced")]),
+    ],
+)
+def test_store_risks_when_parameters_are_left_out(old: dict[str, str], new: dict[str, str],
+                                                  expected: list[StoreRisk]) -> None:
+    no_table_or_secret = {"EnableSecret": "false"}
+    old_all = ({"EnableTable": "false"} if "TableName" not in old else {}) | \
+        no_table_or_secret | old
+    new_all = ({"EnableTable": "false"} if "TableName" not in new else {}) | \
+        no_table_or_secret | new
+    assert store_risks(old_all, new_all, {}) == expected
+
+
 def test_the_parameters_say_it_first_and_name_the_store_without_outputs() -> None:
     old, new = _params(ServiceSpec()), _params(ServiceSpec(stores=Stores(partition_key="id")))
     from_change_set = ResourceChange("Table", "AWS::DynamoDB::Table", "remove")
@@ -357,11 +394,25 @@ _REPO = {"RepositoryName": "fluoride/web"}
         # an adopted repository is not the stack's: it keeps its settings, nothing replaced
         ({**_ADOPTED, "Compliance": "standard"}, {**_ADOPTED, "Compliance": "strict"}, None),
         ({**_ADOPTED, "Compliance": "strict"}, {**_ADOPTED, "Compliance": "standard"}, None),
+        # adopted on either side of the update: the stack's own repository is not replaced
+        ({**_OWN, "Compliance": "standard"}, {**_ADOPTED, "Compliance": "strict"}, None),
+        ({**_ADOPTED, "Compliance": "standard"}, {**_OWN, "Compliance": "strict"}, None),
+        # a parameter left out reads as its default: standard, and the stack's repository
+        ({**_OWN, "Compliance": "strict"}, dict(_OWN),
+         ProfileSwitch("strict", "standard", "fluoride/web")),
+        ({"Compliance": "standard"}, {"Compliance": "strict"},
+         ProfileSwitch("standard", "strict", "fluoride/web")),
     ],
 )
 def test_a_live_profile_switch_is_named(old: dict[str, str], new: dict[str, str],
                                         expected: ProfileSwitch | None) -> None:
     assert profile_switch(old, new, _REPO) == expected
+
+
+def test_a_profile_switch_without_the_repository_output_still_says_it() -> None:
+    switch = profile_switch({"Compliance": "standard"}, {"Compliance": "strict"}, {})
+    assert switch == ProfileSwitch("standard", "strict", "")
+    assert "would replace the image repository: its encryption" in switch.sentence()
 
 
 def test_the_profile_switch_says_what_would_happen_and_what_to_do() -> None:

@@ -269,3 +269,56 @@ def test_strict_adds_its_key_and_nothing_else_changes() -> None:
     # 1 key-month ($1.00) + 100,000 requests at $0.03 per 10,000 = $1.30
     assert lines.pop("KMS key") == 1.30
     assert lines == plain
+
+
+_SUBNETS = ("subnet-0123456789abcdef0", "subnet-0fedcba9876543210")
+
+
+@pytest.mark.parametrize(
+    ("region", "subnets", "strict", "per_endpoint", "data"),
+    [
+        # 2 zones x 730 h x $0.01 = $14.60 an endpoint; 10 GB x $0.01 = $0.10
+        ("us-east-1", _SUBNETS, False, 14.60, 0.10),
+        # strict adds kms: five endpoints at the same $14.60
+        ("us-east-1", _SUBNETS, True, 14.60, 0.10),
+        # 3 zones x 730 h x $0.012 = $26.28 an endpoint
+        ("eu-central-1", (*_SUBNETS, "subnet-0aaaaaaaaaaaaaaaa"), False, 26.28, 0.10),
+    ],
+)
+def test_endpoints_add_an_hourly_line_per_interface_endpoint_and_their_data(
+    region: str, subnets: tuple[str, ...], strict: bool, per_endpoint: float, data: float
+) -> None:
+    from fluoride.spec import Domain, Network
+
+    cert = f"arn:aws:acm:{region}:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666"
+    base = ServiceSpec(domain=Domain(certificate_arn=cert), log_retention_days=365,
+                       network=Network(vpc_id="vpc-0123456789abcdef0", subnet_ids=subnets))
+    if strict:
+        base = attrs.evolve(base, compliance="strict", user="1000")
+    with_endpoints = attrs.evolve(base, network=attrs.evolve(base.network, endpoints=True))
+    plain = {line.item: line.monthly for line in estimate_cost(base, region=region).lines}
+    lines = {line.item: line.monthly for line in estimate_cost(with_endpoints, region=region).lines}
+    names = ["ecr.api", "ecr.dkr", "logs", "secretsmanager"] + (["kms"] if strict else [])
+    for name in names:
+        assert lines.pop(f"VPC endpoint {name}") == per_endpoint
+    assert lines.pop("VPC endpoint data processed") == data
+    assert lines.pop("VPC gateway endpoints (S3, DynamoDB)") == 0.0
+    assert lines == plain
+    total = estimate_cost(with_endpoints, region=region).total
+    assert total == pytest.approx(estimate_cost(base, region=region).total
+                                  + len(names) * per_endpoint + data)
+
+
+def test_the_estimate_counts_the_endpoints_the_stack_makes() -> None:
+    # cost.py keeps its own list (importing infra.network would load boto3 for `fluoride cost`)
+    from fluoride import cost
+    from fluoride.infra.network import INTERFACE_ENDPOINTS
+    from fluoride.infra.policy_report import parse_template
+    from fluoride.infra.template import load_template
+
+    assert cost._ENDPOINTS == INTERFACE_ENDPOINTS
+    made = {r["Properties"]["ServiceName"]["Fn::Sub"].rsplit("}.", 1)[-1]
+            for r in parse_template(load_template())["Resources"].values()
+            if r["Type"] == "AWS::EC2::VPCEndpoint"
+            and r["Properties"]["VpcEndpointType"] == "Interface"}
+    assert made == {*INTERFACE_ENDPOINTS, "kms"}

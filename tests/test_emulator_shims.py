@@ -216,6 +216,41 @@ def _ingress(aws: Any) -> Any:
             [pair.get("Description") for pair in pairs]]
 
 
+@probe("ec2_vpc_endpoint")
+def _vpc_endpoint(aws: Any) -> Any:
+    ec2 = aws("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}
+    _stack(aws, "endpoint", {"E": {"Type": "AWS::EC2::VPCEndpoint", "Properties": {
+        "VpcEndpointType": "Interface", "ServiceName": "com.amazonaws.us-east-1.logs",
+        "VpcId": vpc, "SubnetIds": [subnet], "PrivateDnsEnabled": True,
+        "PolicyDocument": policy}}})
+    mine = [{"Name": "vpc-id", "Values": [vpc]}]
+    (made,) = ec2.describe_vpc_endpoints(Filters=mine)["VpcEndpoints"]
+    policy_is_json = _attempt(lambda: json.loads(made["PolicyDocument"]), True,
+                              lambda exc: type(exc).__name__)
+    aws("cloudformation").delete_stack(StackName="endpoint")
+    left = [e["State"] for e in ec2.describe_vpc_endpoints(Filters=mine)["VpcEndpoints"]]
+    return [policy_is_json, left]
+
+
+@probe("ec2_network_interface_dns")
+def _interface_dns(aws: Any) -> Any:
+    ec2 = aws("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]  # DNS hostnames off
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.8.1.0/24")["Subnet"]["SubnetId"]
+    aws("ecs").create_cluster(clusterName="dns")
+    aws("ecs").register_task_definition(family="dns", networkMode="awsvpc", containerDefinitions=[
+        {"name": "a", "image": "i", "memory": 128}])
+    group = ec2.create_security_group(GroupName="dns", Description="d", VpcId=vpc)["GroupId"]
+    return _attempt(lambda: aws("ecs").run_task(
+        cluster="dns", taskDefinition="dns", launchType="FARGATE", networkConfiguration={
+            "awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [group]}}),
+        "started")
+
+
 @probe("ecr_repository")
 def _repository(aws: Any) -> Any:
     rules = {"rules": [{"rulePriority": 1, "action": {"type": "expire"}, "selection": {
@@ -591,6 +626,9 @@ MOTO_5_2_5: dict[str, Any] = {
     "kms_key": "TypeError",  # DescribeKey fails: moto parses the dict policy as text
     # no physical ids; the source group's rule without its description
     "ec2_security_group_ingress": [["", ""], [None]],
+    "ec2_network_interface_dns": "AttributeError",  # the task crashes in moto's Task
+    # the policy is a Python repr, and the endpoint outlives its stack
+    "ec2_vpc_endpoint": ["JSONDecodeError", ["available"]],
     "ecr_repository": [None, False],
     "ecr_images": 1,  # the first image is gone
 

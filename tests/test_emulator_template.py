@@ -65,6 +65,7 @@ class Prereqs:
     boundary: str
     kept_secret: str
     gateway_group: str = ""
+    route_table: str = ""
 
 
 COMBOS = [
@@ -81,6 +82,7 @@ COMBOS = [
         "AssignPublicIp": "DISABLED", "SecretEnv": "true",
         "Compliance": "strict", "ContainerUser": "1000", "AppMemory": "512",
         "LogRetentionDays": "365",
+        "VpcEndpoints": "true", "EndpointRouteTableIds": p.route_table,
         "NotifyEmails": "a@example.org,b@example.org,c@example.org,d@example.org",
         "NotifyEmailCount": "4",
         "AlarmActionArns": "arn:aws:sns:eu-west-1:123456789012:team,"
@@ -168,7 +170,11 @@ def _prereqs(clients: Clients) -> Prereqs:
                    zone_name=zone_name, certificate=certificate["CertificateArn"],
                    caller_groups=groups, policy=policy["Policy"]["Arn"],
                    boundary=boundary["Policy"]["Arn"], kept_secret=kept_secret,
-                   gateway_group=groups[0])
+                   gateway_group=groups[0],
+                   route_table=ec2.describe_route_tables(Filters=[
+                       {"Name": "vpc-id", "Values": [vpc]},
+                       {"Name": "association.main", "Values": ["true"]},
+                   ])["RouteTables"][0]["RouteTableId"])
 
 
 def _gateway(clients: Clients, prereqs: Prereqs) -> None:
@@ -514,6 +520,24 @@ def _security_group(stack: Stack, logical: str, physical: str) -> bool:
     if groups is None:
         return False
     assert groups["SecurityGroups"][0]["VpcId"] == stack.param("VpcId")
+    return True
+
+
+@check("AWS::EC2::VPCEndpoint")
+def _vpc_endpoint(stack: Stack, logical: str, physical: str) -> bool:
+    found = _found(lambda: stack.clients("ec2").describe_vpc_endpoints(
+        VpcEndpointIds=[physical]), "InvalidVpcEndpointId.NotFound")
+    if found is None:
+        return False
+    (endpoint,) = found["VpcEndpoints"]
+    assert endpoint["VpcId"] == stack.param("VpcId")
+    assert json.loads(endpoint["PolicyDocument"])["Statement"]
+    if endpoint["VpcEndpointType"] == "Gateway":
+        assert endpoint["RouteTableIds"] == [stack.param("EndpointRouteTableIds")]
+    else:
+        assert endpoint["PrivateDnsEnabled"] is True
+        assert [g["GroupId"] for g in endpoint["Groups"]] == [
+            stack.physical["EndpointSecurityGroup"]]
     return True
 
 

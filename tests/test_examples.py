@@ -124,3 +124,13 @@ def test_strict_service_example(capsys: pytest.CaptureFixture[str]) -> None:
             "public.ecr.aws/envoyproxy/envoy:v1.31") in out
     assert "refused: strict -> standard would replace fluoride/records" in out
     assert "purged: bucket, repository, secret, table" in out
+
+
+def test_private_network_example(capsys: pytest.CaptureFixture[str]) -> None:
+    runpy.run_path(str(EXAMPLES / "private_network.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "VPC endpoint ecr.api: $14.60" in out  # 2 zones x 730 h x $0.01
+    assert "com.amazonaws.us-east-1.logs Interface private DNS" in out
+    assert "com.amazonaws.us-east-1.s3 Gateway route tables" in out
+    assert "round trip: True" in out
+    assert "endpoints left after delete: 0" in out

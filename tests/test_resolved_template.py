@@ -103,6 +103,39 @@ def test_the_strict_resolved_template_passes_cfn_lint_and_drops_standard_skips(
     assert strict < standard
 
 
+def test_the_resolved_template_with_endpoints_passes_cfn_lint_in_both_profiles(
+    fl: Fluoride, tmp_path: Path
+) -> None:
+    from fluoride.spec import Domain, Network
+
+    ec2 = fl.session.client("ec2", endpoint_url=fl.endpoint_url)
+    vpc = ec2.create_vpc(CidrBlock="10.61.0.0/16")["Vpc"]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+    zones = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]][:2]
+    subnets = tuple(ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.61.{i}.0/24",
+                                      AvailabilityZone=zone)["Subnet"]["SubnetId"]
+                    for i, zone in enumerate(zones))
+    network = Network(vpc_id=vpc, subnet_ids=subnets, endpoints=True)
+    certificate = fl.session.client("acm", endpoint_url=fl.endpoint_url).request_certificate(
+        DomainName="ep.example.org")["CertificateArn"]
+    svc = fl.service("resolved-endpoints")
+    for name, spec, expected in (
+        ("standard", ServiceSpec(network=network), 7),
+        ("strict", ServiceSpec(network=network, compliance="strict",
+                               domain=Domain(certificate_arn=certificate)), 8),
+    ):
+        text = svc.template(spec, resolved=True, region="us-east-1", account="123456789012")
+        found = [n for n, r in _resources(text).items()
+                 if r["Type"] in ("AWS::EC2::VPCEndpoint", "AWS::EC2::SecurityGroup")
+                 and n.startswith("Endpoint")]
+        assert len(found) == expected, (name, found)  # the group, and each endpoint
+        path = tmp_path / f"{name}.json"
+        path.write_text(text)
+        lint = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), "--include-checks",
+                               "I", "--", str(path)], capture_output=True, text=True, check=False)
+        assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
 # -- the operations page's Control Tower claims, against the resolved templates -----------
 
 

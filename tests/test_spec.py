@@ -198,6 +198,16 @@ CASES: list[tuple[dict[str, Any], str | None]] = [
     ({"network.assign_public_ip": False}, None),
     ({"network.assign_public_ip": "yes"}, "network.assign_public_ip"),
     ({"network.public": "false"}, "network.public"),
+    # network.endpoints: a given VPC and subnets (not the default VPC), no public IP
+    ({"network.endpoints": True, "network.vpc_id": "vpc-0123abcd", "network.subnet_ids": SUBNETS},
+     None),
+    ({"network.endpoints": True, "network.vpc_id": "vpc-0123abcd", "network.subnet_ids": SUBNETS,
+      "network.assign_public_ip": False}, None),
+    ({"network.endpoints": True}, "network.endpoints"),
+    ({"network.endpoints": True, "network.vpc_id": "vpc-0123abcd", "network.subnet_ids": SUBNETS,
+      "network.assign_public_ip": True}, "network.assign_public_ip"),
+    ({"network.endpoints": "yes"}, "network.endpoints"),
+    ({"network.endpoints": False, "network.assign_public_ip": True}, None),
     # domain
     ({f"domain.{k}": v for k, v in ZONE.items()}, None),
     ({"domain.hosted_zone_id": "Z0123456789ABC"}, "domain.subdomain"),
@@ -449,7 +459,8 @@ FULL = ServiceSpec(
     deregistration_delay=5, stop_timeout=30, idle_timeout=120,
     network=Network(vpc_id="vpc-0123abcd", subnet_ids=SUBNETS, public=False,
                     ingress_cidrs=("10.0.0.0/8", "172.16.0.0/12"),
-                    allowed_callers=("orders", "sg-0123abcd"), assign_public_ip=False),
+                    allowed_callers=("orders", "sg-0123abcd"), assign_public_ip=False,
+                    endpoints=True),
     domain=Domain(**ZONE, request_certificate=True, https_redirect=False),
     stores=Stores(table_name="my.table", partition_key="id", ttl_attribute="ttl",
                   bucket=False, secret_name="team/app", secret_recovery_days=7),
@@ -606,11 +617,16 @@ def test_invalid_spec_is_not_saved(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- template
 
 
+ROUTE_TABLES = ("rtb-0123abcd", "rtb-0456cdef")
+
+
 def resolved_parameters(spec: ServiceSpec, **overrides: Any) -> dict[str, str]:
     kwargs: dict[str, Any] = {
         "service_name": "hello", "vpc_id": "vpc-0123abcd", "subnet_ids": SUBNETS,
         "image": None, "assign_public_ip": True, "alarm_topic_arn": ALARM_TOPIC,
     }
+    if spec.network.endpoints:
+        kwargs.update(assign_public_ip=False, endpoint_route_tables=ROUTE_TABLES)
     kwargs.update(overrides)
     return to_parameters(spec, **kwargs)
 
@@ -767,6 +783,8 @@ def test_to_parameters_of_a_full_spec() -> None:
                                  caller_security_groups=("sg-0123abcd", "sg-4567ef01"))
     assert params["Image"] == "repo@sha256:" + "a" * 64
     assert params["AssignPublicIp"] == "DISABLED"
+    assert params["VpcEndpoints"] == "true"
+    assert params["EndpointRouteTableIds"] == "rtb-0123abcd,rtb-0456cdef"
     assert params["Public"] == "false"
     assert [params[f"IngressCidr{i}"] for i in range(1, 5)] == [
         "10.0.0.0/8", "172.16.0.0/12", "", ""]
@@ -963,3 +981,31 @@ def test_strict_toml_round_trip() -> None:
     assert "log_retention_days" not in text
     assert loads_config(text) == (None, STRICT)
     assert loads_config(text.replace('compliance = "strict"\n', ""))[1].problems() == []
+
+
+ENDPOINTS = Network(vpc_id="vpc-0123abcd", subnet_ids=SUBNETS, endpoints=True)
+
+
+@pytest.mark.parametrize(
+    ("network", "tables", "field"),
+    [
+        (ENDPOINTS, ROUTE_TABLES, None),
+        (ENDPOINTS, (), "endpoint_route_tables"),
+        (ENDPOINTS, ("rtb-12",), "endpoint_route_tables[0]"),
+        (ENDPOINTS, ("rtb-0123abcd", "rtb-0123abcd"), "endpoint_route_tables[1]"),
+        (Network(), ROUTE_TABLES, "endpoint_route_tables"),
+        (Network(), (), None),
+    ],
+)
+def test_endpoint_route_tables_go_with_network_endpoints(
+    network: Network, tables: tuple[str, ...], field: str | None
+) -> None:
+    spec = ServiceSpec(network=network)
+    if field is None:
+        params = resolved_parameters(spec, endpoint_route_tables=tables, assign_public_ip=False)
+        assert params["VpcEndpoints"] == ("true" if network.endpoints else "false")
+        assert params["EndpointRouteTableIds"] == ",".join(tables)
+        return
+    with pytest.raises(ConfigError) as caught:
+        resolved_parameters(spec, endpoint_route_tables=tables, assign_public_ip=False)
+    assert [e.field for e in caught.value.errors] == [field]

@@ -103,6 +103,8 @@ FACTORS: dict[str, tuple[str, ...]] = {
     # compliance = "strict": the KMS key and everything it encrypts, protections, logging.
     "compliance": ("standard", "strict"),
     "user": ("none", "1000"),
+    # network.endpoints: interface and gateway endpoints for tasks in private subnets.
+    "endpoints": ("off", "on"),
 }
 
 
@@ -193,6 +195,9 @@ def parameters_for(row: dict[str, str]) -> Params:
         p["AlarmActionArns"] = [topic + "fluoride-hello-alarms"]
     elif row["notify"] == "topics":
         p["AlarmActionArns"] = [topic + "team-alarms", topic + "pager"]
+    if row["endpoints"] == "on":
+        p.update(VpcEndpoints="true", AssignPublicIp="DISABLED",
+                 EndpointRouteTableIds=["rtb-0123456789abcdef0", "rtb-0fedcba9876543210"])
     if row["boundary"] == "set":
         p["PermissionsBoundaryArn"] = f"arn:aws:iam::{ACCOUNT}:policy/fluoride-boundary"
     if row["ingress_by"] == "gateway":
@@ -268,12 +273,40 @@ def test_template_fits_in_a_template_body() -> None:
 
 def test_the_body_sent_is_the_template_without_its_comment_lines() -> None:
     text = TEMPLATE.read_text()
-    sent = render_environment(text, {})
+    sent = render_environment(text, {}, endpoints=True)
     assert [line for line in sent.splitlines() if line.lstrip().startswith("#")] == []
     assert len(sent) < len(text)
     decoded, matches = decode_str(sent)
     assert not matches
     assert _plain(decoded) == _load()
+
+
+ENDPOINT_RESOURCES = {"EndpointSecurityGroup", "EndpointEcrApi", "EndpointEcrDkr", "EndpointLogs",
+                      "EndpointSecretsManager", "EndpointKms", "EndpointS3", "EndpointDynamoDb"}
+
+
+def test_without_endpoints_the_body_lacks_only_the_endpoint_resources() -> None:
+    full = _load(render_environment(TEMPLATE.read_text(), {}, endpoints=True))
+    default = _load(render_environment(TEMPLATE.read_text(), {}))
+    assert set(full["Resources"]) - set(default["Resources"]) == ENDPOINT_RESOURCES
+    assert {k: v for k, v in full["Resources"].items() if k not in ENDPOINT_RESOURCES} \
+        == default["Resources"]
+    assert set(full["Conditions"]) - set(default["Conditions"]) == {"EndpointsStrict",
+                                                                     "EndpointsTable"}
+    assert {k: v for k, v in full.items() if k not in ("Resources", "Conditions")} \
+        == {k: v for k, v in default.items() if k not in ("Resources", "Conditions")}
+    with_endpoints = len(render_environment(TEMPLATE.read_text(), {}, endpoints=True).encode())
+    assert with_endpoints > MAX_BYTES  # such a body goes through the staging bucket
+
+
+def test_the_body_with_endpoints_lints_clean_in_both_profiles(rules: Rules) -> None:
+    body = render_environment(TEMPLATE.read_text(), {}, endpoints=True)
+    endpoints = {"ServiceName": "hello", "VpcId": "vpc-0123456789abcdef0",
+                 "SubnetIds": ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"],
+                 "VpcEndpoints": "true", "EndpointRouteTableIds": ["rtb-0123456789abcdef0"]}
+    assert _findings(body, rules, endpoints) == []
+    assert _findings(body, rules, {**endpoints, "Compliance": "strict",
+                                   "ContainerUser": "1000"}) == []
 
 
 def test_template_lints_clean(rules: Rules) -> None:
@@ -496,8 +529,9 @@ def test_stack_creates_on_plain_moto(moto_client: Callable[[str], Any]) -> None:
     assert described["StackStatus"] == "CREATE_COMPLETE", described.get("StackStatusReason")
 
     outputs = {o["OutputKey"]: o["OutputValue"] for o in described["Outputs"]}
-    # Plain moto skips AWS::SecretsManager::Secret, so its output has no value there.
-    assert set(_contract()[1]) - set(outputs) <= {"SecretArn"}
+    # Plain moto skips AWS::SecretsManager::Secret, so its output has no value there;
+    # EndpointRouteTables exists only with VpcEndpoints.
+    assert set(_contract()[1]) - set(outputs) <= {"SecretArn", "EndpointRouteTables"}
     assert outputs["RepositoryName"] == f"fluoride/{service}"
     assert outputs["Url"].startswith("http://")
 

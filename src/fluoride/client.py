@@ -178,6 +178,7 @@ class Fluoride:
         spec = spec or ServiceSpec()
         return render_environment(load_template(), spec.environment,
                                   secret_env=spec.secret_env, sidecars=spec.sidecars,
+                                  endpoints=spec.network.endpoints,
                                   keep_comments=keep_comments)
 
     @property

@@ -50,7 +50,8 @@ an estimate: AWS bills them as custom metrics."""
 _INSIGHTS_GB_PER_TASK: Final = 0.1
 """Container Insights performance log events, GB per task-month (an estimate)."""
 _ENDPOINTS: Final = ("ecr.api", "ecr.dkr", "logs", "secretsmanager")
-"""The interface endpoints strict networking adds (S3's gateway endpoint is free)."""
+"""The interface endpoints ``network.endpoints`` adds (and ``kms`` under strict); the S3
+and DynamoDB gateway endpoints are free."""
 
 
 @attrs.frozen(kw_only=True)
@@ -327,16 +328,7 @@ def _operations(spec: ServiceSpec, p: RegionPrices, u: Usage) -> Iterator[CostLi
             f"{_usd(p.kms_10k_requests)} per 10,000",
         )
     if _endpoints(spec):
-        zones = len(spec.network.subnet_ids) or 2
-        yield _line(
-            "VPC endpoints",
-            len(_ENDPOINTS) * zones * HOURS_PER_MONTH * p.endpoint_az_hour
-            + u.endpoint_gb_per_month * p.endpoint_gb,
-            f"{len(_ENDPOINTS)} interface endpoints ({', '.join(_ENDPOINTS)}) x {zones} "
-            f"zones x {HOURS_PER_MONTH} h x {_usd(p.endpoint_az_hour)} + "
-            f"{_num(u.endpoint_gb_per_month)} GB x {_usd(p.endpoint_gb)} (S3's gateway "
-            "endpoint is free)",
-        )
+        yield from _endpoint_lines(spec, p, u)
     emails = _emails(spec)
     if emails or _topics(spec):
         deliveries = u.alarm_notifications * len(emails)
@@ -347,6 +339,26 @@ def _operations(spec: ServiceSpec, p: RegionPrices, u: Usage) -> Iterator[CostLi
             f"{deliveries} emails, the first 1,000 a month free, then "
             f"{_usd(p.sns_email_100k)} per 100,000; given topics bill their owner",
         )
+
+
+def _endpoint_lines(spec: ServiceSpec, p: RegionPrices, u: Usage) -> Iterator[CostLine]:
+    """One line per interface endpoint (an hour per zone: one network interface in each
+    subnet's zone), the data they process, and the free gateway endpoints."""
+    zones = len(spec.network.subnet_ids) or 2
+    names = (*_ENDPOINTS, "kms") if _strict(spec) else _ENDPOINTS
+    for name in names:
+        yield _line(
+            f"VPC endpoint {name}", zones * HOURS_PER_MONTH * p.endpoint_az_hour,
+            f"{zones} zones x {HOURS_PER_MONTH} h x {_usd(p.endpoint_az_hour)} per "
+            "endpoint-zone-hour (interface endpoint, private DNS)",
+        )
+    yield _line(
+        "VPC endpoint data processed", u.endpoint_gb_per_month * p.endpoint_gb,
+        f"{_num(u.endpoint_gb_per_month)} GB x {_usd(p.endpoint_gb)} per GB through the "
+        "interface endpoints (logs, API calls; image layers come through S3's gateway)",
+    )
+    yield _line("VPC gateway endpoints (S3, DynamoDB)", 0.0,
+                "2 gateway endpoints x $0.00 (no hourly or data charge)")
 
 
 def _strict(spec: ServiceSpec) -> bool:

@@ -48,7 +48,7 @@ from fluoride.events import (
     describe,
 )
 from fluoride.infra.callers import caller_security_groups
-from fluoride.infra.network import resolve_network
+from fluoride.infra.network import endpoint_preflight, resolve_network
 from fluoride.infra.stack import (
     CALL_PATIENCE,
     Stack,
@@ -405,6 +405,15 @@ class Service:
         elif assign_public_ip is None:
             # A default VPC has no NAT: tasks need a public address to pull their image.
             assign_public_ip = network.is_default
+        route_tables: tuple[str, ...] = ()
+        if spec.network.endpoints:
+            # Before any change set: DNS on in the VPC, and the subnets' route tables.
+            info = retry_call(self.stack.describe, clock=self.clock, seconds=CALL_PATIENCE)
+            has_endpoints = info is not None and info.parameters.get("VpcEndpoints") == "true"
+            route_tables = endpoint_preflight(self.aws, network.vpc_id, network.subnet_ids,
+                                              new=not has_endpoints,
+                                              strict=spec.compliance == "strict")
+            assign_public_ip = False
         # Before the callers: behind an internet-facing gateway they are refused outright.
         gateway_group = (self._gateway_security_group(
             spec.gateway, network.vpc_id, callers=spec.network.allowed_callers)
@@ -431,6 +440,7 @@ class Service:
             gateway_security_group=gateway_group,
             gateway_metrics=self._gateway_metrics(
                 spec.gateway if spec.alarm_rollback else None),
+            endpoint_route_tables=route_tables,
         )
 
     def _gateway_metrics(self, gateway: str | None, info: StackInfo | None = None
@@ -576,7 +586,8 @@ class Service:
         """The template body sent for ``spec`` (the one template, its environment rendered,
         without comments)."""
         return render_environment(load_template(), spec.environment, secret_env=spec.secret_env,
-                                  sidecars=spec.sidecars)
+                                  sidecars=spec.sidecars,
+                                  endpoints=spec.network.endpoints)
 
     def template(
         self,
@@ -610,7 +621,7 @@ class Service:
         if not resolved:
             return render_environment(load_template(), spec.environment,
                                       secret_env=spec.secret_env, sidecars=spec.sidecars,
-                                      keep_comments=True)
+                                      endpoints=spec.network.endpoints, keep_comments=True)
         from fluoride.infra.policy_report import parse_template
         from fluoride.infra.resolve import drop_other_profiles_skips, resolve_template
 

@@ -274,6 +274,32 @@ def _key_policies(resources_: dict[str, Any]) -> list[str]:
     return _table(("Key", "Sid", "Effect", "Principal", "Actions", "Condition"), rows)
 
 
+def _endpoint_policies(resources_: dict[str, Any]) -> list[str]:
+    rows = []
+    for name, res in resources_.items():
+        if res.get("Type") != "AWS::EC2::VPCEndpoint":
+            continue
+        props = res["Properties"]
+        service = show(props["ServiceName"]).removeprefix("com.amazonaws.${AWS::Region}.")
+        for st, when in statements(props["PolicyDocument"]["Statement"]):
+            cond = "; ".join(f"{op} {k} = {show(v)}"
+                             for op, block in st.get("Condition", {}).items()
+                             for k, v in block.items())
+            resources = [show(r) for r in _as_list(st["Resource"])]
+            chosen = st["Resource"]
+            if isinstance(chosen, dict) and "Fn::If" in chosen:
+                # the created store's ARNs, or the adopted store's by its name
+                condition, created, _ = chosen["Fn::If"]
+                resources = [f"{show(r)} (if {condition}; else the same by name)"
+                             for r in _as_list(created)]
+            rows.append((f"`{name}` ({service}, {props['VpcEndpointType']})",
+                         " and ".join(c for c in (res.get("Condition"), when) if c) or "always",
+                         _cell(_principal(st.get("Principal"))),
+                         _code(show(a) for a in _as_list(st["Action"])),
+                         _code(resources), _cell(cond or "-")))
+    return _table(("Endpoint", "When", "Principal", "Actions", "Resources", "Condition"), rows)
+
+
 def _bucket_policies(resources_: dict[str, Any]) -> list[str]:
     rows = []
     for res in resources_.values():
@@ -351,7 +377,7 @@ def _security_groups(resources_: dict[str, Any]) -> list[str]:
                             show(rule["IpProtocol"]),
                             _ports(rule),
                             _cell(_peer(rule)),
-                            "always",
+                            res.get("Condition", "always"),
                             _cell(rule.get("Description", "")),
                         )
                     )
@@ -363,7 +389,7 @@ def _security_groups(resources_: dict[str, Any]) -> list[str]:
                         "-",
                         "-",
                         "only the rules below",
-                        "always",
+                        res.get("Condition", "always"),
                         _cell(show(props.get("GroupDescription", ""))),
                     )
                 )
@@ -462,6 +488,11 @@ In short:
 - **Network**: only the load balancer's security group reaches the tasks, on the
   container port. The load balancer accepts TCP on its listener ports only, from the
   configured CIDRs and the allowed caller security groups (`allowed_callers`).
+  With `network.endpoints` the stack's VPC endpoints accept HTTPS from the tasks'
+  security group only; their policies admit this account's principals only (ECR: pulls
+  only), and the S3 and DynamoDB gateway endpoints reach ECR's image layers and this
+  service's bucket and table, nothing else. Their private DNS names serve the whole VPC,
+  and the gateway endpoints every subnet on the same route tables.
 - **Data is kept**: the table, bucket, secret and image repository are retained when the
   stack is deleted. Fluoride's `delete(purge_data=True)` (CLI:
   `fluoride delete NAME --purge-data`, which asks for confirmation) removes them; the
@@ -551,9 +582,18 @@ PROFILES: Final[tuple[tuple[str, str, str, str], ...]] = (
         'task public IPs',
         'on in the default VPC (no NAT there)',
         'off; private subnets required (the default VPC is refused)',
-        'a NAT gateway ($0.045 an hour, about $33 a month per zone, plus $0.045 per GB) '
-         'or VPC endpoints (about $7.30 per endpoint per zone a month, plus $0.01 per GB), '
-         'which the network owner pays',
+        'a NAT gateway ($0.045 an hour, about $33 a month per zone, plus $0.045 per GB), '
+         'which the network owner pays, or `network.endpoints` (next row)',
+    ),
+    (
+        'VPC endpoints (`network.endpoints = true`, either profile; a given VPC with DNS '
+        'support and hostnames, no public IPs)',
+        'interface endpoints with private DNS for `ecr.api`, `ecr.dkr`, `logs` and '
+        '`secretsmanager`; S3 and DynamoDB gateway endpoints on the subnets\' route tables',
+        'the same, plus `kms` (the task role may call the service\'s key itself)',
+        '$7.30 per interface endpoint per zone (us-east-1, $0.01 an hour): $58.40 for four '
+        'in two zones, $73.00 for five under strict, plus $0.01 per GB processed; gateway '
+        'endpoints are free (`fluoride cost` has a line each)',
     ),
     (
         'alarm topic',
@@ -731,6 +771,13 @@ def render_operations_page(template: dict[str, Any], *, source: str = "") -> str
             "the stack's two roles use it, AWS services use it on the account's behalf "
             "(`kms:ViaService`), CloudWatch Logs for this log group only.",
             _key_policies(res),
+        ),
+        (
+            "VPC endpoint policies",
+            "With `network.endpoints = true`: what each endpoint lets through (an IAM "
+            "policy must allow it too). The interface endpoints' security group admits "
+            "HTTPS from the tasks' security group only (below).",
+            _endpoint_policies(res),
         ),
         (
             "Security group rules",

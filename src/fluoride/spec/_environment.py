@@ -42,10 +42,22 @@ _SIDECAR_STRICT: Final = (
     "ReadonlyRootFilesystem: !If [Strict, true, false], "
     "MountPoints: !If [Strict, [{SourceVolume: tmp, ContainerPath: /tmp}], !Ref AWS::NoValue], "
     "User: !If [HasUser, !Ref ContainerUser, !Ref AWS::NoValue]")
+ENDPOINTS_MARKER: Final = "# fluoride:endpoints"
+ENDPOINTS_END_MARKER: Final = "# fluoride:endpoints-end"
+"""The template lines around the VPC endpoints' resources (and the conditions only they
+use): `render_environment` keeps what lies between each pair only for a spec with
+``network.endpoints`` on, so the default body stays inline (under 51,200 bytes).
+
+.. versionadded:: 0.3.0
+"""
+_ENDPOINTS_BLOCK = re.compile(
+    r"^[ \t]*" + re.escape(ENDPOINTS_MARKER) + r"[ \t]*\n(.*?)^[ \t]*"
+    + re.escape(ENDPOINTS_END_MARKER) + r"[ \t]*(\n|\Z)", re.MULTILINE | re.DOTALL)
 _MARKER_LINE = _marker_line(ENVIRONMENT_MARKER)
 _SIDECARS_MARKER_LINE = _marker_line(SIDECARS_MARKER)
 _SECRET_MARKER_LINE = _marker_line(SECRET_ENVIRONMENT_MARKER)
-_KEPT_COMMENTS = frozenset({ENVIRONMENT_MARKER, SECRET_ENVIRONMENT_MARKER, SIDECARS_MARKER})
+_KEPT_COMMENTS = frozenset({ENVIRONMENT_MARKER, SECRET_ENVIRONMENT_MARKER, SIDECARS_MARKER,
+                            ENDPOINTS_MARKER, ENDPOINTS_END_MARKER})
 _COMMENT_LINE = re.compile(r"^[ \t]*#.*(\n|\Z)", re.MULTILINE)
 
 
@@ -158,12 +170,17 @@ def render_environment(
     *,
     secret_env: Mapping[str, str] = {},
     sidecars: Sequence[Any] = (),
+    endpoints: bool = False,
     keep_comments: bool = False,
 ) -> str:
     """The template with its ``# fluoride:user-environment`` line replaced by one
     ``- {Name: ..., Value: ...}`` item per variable, at that line's indentation, and its
     ``# fluoride:secret-environment`` line by a ``Secrets:`` list with one
     ``- {Name: ..., ValueFrom: <secret ARN>:<key>::}`` item per ``secret_env`` entry.
+
+    The VPC endpoints' resources (between ``# fluoride:endpoints`` and
+    ``# fluoride:endpoints-end``) stay only with ``endpoints`` (the spec's
+    ``network.endpoints``); their conditions are off otherwise anyway.
 
     With no variables a marker line is simply removed. The template's other full-line
     comments are dropped too (unless ``keep_comments``, for people reading it): this is the
@@ -176,9 +193,16 @@ def render_environment(
 
     .. versionadded:: 0.1.0
     .. versionchanged:: 0.2.0 ``secret_env``.
+    .. versionchanged:: 0.3.0 ``endpoints``.
     """
     if not keep_comments:
         template_body = _without_comment_lines(template_body)
+    template_body, blocks = _ENDPOINTS_BLOCK.subn(
+        lambda m: m.group(1) if endpoints else "", template_body)
+    if endpoints and not blocks:
+        raise FluorideError(
+            f"The template has no {ENDPOINTS_MARKER} ... {ENDPOINTS_END_MARKER} block.",
+            hint="This is a bug in Fluoride's template; please report it.")
     side = _one_marker(template_body, _SIDECARS_MARKER_LINE, SIDECARS_MARKER, "sidecars",
                        required=bool(sidecars))
     if side is not None:

@@ -20,7 +20,7 @@ from typing import Final
 import attrs
 
 from fluoride.errors import ConfigError, FieldError
-from fluoride.spec._rules import _SUBNET, _VPC, _Checker, _shown
+from fluoride.spec._rules import _Checker, _shown
 from fluoride.spec._values import _str_tuple
 
 ENVIRONMENT_NAME_MAX: Final = 24
@@ -149,22 +149,7 @@ class _EnvironmentChecker(_Checker):
                       "ACL ARN", waf)
         self.integer("access_log_retention_days", spec.access_log_retention_days, 1,
                      why="days")
-        vpc_given = self.pattern("vpc_id", spec.vpc_id, _VPC,
-                                 "a VPC id like vpc-0123456789abcdef0", optional=True)
-        subnets = self.strings("subnet_ids", spec.subnet_ids, 0, 16, "subnets")
-        if len(subnets) == 1:
-            self.fail("subnet_ids", "has only one subnet",
-                      "none (the default VPC), or two or more in different availability zones")
-        for i, subnet in enumerate(subnets):
-            if not _SUBNET.fullmatch(subnet):
-                self.fail(f"subnet_ids[{i}]", f"{subnet!r} is not a subnet id",
-                          "a subnet id like subnet-0123456789abcdef0")
-        if subnets and spec.vpc_id is None:
-            self.fail("vpc_id", "is missing: subnet_ids were given",
-                      "the id of the VPC that holds subnet_ids")
-        elif vpc_given and not spec.subnet_ids:
-            self.fail("subnet_ids", "are missing: vpc_id was given",
-                      "two or more subnets of that VPC in different availability zones")
+        self.vpc_and_subnets("", spec.vpc_id, spec.subnet_ids)
         for tag in ("project", "team", "contact"):
             self.tag(tag, getattr(spec, tag))
         return self.errors

@@ -6,6 +6,7 @@ stack's user tags (`user_tags`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from fluoride.errors import ConfigError
@@ -19,6 +20,8 @@ from fluoride.spec._rules import (
     _service_name_problems,
 )
 from fluoride.spec._values import ServiceSpec, Stores
+
+_ROUTE_TABLE = re.compile(r"rtb-[0-9a-f]{8,17}")
 
 
 def to_parameters(
@@ -38,6 +41,7 @@ def to_parameters(
     alarm_topic_arn: str | None = None,
     gateway_security_group: str | None = None,
     gateway_metrics: tuple[str, str] | None = None,
+    endpoint_route_tables: Sequence[str] = (),
 ) -> dict[str, str]:
     """The template's parameters for ``spec``, as CloudFormation wants them: strings,
     booleans as ``"true"``/``"false"``, ``""`` for "not given".
@@ -61,6 +65,10 @@ def to_parameters(
     them (``app/...``, ``targetgroup/...``), once ECS has made the route: the 5xx alarm's
     dimensions behind a gateway (``None``: no 5xx alarm yet).
 
+    ``endpoint_route_tables`` are the route tables of the subnets (looked up by the
+    caller, `fluoride.infra.network.endpoint_preflight`), which the S3 and DynamoDB
+    gateway endpoints join; needed when ``spec.network.endpoints`` is on.
+
     ``alarm_topic_arn`` is the ARN the stack's own alarm topic will have (see
     `fluoride.names.alarm_topic_name`), needed when ``spec.notify`` has email addresses:
     the alarms notify it and the spec's topic ARNs.
@@ -83,6 +91,16 @@ def to_parameters(
     for i, group in enumerate(groups):
         checker.pattern(f"caller_security_groups[{i}]", group, _SECURITY_GROUP,
                         "a security group id like sg-0123abcd")
+    tables = checker.strings("endpoint_route_tables", tuple(endpoint_route_tables), 0, 200,
+                             "route tables")
+    for i, table in enumerate(tables):
+        checker.pattern(f"endpoint_route_tables[{i}]", table, _ROUTE_TABLE,
+                        "a route table id like rtb-0123abcd")
+    if spec.network.endpoints is True and not tables:
+        checker.fail("endpoint_route_tables", "are missing: network.endpoints is true",
+                     "the route tables of network.subnet_ids (rtb-...)")
+    elif spec.network.endpoints is not True and tables:
+        checker.fail("endpoint_route_tables", "are given without network.endpoints")
     _check_adoption(checker, spec.stores, service_name, adopt_table=adopt_table,
                     adopt_bucket=adopt_bucket, adopt_secret=adopt_secret,
                     adopted_secret_arn=adopted_secret_arn)
@@ -138,6 +156,8 @@ def to_parameters(
         "VpcId": vpc_id,
         "SubnetIds": ",".join(subnets),
         "AssignPublicIp": "ENABLED" if assign_public_ip else "DISABLED",
+        "VpcEndpoints": flag(net.endpoints),
+        "EndpointRouteTableIds": ",".join(tables),
         "CertificateArn": text(dom.certificate_arn),
         "HostedZoneId": text(dom.hosted_zone_id),
         "HostedZoneName": text(dom.hosted_zone_name),

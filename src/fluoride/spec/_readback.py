@@ -281,6 +281,7 @@ def from_parameters(
             allowed_callers=callers,
             assign_public_ip=None if ip_auto else read("AssignPublicIp", _public_ip,
                                                        n.assign_public_ip),
+            endpoints=read("VpcEndpoints", _flag, n.endpoints),
         ),
         domain=Domain(
             hosted_zone_id=read("HostedZoneId", _text, d.hosted_zone_id),

@@ -284,6 +284,27 @@ class _Checker:
             return False
         return True
 
+    def vpc_and_subnets(self, prefix: str, vpc_id: object, subnet_ids: object) -> None:
+        """A VPC id and its subnets, given together (two or more) or not at all; the
+        fields are named ``<prefix>vpc_id`` and ``<prefix>subnet_ids``."""
+        vpc_field, subnets_field = f"{prefix}vpc_id", f"{prefix}subnet_ids"
+        vpc_given = self.pattern(vpc_field, vpc_id, _VPC,
+                                 "a VPC id like vpc-0123456789abcdef0", optional=True)
+        subnets = self.strings(subnets_field, subnet_ids, 0, 16, "subnets")
+        if len(subnets) == 1:
+            self.fail(subnets_field, "has only one subnet",
+                      "none (the default VPC), or two or more in different availability zones")
+        for i, subnet in enumerate(subnets):
+            if not _SUBNET.fullmatch(subnet):
+                self.fail(f"{subnets_field}[{i}]", f"{subnet!r} is not a subnet id",
+                          "a subnet id like subnet-0123456789abcdef0")
+        if subnets and vpc_id is None:
+            self.fail(vpc_field, "is missing: subnet_ids were given",
+                      "the id of the VPC that holds subnet_ids")
+        elif vpc_given and not subnet_ids:
+            self.fail(subnets_field, "are missing: vpc_id was given",
+                      "two or more subnets of that VPC in different availability zones")
+
     # -- the spec
 
     def parts(self, spec: ServiceSpec) -> bool:
@@ -447,22 +468,7 @@ class _Checker:
         self.integer("health.grace_period", health.grace_period, 0, 7200, "seconds")
 
     def network(self, net: Network) -> None:
-        vpc_given = self.pattern("network.vpc_id", net.vpc_id, _VPC,
-                                 "a VPC id like vpc-0123456789abcdef0", optional=True)
-        subnets = self.strings("network.subnet_ids", net.subnet_ids, 0, 16, "subnets")
-        if len(subnets) == 1:
-            self.fail("network.subnet_ids", "has only one subnet",
-                      "none (the default VPC), or two or more in different availability zones")
-        for i, subnet in enumerate(subnets):
-            if not _SUBNET.fullmatch(subnet):
-                self.fail(f"network.subnet_ids[{i}]", f"{subnet!r} is not a subnet id",
-                          "a subnet id like subnet-0123456789abcdef0")
-        if subnets and net.vpc_id is None:
-            self.fail("network.vpc_id", "is missing: subnet_ids were given",
-                      "the id of the VPC that holds subnet_ids")
-        elif vpc_given and not net.subnet_ids:
-            self.fail("network.subnet_ids", "are missing: vpc_id was given",
-                      "two or more subnets of that VPC in different availability zones")
+        self.vpc_and_subnets("network.", net.vpc_id, net.subnet_ids)
         self.boolean("network.public", net.public)
         cidrs = self.strings("network.ingress_cidrs", net.ingress_cidrs, 0, 4, "IPv4 networks")
         for i, cidr in enumerate(cidrs):
@@ -489,6 +495,18 @@ class _Checker:
                       "could reach the service", "1 to 4 IPv4 networks, or some allowed_callers")
         if net.assign_public_ip is not None:
             self.boolean("network.assign_public_ip", net.assign_public_ip)
+        self.boolean("network.endpoints", net.endpoints)
+        if net.endpoints is True:
+            if net.vpc_id is None:
+                self.fail("network.endpoints", "is true, but network.vpc_id is unset: the "
+                          "default VPC's subnets are public, and endpoints with private DNS "
+                          "would change how every workload in it reaches AWS",
+                          "network.vpc_id and network.subnet_ids of a VPC with private "
+                          "subnets, or endpoints = false")
+            if net.assign_public_ip is True:
+                self.fail("network.assign_public_ip", "is true, but network.endpoints runs "
+                          "tasks in private subnets without public IPs",
+                          "false or unset with endpoints = true")
 
     def domain(self, dom: Domain) -> None:
         zone_id = self.pattern("domain.hosted_zone_id", dom.hosted_zone_id, _HOSTED_ZONE_ID,

@@ -160,8 +160,17 @@ class Network:
             service behind them, see the environments page).
         assign_public_ip: Give tasks a public IP. ``None``: yes in a default VPC (which has
             no NAT gateway, so tasks need one to pull images), otherwise no.
+        endpoints: Create the VPC endpoints that tasks in private subnets need without a
+            NAT gateway: interface endpoints (private DNS) for ECR (``ecr.api``,
+            ``ecr.dkr``), CloudWatch Logs and Secrets Manager (and KMS under
+            ``compliance="strict"``), and gateway endpoints for S3 and DynamoDB on the
+            subnets' route tables. Needs ``vpc_id`` and ``subnet_ids`` (not the default
+            VPC), no public IP, and a VPC with DNS support and DNS hostnames on. The
+            interface endpoints cost about $7.30 a month each per zone; see
+            docs/operations.md.
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.3.0 ``endpoints``.
     """
 
     vpc_id: str | None = None
@@ -170,6 +179,7 @@ class Network:
     ingress_cidrs: tuple[str, ...] = attrs.field(default=("0.0.0.0/0",), converter=_str_tuple)
     allowed_callers: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
     assign_public_ip: bool | None = None
+    endpoints: bool = False
 
 
 @attrs.frozen(kw_only=True)

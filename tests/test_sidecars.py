@@ -86,6 +86,114 @@ def test_four_large_sidecars_stay_within_the_staged_limit() -> None:
         4 * (MAX_SIDECAR_RENDERED + 9))
 
 
+# -- health_command: the rule, the rendered HealthCheck, the read-back ----------------------
+
+OTEL = Sidecar(name="otel", image="otel/opentelemetry-collector:0.110.0", essential=True,
+               memory=64, health_command='wget -qO- "http://localhost:13133/" || exit 1')
+
+
+@pytest.mark.parametrize(
+    ("command", "problem"),
+    [
+        ("", "'' is empty"),
+        ("   ", "'   ' is empty"),
+        ("curl -f localhost\nexit 1", "has a line break or control character"),
+        ("curl -f localhost\r", "has a line break or control character"),
+        ("true\x00", "has a line break or control character"),
+        ("x" * 1025, "has 1025 characters"),
+        (7, "must be a string, got 7"),
+    ],
+)
+def test_bad_health_commands(command: Any, problem: str) -> None:
+    problems = _spec(attrs.evolve(OTEL, health_command=command)).problems()
+    assert [p.field for p in problems] == ["sidecars[0].health_command"], problems
+    assert problem in problems[0].problem
+    if not isinstance(command, int):
+        assert "one line of shell, 1 to 1024 characters" in (problems[0].allowed or "")
+
+
+@pytest.mark.parametrize("command",
+                         [None, "true", "x" * 1024, "curl -fs localhost:9901 | grep -q ok"])
+def test_good_health_commands(command: str | None) -> None:
+    assert _spec(attrs.evolve(OTEL, health_command=command)).problems() == []
+
+
+def _containers(body: str) -> dict[str, dict[str, Any]]:
+    found = parse_template(body)["Resources"]["TaskDefinition"]["Properties"][
+        "ContainerDefinitions"]
+    return {c["Name"]: c for c in found}
+
+
+@pytest.mark.parametrize(
+    ("grace_period", "start_period"),
+    [(None, 10), (0, 0), (45, 45), (300, 300), (301, 300), (7200, 300)],
+)
+def test_a_health_command_renders_as_the_container_s_health_check(
+    grace_period: int | None, start_period: int
+) -> None:
+    body = render_environment(load_template(), {}, sidecars=(OTEL, PROXY),
+                              grace_period=grace_period)
+    containers = _containers(body)
+    assert containers["otel"]["HealthCheck"] == {
+        "Command": ["CMD-SHELL", 'wget -qO- "http://localhost:13133/" || exit 1'],
+        "Interval": 10, "Timeout": 5, "Retries": 3, "StartPeriod": start_period}
+    assert "HealthCheck" not in containers["proxy"]  # no health_command: no check
+    assert "HealthCheck" not in containers["app"]  # the load balancer checks the app
+    assert "DependsOn" not in containers["app"]  # the app does not wait for a sidecar
+    assert read_sidecars(body) == (OTEL, PROXY)
+
+
+def test_the_health_check_s_timings_are_within_ecs_s_limits() -> None:
+    from fluoride.spec import _environment as env
+
+    # ECS's HealthCheck: interval 5-300, timeout 2-60 (less than interval), retries 1-10,
+    # startPeriod 0-300.
+    assert 5 <= env.SIDECAR_HEALTH_INTERVAL <= 300
+    assert 2 <= env.SIDECAR_HEALTH_TIMEOUT < env.SIDECAR_HEALTH_INTERVAL
+    assert 1 <= env.SIDECAR_HEALTH_RETRIES <= 10
+    assert env.MAX_SIDECAR_START_PERIOD == 300
+
+
+def test_health_command_reads_back_and_an_older_label_reads_as_none() -> None:
+    body = render_environment(load_template(), {}, sidecars=(OTEL,))
+    (back,) = read_sidecars(body)
+    assert back.health_command == OTEL.health_command
+    # a label written before health_command existed has no such key: no check
+    older = render_environment(load_template(), {}, sidecars=(attrs.evolve(OTEL,
+                                                                           health_command=None),))
+    assert "health_command" not in older
+    assert read_sidecars(older)[0].health_command is None
+
+
+def test_health_command_in_toml() -> None:
+    spec = _spec(OTEL)
+    text = dumps_config(spec)
+    assert "health_command = " in text
+    assert loads_config(text) == (None, spec)
+    _, loaded = loads_config('[[sidecars]]\nname = "otel"\nimage = "otel/c:1"\n'
+                             'essential = true\nhealth_command = "curl -f localhost:13133"\n')
+    assert loaded.sidecars[0].health_command == "curl -f localhost:13133"
+
+
+def test_the_longest_health_command_fits_the_largest_sidecar() -> None:
+    from fluoride.spec._environment import sidecar_item
+    from fluoride.spec._rules import MAX_HEALTH_COMMAND, MAX_SIDECAR_RENDERED
+
+    largest = Sidecar(name="n" * 255, image="a" * 255, port=65535, cpu=16384, memory=122752,
+                      essential=True, health_command="x" * MAX_HEALTH_COMMAND)
+    assert len(sidecar_item(largest)) <= MAX_SIDECAR_RENDERED
+    assert _spec(largest, cpu=16384, memory=122880).problems() == []
+    # quotes take more room in the template (escaped twice): the whole sidecar's rule says so
+    quoted = attrs.evolve(largest, health_command='"' * MAX_HEALTH_COMMAND)
+    problems = _spec(quoted, cpu=16384, memory=122880).problems()
+    assert [p.field for p in problems] == ["sidecars[0]"], problems
+    assert "shorten health_command" in (problems[0].allowed or "")
+
+
+def test_the_default_body_has_no_health_check() -> None:
+    assert "HealthCheck: {Command" not in render_environment(load_template(), {})
+
+
 def _client(fl: Fluoride, name: str) -> Any:
     return fl.session.client(name, endpoint_url=fl.endpoint_url)  # type: ignore[call-overload]
 

@@ -4,6 +4,7 @@ back through ECS, svc.spec() and the plan of a change)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
@@ -376,3 +377,122 @@ def test_an_essential_sidecar_that_fails_rolls_back_with_its_reason(
     assert svc.spec() == optional
     assert svc.status().running == 1
     svc.delete(purge_data=True)
+
+
+# -- a sidecar's health check on the emulator ----------------------------------------------
+
+
+def _task(fl: Fluoride, outputs: Mapping[str, str]) -> dict[str, Any]:
+    ecs = _client(fl, "ecs")
+    arns = ecs.list_tasks(cluster=outputs["ClusterName"],
+                          serviceName=outputs["EcsServiceName"])["taskArns"]
+    (task,) = ecs.describe_tasks(cluster=outputs["ClusterName"], tasks=arns)["tasks"]
+    return dict(task)
+
+
+def test_an_essential_sidecar_whose_health_check_fails_rolls_back(
+    fl: Fluoride, unique_name: str
+) -> None:
+    from fluoride import Outcome, RolledBack
+
+    svc = fl.service(unique_name)
+    spec = _spec(OTEL)  # essential, a public image: its check passes
+    svc.create(spec)
+    assert fl.emulator is not None
+    repository = svc.outputs()["RepositoryName"]
+    v1 = fl.emulator.push_image(repository, "v1")
+    svc.deploy("v1")
+    serving = svc.status().outputs
+    task = _task(fl, serving)
+    health = {c["name"]: (c["lastStatus"], c["healthStatus"]) for c in task["containers"]}
+    assert health == {"app": ("RUNNING", "UNKNOWN"), "otel": ("RUNNING", "HEALTHY")}
+    assert task["healthStatus"] == "HEALTHY"  # its essential containers' checks passed
+    ecs = _client(fl, "ecs")
+    (service,) = ecs.describe_services(cluster=serving["ClusterName"],
+                                       services=[serving["EcsServiceName"]])["services"]
+    before = service["taskDefinition"]
+    (otel,) = [c for c in ecs.describe_task_definition(taskDefinition=before)[
+        "taskDefinition"]["containerDefinitions"] if c["name"] == "otel"]
+    assert otel["healthCheck"] == {"command": ["CMD-SHELL", OTEL.health_command],
+                                   "interval": 10, "timeout": 5, "retries": 3,
+                                   "startPeriod": 10}
+
+    # an image whose health check fails, in the essential sidecar: the change rolls back
+    fl.emulator.push_image(repository, "otel-sick", healthy=False)
+    sick = f"{svc.outputs()['RepositoryUri']}:otel-sick"
+    essential = attrs.evolve(spec, sidecars=(attrs.evolve(OTEL, image=sick),))
+    with pytest.raises(RolledBack) as caught:
+        svc.update(essential)
+    reasons = caught.value.reasons
+    assert any(r.startswith("Task failed container health checks")
+               and "container otel: health check failed (UNHEALTHY)" in r
+               and "health_command" in r for r in reasons), reasons
+    assert "container otel" in str(caught.value)
+    # the previous release serves: same task definition, same image, the old sidecar
+    (service,) = ecs.describe_services(cluster=serving["ClusterName"],
+                                       services=[serving["EcsServiceName"]])["services"]
+    assert service["taskDefinition"] == before
+    status = svc.status()
+    assert status.release is not None
+    assert status.release.digest == v1
+    assert status.running == 1
+    assert svc.spec() == spec
+    assert svc.history()[0].outcome == Outcome.ROLLED_BACK
+    assert any("container otel health check failed 3 times in a row: " in line.message
+               for line in svc.logs(since="1h", container="otel"))
+    assert _task(fl, serving)["containers"][1]["healthStatus"] == "HEALTHY"
+
+    # the same image in a non-essential sidecar: it shows UNHEALTHY, the task serves
+    optional = attrs.evolve(spec, sidecars=(attrs.evolve(OTEL, image=sick, essential=False),))
+    svc.update(optional)
+    assert svc.spec() == optional
+    assert svc.status().running == 1
+    task = _task(fl, serving)
+    health = {c["name"]: (c["lastStatus"], c["healthStatus"]) for c in task["containers"]}
+    assert health == {"app": ("RUNNING", "UNKNOWN"), "otel": ("RUNNING", "UNHEALTHY")}
+    assert task["lastStatus"] == "RUNNING"
+    svc.delete(purge_data=True)
+
+
+@pytest.mark.parametrize(
+    ("derive", "healthy", "wall"),
+    [
+        (False, True, 0.2),  # the default timing: Timing.health_check, whatever the check
+        (False, False, 0.2),
+        (True, True, 10 * 0.01),  # derived: the first run passes, one interval in
+        (True, False, (10 + 10 * 3) * 0.01),  # start period, then 3 failures in a row
+    ],
+)
+def test_a_container_check_s_verdict_time(derive: bool, healthy: bool, wall: float) -> None:
+    from fluoride.local import Timing
+
+    timing = Timing.from_settings(scale=0.01) if derive else Timing()
+    assert timing.container_verdict(10, 3, 10, healthy=healthy) == pytest.approx(wall)
+
+
+def test_a_new_task_waits_for_its_essential_sidecar_s_check() -> None:
+    """With durations from the stack's settings the load balancer calls the task healthy
+    (5 s x 2) long before the sidecar's check fails (10 s start + 3 x 10 s): counting the
+    task then would complete the change and drain the old tasks. It waits, and rolls back."""
+    from fluoride import RolledBack
+    from fluoride.local import SimulatedClock, Timing
+
+    timing = Timing.from_settings(scale=0.01, image_pull=20.0)
+    with Fluoride.local(reporter=lambda event: None, timing=timing,
+                        clock=SimulatedClock()) as local:
+        svc = local.service("waits")
+        spec = _spec(OTEL)
+        svc.create(spec)
+        assert local.emulator is not None
+        repository = svc.outputs()["RepositoryName"]
+        v1 = local.emulator.push_image(repository, "v1")
+        svc.deploy("v1")
+        local.emulator.push_image(repository, "sick", healthy=False)
+        sick = attrs.evolve(spec, sidecars=(attrs.evolve(
+            OTEL, image=f"{svc.outputs()['RepositoryUri']}:sick"),))
+        with pytest.raises(RolledBack) as caught:
+            svc.update(sick)
+        assert any("container otel: health check failed" in r for r in caught.value.reasons)
+        status = svc.status()
+        assert status.release is not None
+        assert (status.release.digest, status.running) == (v1, 1)

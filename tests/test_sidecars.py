@@ -176,6 +176,21 @@ def test_health_command_in_toml() -> None:
     assert loaded.sidecars[0].health_command == "curl -f localhost:13133"
 
 
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [('""', "'' is empty"), ("5", "must be a string, got a number (5)"),
+     ('"a\\nb"', "has a line break or control character")],
+)
+def test_a_bad_health_command_in_toml_names_its_field(value: str, problem: str) -> None:
+    from fluoride.errors import ConfigError
+
+    with pytest.raises(ConfigError) as refused:
+        loads_config(f'[[sidecars]]\nname = "otel"\nimage = "otel/c:1"\n'
+                     f"health_command = {value}\n")
+    assert [(e.field, problem in e.problem) for e in refused.value.errors] == [
+        ("sidecars[0].health_command", True)]
+
+
 def test_the_longest_health_command_fits_the_largest_sidecar() -> None:
     from fluoride.spec._environment import sidecar_item
     from fluoride.spec._rules import MAX_HEALTH_COMMAND, MAX_SIDECAR_RENDERED

@@ -1,6 +1,7 @@
 """A service under compliance="strict" with a sidecar: private subnets, a certificate, a
-proxy beside the app; what each control looks like through the AWS APIs; the sidecar's
-logs apart from the app's; a switch back to standard refused; delete with purge.
+proxy beside the app (essential, with a health check); what each control looks like
+through the AWS APIs; the proxy's health and its logs apart from the app's; a switch back
+to standard refused; delete with purge.
 
 Runs as it is on the embedded emulator (no AWS account); on AWS, use ``Fluoride()`` with
 your own private VPC, subnets and ACM certificate.
@@ -36,7 +37,8 @@ def main() -> None:
             domain=Domain(certificate_arn=certificate),
             memory=1024,
             sidecars=[Sidecar(name="proxy", image="public.ecr.aws/envoyproxy/envoy:v1.31",
-                              port=9901, memory=256)],
+                              port=9901, memory=256, essential=True,
+                              health_command="curl -fs http://localhost:9901/ready || exit 1")],
             notify=["ops@example.org"],
         )
         print(f"user={spec.user} log_retention_days={spec.log_retention_days}")  # strict's
@@ -56,6 +58,15 @@ def main() -> None:
             TableName=out["TableName"])["Table"]
         print("table deletion protection:", table["DeletionProtectionEnabled"])
         print("round trip:", svc.spec() == spec)
+
+        # [sidecar-health]
+        ecs = fl.session.client("ecs", endpoint_url=url)
+        arns = ecs.list_tasks(cluster=out["ClusterName"],
+                              serviceName=out["EcsServiceName"])["taskArns"]
+        (task,) = ecs.describe_tasks(cluster=out["ClusterName"], tasks=arns)["tasks"]
+        health = {c["name"]: c["healthStatus"] for c in task["containers"]}
+        print("proxy health:", health["proxy"], "task health:", task["healthStatus"])
+        # [/sidecar-health]
 
         # [sidecar-logs]
         app = list(svc.logs(since="1h"))  # the app's lines

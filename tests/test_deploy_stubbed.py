@@ -632,6 +632,29 @@ def test_wait_stable_after_an_unfollowed_rollback_raises(
     assert outcomes(world)[0] == ("v2", Outcome.ROLLED_BACK)
 
 
+def test_a_task_stopped_for_a_container_health_check_names_the_unhealthy_container(
+    world: World, deployments: Deployments
+) -> None:
+    """ECS's reason names no container; the one whose ``healthStatus`` is UNHEALTHY is it."""
+    world.history = [release_raw("r2", IMG2, "in progress", "v2"), V1]
+    world.before = Frame(0, "UPDATE_ROLLBACK_COMPLETE", [ROLLBACK_DEP], image=IMG1)
+    task = stopped(1, TD2, NEW, "Task failed container health checks", 0)
+    task["containers"] = [{"name": "app", "exitCode": 0, "healthStatus": "UNKNOWN"},
+                          {"name": "otel", "exitCode": 0, "healthStatus": "UNHEALTHY"},
+                          {"name": "proxy", "exitCode": 137, "healthStatus": "UNHEALTHY",
+                           "reason": "OutOfMemoryError"}]
+    world.stopped_tasks = [task]
+    with pytest.raises(RolledBack) as err:
+        deployments.wait_stable()
+    (reason,) = err.value.reasons
+    assert reason.startswith(
+        "Task failed container health checks; container otel: health check failed "
+        "(UNHEALTHY); container proxy: health check failed (UNHEALTHY), exit code 137: "
+        "OutOfMemoryError (an essential container's health check failed: for a sidecar, "
+        "its health_command;")
+    assert "raise health.grace_period" in reason
+
+
 def test_wait_stable_judges_a_deployment_outside_cloudformation_by_ecs_alone(
     world: World, deployments: Deployments
 ) -> None:

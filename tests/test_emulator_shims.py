@@ -410,12 +410,17 @@ def _tasks(aws: Any) -> Any:
     by_service = ecs.list_tasks(cluster="probe-tasks", serviceName="nobody")["taskArns"]
     ecs.stop_task(cluster="probe-tasks", task=task, reason="probe")
     default = ecs.list_tasks(cluster="probe-tasks")["taskArns"]
+    # a's health check can only fail (exit 1, retried once)
     ecs.register_task_definition(family="two", containerDefinitions=[
-        {"name": "a", "image": "i", "memory": 128}, {"name": "b", "image": "j", "memory": 64}])
+        {"name": "a", "image": "i", "memory": 128,
+         "healthCheck": {"command": ["CMD-SHELL", "exit 1"], "interval": 5, "retries": 1}},
+        {"name": "b", "image": "j", "memory": 64}])
     two = ecs.run_task(cluster="probe-tasks", taskDefinition="two", launchType="FARGATE",
                        networkConfiguration={"awsvpcConfiguration": {"subnets": subnets[:1]}}
                        )["tasks"][0]
-    return [len(by_service), len(default), [c["name"] for c in two["containers"]]]
+    described = ecs.describe_tasks(cluster="probe-tasks", tasks=[two["taskArn"]])["tasks"][0]
+    return [len(by_service), len(default), [c["name"] for c in two["containers"]],
+            [c.get("healthStatus") for c in described["containers"]]]
 
 
 @probe("ecs_task_network")
@@ -650,7 +655,8 @@ MOTO_5_2_5: dict[str, Any] = {
         "status_after_delete": "ACTIVE",
     },
     "ecs_task_network": False,  # a random 10.x address, outside the default VPC's subnets
-    "ecs_tasks": [1, 1, ["a"]],  # a task of two containers has only the first
+    # a task of two containers has only the first, HEALTHY whatever its health check
+    "ecs_tasks": [1, 1, ["a"], ["HEALTHY"]],
     "ecs_execute_command": "NotImplementedError",
     # no gateway API; CloudFormation skips the gateway, and an output of its Ref is dropped
     "ecs_gateway": ["NotImplementedError", "NotImplementedError", "CREATE_COMPLETE", [],

@@ -119,6 +119,7 @@ def test_strict_service_example(capsys: pytest.CaptureFixture[str]) -> None:
     assert "tags: IMMUTABLE encryption: KMS" in out
     assert "table deletion protection: True" in out
     assert "round trip: True" in out
+    assert "proxy health: HEALTHY task health: HEALTHY" in out
     assert "app lines: 1, proxy lines: 1" in out
     assert ("proxy: [fluoride emulator] task <task> container proxy started from "
             "public.ecr.aws/envoyproxy/envoy:v1.31") in out

@@ -347,6 +347,16 @@ def test_setting_changes_of_sidecars_lists_and_switches() -> None:
                        "sidecars.otel.command: [] -> (unset)"]
 
 
+def test_setting_changes_name_a_sidecar_s_health_command() -> None:
+    old = ServiceSpec(sidecars=(Sidecar(name="otel", image="otel:1"),))
+    checked = ServiceSpec(sidecars=(Sidecar(name="otel", image="otel:1",
+                                            health_command="curl -f localhost:13133"),))
+    assert [str(s) for s in setting_changes(old, checked)] == [
+        "sidecars.otel.health_command: (unset) -> 'curl -f localhost:13133'"]
+    assert [str(s) for s in setting_changes(checked, old)] == [
+        "sidecars.otel.health_command: 'curl -f localhost:13133' -> (unset)"]
+
+
 def test_setting_changes_list_fields_and_variables_in_order() -> None:
     old = ServiceSpec(environment={"A": "1", "B": "2"})
     new = ServiceSpec(memory=1024, environment={"A": "1", "C": "3"}, team="x")

@@ -4,6 +4,7 @@ back through ECS, svc.spec() and the plan of a change)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
@@ -84,6 +85,129 @@ def test_four_large_sidecars_stay_within_the_staged_limit() -> None:
     assert len(body.encode()) < MAX_STAGED_TEMPLATE
     assert len(body.encode()) - len(render_environment(load_template(), {}).encode()) <= (
         4 * (MAX_SIDECAR_RENDERED + 9))
+
+
+# -- health_command: the rule, the rendered HealthCheck, the read-back ----------------------
+
+OTEL = Sidecar(name="otel", image="otel/opentelemetry-collector:0.110.0", essential=True,
+               memory=64, health_command='wget -qO- "http://localhost:13133/" || exit 1')
+
+
+@pytest.mark.parametrize(
+    ("command", "problem"),
+    [
+        ("", "'' is empty"),
+        ("   ", "'   ' is empty"),
+        ("curl -f localhost\nexit 1", "has a line break or control character"),
+        ("curl -f localhost\r", "has a line break or control character"),
+        ("true\x00", "has a line break or control character"),
+        ("x" * 1025, "has 1025 characters"),
+        (7, "must be a string, got 7"),
+    ],
+)
+def test_bad_health_commands(command: Any, problem: str) -> None:
+    problems = _spec(attrs.evolve(OTEL, health_command=command)).problems()
+    assert [p.field for p in problems] == ["sidecars[0].health_command"], problems
+    assert problem in problems[0].problem
+    if not isinstance(command, int):
+        assert "one line of shell, 1 to 1024 characters" in (problems[0].allowed or "")
+
+
+@pytest.mark.parametrize("command",
+                         [None, "true", "x" * 1024, "curl -fs localhost:9901 | grep -q ok"])
+def test_good_health_commands(command: str | None) -> None:
+    assert _spec(attrs.evolve(OTEL, health_command=command)).problems() == []
+
+
+def _containers(body: str) -> dict[str, dict[str, Any]]:
+    found = parse_template(body)["Resources"]["TaskDefinition"]["Properties"][
+        "ContainerDefinitions"]
+    return {c["Name"]: c for c in found}
+
+
+@pytest.mark.parametrize(
+    ("grace_period", "start_period"),
+    [(None, 10), (0, 0), (45, 45), (300, 300), (301, 300), (7200, 300)],
+)
+def test_a_health_command_renders_as_the_container_s_health_check(
+    grace_period: int | None, start_period: int
+) -> None:
+    body = render_environment(load_template(), {}, sidecars=(OTEL, PROXY),
+                              grace_period=grace_period)
+    containers = _containers(body)
+    assert containers["otel"]["HealthCheck"] == {
+        "Command": ["CMD-SHELL", 'wget -qO- "http://localhost:13133/" || exit 1'],
+        "Interval": 10, "Timeout": 5, "Retries": 3, "StartPeriod": start_period}
+    assert "HealthCheck" not in containers["proxy"]  # no health_command: no check
+    assert "HealthCheck" not in containers["app"]  # the load balancer checks the app
+    assert "DependsOn" not in containers["app"]  # the app does not wait for a sidecar
+    assert read_sidecars(body) == (OTEL, PROXY)
+
+
+def test_the_health_check_s_timings_are_within_ecs_s_limits() -> None:
+    from fluoride.spec import _environment as env
+
+    # ECS's HealthCheck: interval 5-300, timeout 2-60 (less than interval), retries 1-10,
+    # startPeriod 0-300.
+    assert 5 <= env.SIDECAR_HEALTH_INTERVAL <= 300
+    assert 2 <= env.SIDECAR_HEALTH_TIMEOUT < env.SIDECAR_HEALTH_INTERVAL
+    assert 1 <= env.SIDECAR_HEALTH_RETRIES <= 10
+    assert env.MAX_SIDECAR_START_PERIOD == 300
+
+
+def test_health_command_reads_back_and_an_older_label_reads_as_none() -> None:
+    body = render_environment(load_template(), {}, sidecars=(OTEL,))
+    (back,) = read_sidecars(body)
+    assert back.health_command == OTEL.health_command
+    # a label written before health_command existed has no such key: no check
+    older = render_environment(load_template(), {}, sidecars=(attrs.evolve(OTEL,
+                                                                           health_command=None),))
+    assert "health_command" not in older
+    assert read_sidecars(older)[0].health_command is None
+
+
+def test_health_command_in_toml() -> None:
+    spec = _spec(OTEL)
+    text = dumps_config(spec)
+    assert "health_command = " in text
+    assert loads_config(text) == (None, spec)
+    _, loaded = loads_config('[[sidecars]]\nname = "otel"\nimage = "otel/c:1"\n'
+                             'essential = true\nhealth_command = "curl -f localhost:13133"\n')
+    assert loaded.sidecars[0].health_command == "curl -f localhost:13133"
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [('""', "'' is empty"), ("5", "must be a string, got a number (5)"),
+     ('"a\\nb"', "has a line break or control character")],
+)
+def test_a_bad_health_command_in_toml_names_its_field(value: str, problem: str) -> None:
+    from fluoride.errors import ConfigError
+
+    with pytest.raises(ConfigError) as refused:
+        loads_config(f'[[sidecars]]\nname = "otel"\nimage = "otel/c:1"\n'
+                     f"health_command = {value}\n")
+    assert [(e.field, problem in e.problem) for e in refused.value.errors] == [
+        ("sidecars[0].health_command", True)]
+
+
+def test_the_longest_health_command_fits_the_largest_sidecar() -> None:
+    from fluoride.spec._environment import sidecar_item
+    from fluoride.spec._rules import MAX_HEALTH_COMMAND, MAX_SIDECAR_RENDERED
+
+    largest = Sidecar(name="n" * 255, image="a" * 255, port=65535, cpu=16384, memory=122752,
+                      essential=True, health_command="x" * MAX_HEALTH_COMMAND)
+    assert len(sidecar_item(largest)) <= MAX_SIDECAR_RENDERED
+    assert _spec(largest, cpu=16384, memory=122880).problems() == []
+    # quotes take more room in the template (escaped twice): the whole sidecar's rule says so
+    quoted = attrs.evolve(largest, health_command='"' * MAX_HEALTH_COMMAND)
+    problems = _spec(quoted, cpu=16384, memory=122880).problems()
+    assert [p.field for p in problems] == ["sidecars[0]"], problems
+    assert "shorten health_command" in (problems[0].allowed or "")
+
+
+def test_the_default_body_has_no_health_check() -> None:
+    assert "HealthCheck: {Command" not in render_environment(load_template(), {})
 
 
 def _client(fl: Fluoride, name: str) -> Any:
@@ -268,3 +392,122 @@ def test_an_essential_sidecar_that_fails_rolls_back_with_its_reason(
     assert svc.spec() == optional
     assert svc.status().running == 1
     svc.delete(purge_data=True)
+
+
+# -- a sidecar's health check on the emulator ----------------------------------------------
+
+
+def _task(fl: Fluoride, outputs: Mapping[str, str]) -> dict[str, Any]:
+    ecs = _client(fl, "ecs")
+    arns = ecs.list_tasks(cluster=outputs["ClusterName"],
+                          serviceName=outputs["EcsServiceName"])["taskArns"]
+    (task,) = ecs.describe_tasks(cluster=outputs["ClusterName"], tasks=arns)["tasks"]
+    return dict(task)
+
+
+def test_an_essential_sidecar_whose_health_check_fails_rolls_back(
+    fl: Fluoride, unique_name: str
+) -> None:
+    from fluoride import Outcome, RolledBack
+
+    svc = fl.service(unique_name)
+    spec = _spec(OTEL)  # essential, a public image: its check passes
+    svc.create(spec)
+    assert fl.emulator is not None
+    repository = svc.outputs()["RepositoryName"]
+    v1 = fl.emulator.push_image(repository, "v1")
+    svc.deploy("v1")
+    serving = svc.status().outputs
+    task = _task(fl, serving)
+    health = {c["name"]: (c["lastStatus"], c["healthStatus"]) for c in task["containers"]}
+    assert health == {"app": ("RUNNING", "UNKNOWN"), "otel": ("RUNNING", "HEALTHY")}
+    assert task["healthStatus"] == "HEALTHY"  # its essential containers' checks passed
+    ecs = _client(fl, "ecs")
+    (service,) = ecs.describe_services(cluster=serving["ClusterName"],
+                                       services=[serving["EcsServiceName"]])["services"]
+    before = service["taskDefinition"]
+    (otel,) = [c for c in ecs.describe_task_definition(taskDefinition=before)[
+        "taskDefinition"]["containerDefinitions"] if c["name"] == "otel"]
+    assert otel["healthCheck"] == {"command": ["CMD-SHELL", OTEL.health_command],
+                                   "interval": 10, "timeout": 5, "retries": 3,
+                                   "startPeriod": 10}
+
+    # an image whose health check fails, in the essential sidecar: the change rolls back
+    fl.emulator.push_image(repository, "otel-sick", healthy=False)
+    sick = f"{svc.outputs()['RepositoryUri']}:otel-sick"
+    essential = attrs.evolve(spec, sidecars=(attrs.evolve(OTEL, image=sick),))
+    with pytest.raises(RolledBack) as caught:
+        svc.update(essential)
+    reasons = caught.value.reasons
+    assert any(r.startswith("Task failed container health checks")
+               and "container otel: health check failed (UNHEALTHY)" in r
+               and "health_command" in r for r in reasons), reasons
+    assert "container otel" in str(caught.value)
+    # the previous release serves: same task definition, same image, the old sidecar
+    (service,) = ecs.describe_services(cluster=serving["ClusterName"],
+                                       services=[serving["EcsServiceName"]])["services"]
+    assert service["taskDefinition"] == before
+    status = svc.status()
+    assert status.release is not None
+    assert status.release.digest == v1
+    assert status.running == 1
+    assert svc.spec() == spec
+    assert svc.history()[0].outcome == Outcome.ROLLED_BACK
+    assert any("container otel health check failed 3 times in a row: " in line.message
+               for line in svc.logs(since="1h", container="otel"))
+    assert _task(fl, serving)["containers"][1]["healthStatus"] == "HEALTHY"
+
+    # the same image in a non-essential sidecar: it shows UNHEALTHY, the task serves
+    optional = attrs.evolve(spec, sidecars=(attrs.evolve(OTEL, image=sick, essential=False),))
+    svc.update(optional)
+    assert svc.spec() == optional
+    assert svc.status().running == 1
+    task = _task(fl, serving)
+    health = {c["name"]: (c["lastStatus"], c["healthStatus"]) for c in task["containers"]}
+    assert health == {"app": ("RUNNING", "UNKNOWN"), "otel": ("RUNNING", "UNHEALTHY")}
+    assert task["lastStatus"] == "RUNNING"
+    svc.delete(purge_data=True)
+
+
+@pytest.mark.parametrize(
+    ("derive", "healthy", "wall"),
+    [
+        (False, True, 0.2),  # the default timing: Timing.health_check, whatever the check
+        (False, False, 0.2),
+        (True, True, 10 * 0.01),  # derived: the first run passes, one interval in
+        (True, False, (10 + 10 * 3) * 0.01),  # start period, then 3 failures in a row
+    ],
+)
+def test_a_container_check_s_verdict_time(derive: bool, healthy: bool, wall: float) -> None:
+    from fluoride.local import Timing
+
+    timing = Timing.from_settings(scale=0.01) if derive else Timing()
+    assert timing.container_verdict(10, 3, 10, healthy=healthy) == pytest.approx(wall)
+
+
+def test_a_new_task_waits_for_its_essential_sidecar_s_check() -> None:
+    """With durations from the stack's settings the load balancer calls the task healthy
+    (5 s x 2) long before the sidecar's check fails (10 s start + 3 x 10 s): counting the
+    task then would complete the change and drain the old tasks. It waits, and rolls back."""
+    from fluoride import RolledBack
+    from fluoride.local import SimulatedClock, Timing
+
+    timing = Timing.from_settings(scale=0.01, image_pull=20.0)
+    with Fluoride.local(reporter=lambda event: None, timing=timing,
+                        clock=SimulatedClock()) as local:
+        svc = local.service("waits")
+        spec = _spec(OTEL)
+        svc.create(spec)
+        assert local.emulator is not None
+        repository = svc.outputs()["RepositoryName"]
+        v1 = local.emulator.push_image(repository, "v1")
+        svc.deploy("v1")
+        local.emulator.push_image(repository, "sick", healthy=False)
+        sick = attrs.evolve(spec, sidecars=(attrs.evolve(
+            OTEL, image=f"{svc.outputs()['RepositoryUri']}:sick"),))
+        with pytest.raises(RolledBack) as caught:
+            svc.update(sick)
+        assert any("container otel: health check failed" in r for r in caught.value.reasons)
+        status = svc.status()
+        assert status.release is not None
+        assert (status.release.digest, status.running) == (v1, 1)

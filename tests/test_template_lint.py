@@ -328,8 +328,10 @@ def test_the_body_with_sidecars_lints_clean_in_both_profiles(rules: Rules) -> No
     sidecars = [Sidecar(name="proxy", image="envoyproxy/envoy:v1.31", port=9901, memory=128,
                         environment={"MODE": "edge"}, command=("envoy", "-c", "/e.yaml")),
                 Sidecar(name="otel", image="otel/opentelemetry-collector:0.110.0",
-                        essential=True, memory=64)]
-    body = render_environment(TEMPLATE.read_text(), {}, sidecars=sidecars)
+                        essential=True, memory=64,
+                        health_command="wget -qO- http://localhost:13133/ || exit 1")]
+    body = render_environment(TEMPLATE.read_text(), {}, sidecars=sidecars, grace_period=600)
+    assert "StartPeriod: 300}" in body  # the grace period, capped to ECS's most
     assert _findings(body, rules) == []
     strict = {"ServiceName": "hello", "VpcId": "vpc-0123456789abcdef0",
               "SubnetIds": ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"],

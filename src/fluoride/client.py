@@ -179,6 +179,7 @@ class Fluoride:
         return render_environment(load_template(), spec.environment,
                                   secret_env=spec.secret_env, sidecars=spec.sidecars,
                                   endpoints=spec.network.endpoints,
+                                  grace_period=spec.health.grace_period,
                                   keep_comments=keep_comments)
 
     @property

@@ -587,7 +587,8 @@ class Service:
         without comments)."""
         return render_environment(load_template(), spec.environment, secret_env=spec.secret_env,
                                   sidecars=spec.sidecars,
-                                  endpoints=spec.network.endpoints)
+                                  endpoints=spec.network.endpoints,
+                                  grace_period=spec.health.grace_period)
 
     def template(
         self,
@@ -621,7 +622,8 @@ class Service:
         if not resolved:
             return render_environment(load_template(), spec.environment,
                                       secret_env=spec.secret_env, sidecars=spec.sidecars,
-                                      endpoints=spec.network.endpoints, keep_comments=True)
+                                      endpoints=spec.network.endpoints,
+                                      grace_period=spec.health.grace_period, keep_comments=True)
         from fluoride.infra.policy_report import parse_template
         from fluoride.infra.resolve import drop_other_profiles_skips, resolve_template
 

@@ -16,7 +16,12 @@ progress as on AWS's rolling update (minimum healthy 100 %, maximum 200 %):
   task definition starts;
 * a deployment alarm in ALARM state fails the deployment the same way;
 * a task whose container reads keys of a secret (``secrets``, the spec's ``secret_env``)
-  fails to start, with ECS's words, when the secret or a key is missing.
+  fails to start, with ECS's words, when the secret or a key is missing;
+* a container with a ``healthCheck`` is ``UNKNOWN``, then ``HEALTHY`` or ``UNHEALTHY``
+  depending on its image (``push_image(healthy=False)``); a task counts as healthy only
+  once its essential containers' checks pass, and one whose essential container turns
+  ``UNHEALTHY`` is stopped ("Task failed container health checks"), as the ECS scheduler
+  does; a non-essential container's verdict changes nothing but its ``healthStatus``.
 
 With ``Timing.derive`` the health check and drain durations are each service's own
 (target group health checks, grace period, deregistration delay, stop timeout: see
@@ -28,6 +33,7 @@ progress is the same whoever reads it and however often.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import uuid
@@ -115,6 +121,12 @@ class SimTask:
     image: ResolvedImage
     state: str = "PROVISIONING"  # PROVISIONING, RUNNING, STOPPING, STOPPED
     healthy: bool = False
+    #: The load balancer's verdict is in and passed (or the task has no load balancer).
+    balanced: bool = False
+    #: Essential containers with a health check that has not passed yet.
+    checks_pending: set[str] = attrs.field(factory=set)
+    #: Whether any essential container has a health check (it decides the task's health).
+    checks_decide: bool = False
     ip: str | None = None
     eni_id: str | None = None
     targets: list[tuple[str, int]] = attrs.field(factory=list)
@@ -677,6 +689,37 @@ def _sidecars(td: Any, task_memory: int) -> list[tuple[str, ResolvedImage, int, 
             for d in td.container_definitions if d.get("name") != APP_CONTAINER]
 
 
+@attrs.frozen
+class _Check:
+    """A container's ``healthCheck`` as its task definition holds it."""
+
+    container: str
+    essential: bool
+    command: str
+    interval: float
+    retries: int
+    start_period: float
+
+
+def _health_checks(td: Any) -> list[_Check]:
+    """The containers of ``td`` that have a health check (ECS's defaults for what is unset:
+    30 s, 3 retries, no start period)."""
+    found = []
+    for d in td.container_definitions:
+        check = d.get("healthCheck")
+        if not isinstance(check, dict) or not check.get("command"):
+            continue
+        command = [str(c) for c in check["command"]]
+        found.append(_Check(
+            container=str(d.get("name", "")), essential=bool(d.get("essential", True)),
+            command=" ".join(command[1:]) if command[0] in ("CMD", "CMD-SHELL") else
+            " ".join(command),
+            interval=_number(check.get("interval"), 30.0),
+            retries=int(_number(check.get("retries"), 3)),
+            start_period=_number(check.get("startPeriod"), 0.0)))
+    return found
+
+
 def _launch_task(sim: ServiceSim, deployment: Deployment, t: float) -> SimTask | None:
     service = sim.service
     backend = sim.backend
@@ -804,6 +847,7 @@ def _task_started(sim: ServiceSim, task: SimTask, t: float) -> None:
             if container.name == name:
                 container.last_status, container.exitCode = "STOPPED", 137
                 container.reason = _OOM
+    _start_health_checks(sim, task, td, t)
     registered: list[str] = []
     for arn, container_port in _target_groups(sim, task.deployment.task_definition):
         target_group = elbv2_backends[sim.backend.account_id][sim.backend.region_name] \
@@ -830,11 +874,72 @@ def _task_started(sim: ServiceSim, task: SimTask, t: float) -> None:
 
 
 def _mark_healthy(task: SimTask) -> None:
-    task.healthy = True
-    task.task.health_status = "HEALTHY" if task.targets else "UNKNOWN"
+    """The load balancer's verdict passed (or there is none to wait for)."""
+    task.balanced = True
     for arn, _ in task.targets:
         assert task.ip is not None
         _health_table()[(arn, task.ip)] = ("healthy", None, None)
+    _settle_health(task)
+
+
+def _settle_health(task: SimTask) -> None:
+    """A task is healthy once the load balancer's verdict and its essential containers'
+    health checks have all passed. Its ``healthStatus`` is its essential containers' (ECS:
+    HEALTHY when all have passed); without container checks, the load balancer's."""
+    task.healthy = task.balanced and not task.checks_pending
+    if task.checks_decide:
+        task.task.health_status = "UNKNOWN" if task.checks_pending else "HEALTHY"
+    elif task.balanced:
+        task.task.health_status = "HEALTHY" if task.targets else "UNKNOWN"
+
+
+def _start_health_checks(sim: ServiceSim, task: SimTask, td: Any, t: float) -> None:
+    """Schedule each running container's health check verdict (see `_container_checked`)."""
+    moto_task: Any = task.task
+    containers = {c.name: c for c in moto_task.containers}
+    for check in _health_checks(td):
+        container = containers.get(check.container)
+        if container is None or container.last_status != "RUNNING":
+            continue  # stopped already (a non-essential sidecar killed for memory)
+        image = task.image if container is moto_task.containers[0] else resolve_image(
+            str(container.image or ""))
+        if check.essential:
+            task.checks_pending.add(check.container)
+            task.checks_decide = True
+        delay = WORLD.timing.container_verdict(check.interval, check.retries,
+                                               check.start_period, healthy=image.healthy)
+        WORLD.schedule(delay, functools.partial(_container_checked, sim, task, check,
+                                                image.healthy), at=t)
+    if task.checks_decide:
+        moto_task.health_status = "UNKNOWN"
+
+
+def _container_checked(sim: ServiceSim, task: SimTask, check: _Check, healthy: bool,
+                       t: float) -> None:
+    """A container's health check verdict: ``HEALTHY``; or ``UNHEALTHY``, which stops the
+    task when the container is essential ("Task failed container health checks", the ECS
+    scheduler's words) and changes nothing else when it is not."""
+    if task.state != "RUNNING":
+        return
+    container: Any = next((c for c in task.task.containers if c.name == check.container), None)
+    if container is None or container.last_status != "RUNNING":
+        return
+    if healthy:
+        container.health_status = "HEALTHY"
+        task.checks_pending.discard(check.container)
+        _settle_health(task)
+        _reconcile(sim, t)
+        return
+    container.health_status = "UNHEALTHY"
+    _log_line(sim, task, t, f"health check failed {check.retries} times in a row: "
+                            f"{check.command}", only=check.container)
+    if not check.essential:
+        return
+    task.task.health_status = "UNHEALTHY"
+    _event(sim, t, f"(service {sim.name}) (task {task.short_id}) failed container health "
+                   "checks.")
+    _task_failed(sim, task, t, reason="Task failed container health checks",
+                 stop_code="ServiceSchedulerInitiated", exit_code=0, drain=True)
 
 
 def _health_checked(sim: ServiceSim, task: SimTask, t: float) -> None:

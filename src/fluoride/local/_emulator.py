@@ -127,7 +127,11 @@ class Emulator:
         No container is built or run: the image is a manifest with unique layers, so each
         push gets its own ``sha256:`` digest, and ``tag`` moves to it. ``healthy=False``
         makes every task that runs this image fail its load balancer health checks (or
-        exit, without a load balancer), so deployments of it fail and roll back.
+        exit, without a load balancer), so deployments of it fail and roll back; as a
+        sidecar's image it fails the sidecar's container health check (``health_command``):
+        an essential sidecar's stops the task ("Task failed container health checks"), a
+        non-essential one's only shows ``UNHEALTHY``. A sidecar without a health check is
+        not judged.
         ``needs_memory`` (MiB): a task of this image with less memory exits at once with
         ``OutOfMemoryError`` (exit code 137), as a container killed by the kernel does; as
         a sidecar's image (by its URI) it is measured against the sidecar's ``memory`` (else

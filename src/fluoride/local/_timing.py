@@ -121,6 +121,19 @@ class Timing:
             return self.health_check
         return self.scale * (settings.healthy_after if healthy else settings.unhealthy_after)
 
+    def container_verdict(self, interval: float, retries: int, start_period: float, *,
+                          healthy: bool) -> float:
+        """Wall seconds from a container's start to its health check's verdict (a container
+        ``healthCheck`` in its task definition: ECS's defaults are 30 s, 3, 0).
+
+        Without ``derive`` it is ``health_check``. With it: the first run, one ``interval``
+        after the start, passes; a failing check is ``UNHEALTHY`` after ``retries`` failures
+        in a row that count, and failures within ``start_period`` do not.
+        """
+        if not self.derive:
+            return self.health_check
+        return self.scale * (interval if healthy else start_period + interval * retries)
+
     def stop(self, settings: RolloutSettings | None, *, drain: bool,
              load_balanced: bool) -> float:
         """Wall seconds from a task's stop to STOPPED.

@@ -168,6 +168,8 @@ def stopped_task_reasons(
             code = c.get("exitCode")
             if code not in (None, 0):
                 detail = f"exit code {code}" + (f": {detail}" if detail else "")
+            if c.get("healthStatus") == "UNHEALTHY":  # ECS gives no reason of its own
+                detail = "health check failed (UNHEALTHY)" + (f", {detail}" if detail else "")
             if detail:
                 texts.append(f"container {c.get('name', '?')}: {detail}")
         text = _explained("; ".join(t for t in texts if t))
@@ -227,7 +229,8 @@ def _explained(reason: str) -> str:
     """ECS's stopped reason, with what it means for a Fluoride service when it is terse.
 
     A key named in ``secret_env`` that the secret lacks stops the task before its container
-    starts; ECS says only "did not contain json key <key>".
+    starts; ECS says only "did not contain json key <key>". A failed container health check
+    names no container, nor what to change.
     """
     missing = _MISSING_KEY.search(reason)
     if missing:
@@ -235,6 +238,10 @@ def _explained(reason: str) -> str:
         return (f"{reason} (ECS reports that the service's secret has no key {key!r}, which "
                 f"secret_env names: add it, e.g. svc.secret.put_json({{..., {key!r}: ...}}), "
                 "or remove it from secret_env)")
+    if reason.startswith("Task failed container health checks"):
+        return (f"{reason} (an essential container's health check failed: for a sidecar, "
+                "its health_command; if it needs longer to start, raise health.grace_period, "
+                "which delays counting failures by up to 300 s)")
     if "unable to retrieve secret from asm" in reason:
         return (f"{reason} (ECS could not read the service's secret for secret_env: is it "
                 "deleted, or not JSON?)")

@@ -113,14 +113,48 @@ def _secret_item(name: str, key: str) -> str:
             f"[{_yaml_quote('${S}:' + key + '::')}, {{S: {SECRET_ARN_EXPRESSION}}}]}}")
 
 
-def sidecar_item(sidecar: Any) -> str:
+SIDECAR_HEALTH_INTERVAL: Final = 10
+"""Seconds between runs of a sidecar's ``health_command`` (ECS allows 5 to 300): often
+enough that a new task is judged within seconds, rarely enough that the check costs a small
+container nothing.
+
+.. versionadded:: 0.3.0
+"""
+SIDECAR_HEALTH_TIMEOUT: Final = 5
+"""Seconds a run may take before it counts as a failure (ECS allows 2 to 60): a local
+check (``curl localhost``, a status file) answers in well under a second."""
+SIDECAR_HEALTH_RETRIES: Final = 3
+"""Failures in a row before the container is ``UNHEALTHY`` (ECS allows 1 to 10): one slow
+run is not a verdict; three (30 s) are."""
+MAX_SIDECAR_START_PERIOD: Final = 300
+"""ECS's largest ``startPeriod``: a sidecar's is the spec's ``health.grace_period``, at most
+this."""
+
+
+def _health_check(command: str, start_period: int) -> str:
+    return (f"HealthCheck: {{Command: [CMD-SHELL, {_yaml_quote(command)}], "
+            f"Interval: {SIDECAR_HEALTH_INTERVAL}, Timeout: {SIDECAR_HEALTH_TIMEOUT}, "
+            f"Retries: {SIDECAR_HEALTH_RETRIES}, "
+            f"StartPeriod: {max(0, min(start_period, MAX_SIDECAR_START_PERIOD))}}}")
+
+
+def sidecar_item(sidecar: Any, *, start_period: int = MAX_SIDECAR_START_PERIOD) -> str:
     """One container definition for a `Sidecar`, on one line (flow style). Its spec is
-    also kept whole, as JSON, in a docker label that `read_sidecars` reads back."""
+    also kept whole, as JSON, in a docker label that `read_sidecars` reads back.
+
+    A ``health_command`` becomes the container's ``HealthCheck`` (``CMD-SHELL``, every
+    `SIDECAR_HEALTH_INTERVAL` s, `SIDECAR_HEALTH_TIMEOUT` s each,
+    `SIDECAR_HEALTH_RETRIES` failures, ``StartPeriod`` ``start_period`` capped to
+    `MAX_SIDECAR_START_PERIOD`); the default ``start_period`` is the longest, which the
+    size rule measures.
+    """
     import json
 
     spec = {"name": sidecar.name, "image": sidecar.image, "port": sidecar.port,
             "cpu": sidecar.cpu, "memory": sidecar.memory, "essential": sidecar.essential,
             "environment": dict(sidecar.environment), "command": list(sidecar.command)}
+    if sidecar.health_command is not None:  # absent when unset: older labels read the same
+        spec["health_command"] = sidecar.health_command
     parts = [f"Name: {_yaml_quote(sidecar.name)}", f"Image: {_yaml_quote(sidecar.image)}",
              f"Essential: {'true' if sidecar.essential else 'false'}", f"Cpu: {sidecar.cpu}"]
     if sidecar.memory is not None:
@@ -133,6 +167,8 @@ def sidecar_item(sidecar: Any) -> str:
         parts.append("Environment: [" + ", ".join(
             f"{{Name: {_yaml_quote(k)}, Value: {_yaml_quote(v)}}}"
             for k, v in sidecar.environment.items()) + "]")
+    if sidecar.health_command is not None:
+        parts.append(_health_check(sidecar.health_command, start_period))
     parts.append(_SIDECAR_STRICT)
     parts.append("LogConfiguration: {LogDriver: awslogs, Options: {awslogs-group: !Ref LogGroup, "
                  "awslogs-region: !Ref AWS::Region, awslogs-stream-prefix: "
@@ -171,6 +207,7 @@ def render_environment(
     secret_env: Mapping[str, str] = {},
     sidecars: Sequence[Any] = (),
     endpoints: bool = False,
+    grace_period: int | None = None,
     keep_comments: bool = False,
 ) -> str:
     """The template with its ``# fluoride:user-environment`` line replaced by one
@@ -181,6 +218,10 @@ def render_environment(
     The VPC endpoints' resources (between ``# fluoride:endpoints`` and
     ``# fluoride:endpoints-end``) stay only with ``endpoints`` (the spec's
     ``network.endpoints``); their conditions are off otherwise anyway.
+
+    ``sidecars`` replace the ``# fluoride:sidecars`` line, one container definition each
+    (`sidecar_item`); ``grace_period`` (the spec's ``health.grace_period``; ``None``: the
+    default spec's) is the ``StartPeriod`` of their health checks.
 
     With no variables a marker line is simply removed. The template's other full-line
     comments are dropped too (unless ``keep_comments``, for people reading it): this is the
@@ -206,8 +247,12 @@ def render_environment(
     side = _one_marker(template_body, _SIDECARS_MARKER_LINE, SIDECARS_MARKER, "sidecars",
                        required=bool(sidecars))
     if side is not None:
-        template_body = _replace_line(
-            template_body, side, [side.group(1) + sidecar_item(s) for s in sidecars])
+        if grace_period is None:
+            from fluoride.spec._values import HealthCheck
+
+            grace_period = HealthCheck().grace_period
+        template_body = _replace_line(template_body, side, [
+            side.group(1) + sidecar_item(s, start_period=grace_period) for s in sidecars])
     match = _one_marker(template_body, _MARKER_LINE, ENVIRONMENT_MARKER,
                         "environment variables", required=True)
     assert match is not None  # required

@@ -98,6 +98,12 @@ MAX_SIDECARS: Final = 4
 """Most sidecars a service may have."""
 MAX_SIDECAR_RENDERED: Final = 4096
 """Bytes one sidecar may take in the template (its container definition line)."""
+MAX_HEALTH_COMMAND: Final = 1024
+"""Characters in a sidecar's ``health_command``. It is written twice (the health check and
+the label `read_sidecars` reads back), so at this length a sidecar of the longest name and
+image still fits `MAX_SIDECAR_RENDERED`; quotes, backslashes and non-ASCII characters take
+more room each, which the rule on the whole sidecar measures."""
+_CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
 _CONTAINER_NAME: Final = re.compile(r"[a-zA-Z0-9_-]{1,255}")
 _IMAGE: Final = re.compile(
     r"([a-z0-9.-]+(:[0-9]+)?/)?[a-z0-9]+([._-]+[a-z0-9]+)*(/[a-z0-9]+([._-]+[a-z0-9]+)*)*"
@@ -430,6 +436,7 @@ class _Checker:
                 memory += car.memory
             self.boolean(f"{at}.essential", car.essential)
             self.strings(f"{at}.command", car.command, 0, 50, "arguments")
+            self.health_command(f"{at}.health_command", car.health_command)
             if isinstance(car.environment, Mapping):
                 for name, value in car.environment.items():
                     if self.variable_name(f"{at}.environment.{name}", name) and not isinstance(
@@ -437,11 +444,27 @@ class _Checker:
                         self.fail(f"{at}.environment.{name}", f"must be a string, got {value!r}")
             if not self.errors and len(sidecar_item(car)) > MAX_SIDECAR_RENDERED:
                 self.fail(at, f"takes {len(sidecar_item(car))} bytes in the template",
-                          f"at most {MAX_SIDECAR_RENDERED}: put large values in the secret")
+                          f"at most {MAX_SIDECAR_RENDERED}: put large values in the secret"
+                          + (", shorten health_command" if car.health_command else ""))
         if isinstance(spec.memory, int) and memory > spec.memory - 128:
             self.fail("sidecars", f"their memory limits ({memory} MiB) leave the app "
                       f"{spec.memory - memory} of the task's {spec.memory} MiB",
                       "at least 128 MiB left for the app")
+
+    def health_command(self, field: str, value: object) -> None:
+        """A sidecar's health check: ``None``, or one line of shell that ECS runs with
+        ``CMD-SHELL``."""
+        allowed = (f"one line of shell, 1 to {MAX_HEALTH_COMMAND} characters, e.g. "
+                   "'curl -fs http://localhost:9901/ready || exit 1'; or None for no check")
+        if not self.string(field, value, optional=True):
+            return
+        assert isinstance(value, str)  # narrowed by self.string
+        if not value.strip():
+            self.fail(field, f"{value!r} is empty", allowed)
+        elif _CONTROL.search(value):
+            self.fail(field, f"{_shown(value)} has a line break or control character", allowed)
+        elif len(value) > MAX_HEALTH_COMMAND:
+            self.fail(field, f"{_shown(value)} has {len(value)} characters", allowed)
 
     def cpu_memory(self, cpu: object, memory: object) -> None:
 

@@ -270,6 +270,19 @@ class Sidecar:
         essential: When it stops, the task stops (and a deployment rolls back).
         environment: Its environment variables.
         command: Its command, replacing the image's.
+        health_command: A shell command ECS runs inside the container to judge its health
+            (exit 0: healthy), rendered as the container's ``HealthCheck`` with
+            ``["CMD-SHELL", health_command]``; ``None``: no health check. ECS runs it every
+            10 s, waits 5 s for it, and calls the container ``UNHEALTHY`` after 3 failures
+            in a row; failures in the first ``health.grace_period`` seconds (at most 300,
+            ECS's largest ``startPeriod``) do not count, so a slow start is not a failure.
+            An essential sidecar that turns ``UNHEALTHY`` stops its task ("Task failed
+            container health checks"), so a change that starts such tasks rolls back; a new
+            task counts as healthy only once its essential sidecars' checks pass. A
+            non-essential one only shows ``UNHEALTHY`` (``DescribeTasks``) and the task
+            keeps serving. The app does not wait for a sidecar to be healthy before it
+            starts (no ``dependsOn``): the load balancer sends it requests only once its
+            own health check passes.
 
     .. versionadded:: 0.3.0
     """
@@ -282,6 +295,7 @@ class Sidecar:
     essential: bool = False
     environment: Mapping[str, str] = attrs.field(factory=Environment, converter=_to_environment)
     command: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    health_command: str | None = None
 
 
 def _sidecars(value: object) -> object:

@@ -4,7 +4,8 @@ moto 5.2.5 behaviour corrected: ``ListTasks`` ignores ``serviceName`` (it lists 
 task in the cluster) and, without ``desiredStatus``, lists stopped tasks too, where AWS
 lists only tasks whose desired status is RUNNING. ``StopTask`` marks a task STOPPED and
 nothing replaces it. A task has one container, the task definition's first, whatever
-the definition holds.
+the definition holds, and it is ``HEALTHY`` whatever its ``healthCheck`` (one that can
+only fail, ``exit 1``, included).
 
 With the shim ``ListTasks`` filters by the task's service (its ``service:<name>`` group)
 and defaults ``desiredStatus`` to RUNNING; stopping an emulated service's task drains it
@@ -12,7 +13,10 @@ and the service starts a replacement, as the ECS scheduler does. An emulated ser
 task has a container per definition (:func:`fluoride.local._ecs._containers`), so a
 sidecar has its own state, exit code and reason: a sidecar whose image cannot be pulled
 stops the task before it starts; one killed for memory (``push_image(needs_memory=)``)
-stops the task when it is essential, and only itself when it is not.
+stops the task when it is essential, and only itself when it is not. A container with a
+``healthCheck`` is ``UNKNOWN``, then ``HEALTHY``, or ``UNHEALTHY`` for an image pushed
+with ``healthy=False``: an essential one stops the task ("Task failed container health
+checks") and holds a new deployment until it passes; a non-essential one only shows it.
 """
 
 from __future__ import annotations

@@ -257,6 +257,11 @@ def test_the_parameters_say_it_first_and_name_the_store_without_outputs() -> Non
                      ({}, {}),
                      [IN_PLACE, "The URL changes: the domain or HTTPS settings differ."],
                      id="https"),
+        *(pytest.param(LISTENER, ServiceSpec(), ServiceSpec(), ({}, {key: "changed"}),
+                       [IN_PLACE, "The URL changes: the domain or HTTPS settings differ."],
+                       id=f"domain-{key}")
+          for key in ("HostedZoneId", "HostedZoneName", "Subdomain", "CertificateArn",
+                      "RequestCertificate")),
         pytest.param(LISTENER, ServiceSpec(), ServiceSpec(), ({}, {"Gateway": "lab"}),
                      [IN_PLACE, "The URL changes: the service moves from its own load "
                       "balancer to the gateway of environment lab, which gives it a generated "

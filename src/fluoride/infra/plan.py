@@ -428,6 +428,7 @@ def profile_switch(old_params: Mapping[str, str], new_params: Mapping[str, str],
     parameters) would make, or ``None``: the profile stays, or the stack does not own the
     repository (an adopted one keeps its settings whatever the profile says).
 
+    >>> from fluoride.infra.plan import profile_switch
     >>> profile_switch({"Compliance": "standard"}, {"Compliance": "strict"},
     ...                {"RepositoryName": "fluoride/x"}).new
     'strict'
